@@ -1,0 +1,95 @@
+package com.veltrix.config.catalog;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * What the catalog needs from its database (implemented in {@code storage}). Reads are single
+ * statements against the primary: never stale, no locks. Writes run in {@link #write}.
+ */
+public interface CatalogStore {
+
+  /**
+   * Runs {@code work} in one SERIALIZABLE transaction whose first statement takes the next revision
+   * ({@link WriteTransaction#revision()}), and commits it unless the work {@linkplain
+   * WriteTransaction#discard() discarded} it. On a transient failure the whole transaction, work
+   * included, is run again; {@code work} must have no effect outside the transaction.
+   */
+  <T> T write(Function<WriteTransaction, T> work);
+
+  /** Stores the record unless its key is already there (for batches that changed nothing). */
+  void saveIdempotencyRecordIfAbsent(IdempotencyRecord record);
+
+  long currentRevision();
+
+  Optional<Document> latest(DocumentKey key);
+
+  Optional<Document> version(DocumentKey key, long version);
+
+  /** The latest version written at or before {@code revision}. */
+  Optional<Document> atRevision(DocumentKey key, long revision);
+
+  /** Versions older than {@code beforeVersion}, newest first. */
+  List<Document> history(DocumentKey key, long beforeVersion, int limit);
+
+  /** Each given version that exists, in no particular order. */
+  List<Document> versions(Collection<VersionRef> refs);
+
+  /**
+   * The state at {@code revision} of the documents of {@code filter.kind()} with ids after {@code
+   * afterId} that match the filter, ordered by id.
+   */
+  List<Document> list(ListFilter filter, long revision, String afterId, int limit);
+
+  /**
+   * Change events with revisions in ({@code afterRevision}, {@code throughRevision}] of the given
+   * kinds, ordered by revision (then kind, id); at most {@code maxRows}.
+   */
+  List<ChangeEvent> changes(long afterRevision, long throughRevision, Set<Kind> kinds, int maxRows);
+
+  /** All events of one revision of the given kinds, however many. */
+  List<ChangeEvent> changesAt(long revision, Set<Kind> kinds);
+
+  /** The work of one write transaction. */
+  interface WriteTransaction {
+
+    /** The revision this transaction writes; taken by its first statement. */
+    long revision();
+
+    Optional<Head> head(DocumentKey key);
+
+    Optional<Document> version(DocumentKey key, long version);
+
+    /** Stores a new version, moves the head to it and replaces the document's references. */
+    void append(NewVersion version);
+
+    /** Which of {@code keys} are not ACTIVE (missing or retired) in this transaction's state. */
+    List<DocumentKey> notActive(Collection<DocumentKey> keys);
+
+    /** ACTIVE documents whose current version references {@code key}. */
+    List<DocumentKey> referrers(DocumentKey key);
+
+    Optional<IdempotencyRecord> idempotencyRecord(String key);
+
+    void saveIdempotencyRecord(IdempotencyRecord record);
+
+    /** Roll back instead of committing: nothing changed, the revision is not consumed. */
+    void discard();
+  }
+
+  /** The latest version of a document, as the write path needs it. */
+  record Head(long version, long revision, Status status, String contentHash) {}
+
+  /** A version to append, with what the store indexes besides the document itself. */
+  record NewVersion(
+      Document document, Optional<String> zone, Set<DocumentKey> references, String requestId) {}
+
+  /** A document version by its coordinates. */
+  record VersionRef(Kind kind, String id, long version) {}
+
+  /** Listing filter: a kind, and optionally a status and a zone. */
+  record ListFilter(Kind kind, Optional<Status> status, Optional<String> zone) {}
+}

@@ -1,0 +1,210 @@
+package com.veltrix.config.catalog;
+
+import com.veltrix.config.catalog.CatalogStore.ListFilter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.springframework.stereotype.Service;
+
+/**
+ * The read use cases. Current state comes straight from the database's primary (no cache of mutable
+ * state); a listing's pages and a change page are each read at one revision.
+ */
+@Service
+public class ConfigReader {
+
+  private final CatalogStore store;
+  private final CatalogLimits limits;
+
+  public ConfigReader(CatalogStore store, CatalogLimits limits) {
+    this.store = store;
+    this.limits = limits;
+  }
+
+  public long currentRevision() {
+    return store.currentRevision();
+  }
+
+  /**
+   * The latest version (any status), a given {@code version}, or the state at {@code atRevision}.
+   */
+  public Document get(DocumentKey key, OptionalLong version, OptionalLong atRevision) {
+    if (version.isPresent() && atRevision.isPresent()) {
+      throw InvalidInputException.parameter("version", "give version or atRevision, not both");
+    }
+    if (version.isPresent()) {
+      long v = positive("version", version.getAsLong());
+      return store
+          .version(key, v)
+          .orElseThrow(() -> new DocumentNotFoundException(key + " has no version " + v));
+    }
+    if (atRevision.isPresent()) {
+      long revision = revisionNotAfterCurrent("atRevision", atRevision.getAsLong());
+      return store
+          .atRevision(key, revision)
+          .orElseThrow(
+              () -> new DocumentNotFoundException(key + " did not exist at revision " + revision));
+    }
+    return store.latest(key).orElseThrow(() -> DocumentNotFoundException.of(key));
+  }
+
+  /** The versions of a document, newest first. */
+  public Page<Document> history(DocumentKey key, OptionalInt limit, Optional<String> pageToken) {
+    int size = pageSize(limit);
+    String scope = "history " + key;
+    Optional<PageToken> token = PageToken.decode(pageToken, scope);
+    long revision;
+    long before;
+    if (token.isPresent()) {
+      revision = token.get().revision();
+      before = parsePosition(token.get().position());
+    } else {
+      revision = store.currentRevision();
+      before = Long.MAX_VALUE;
+    }
+    List<Document> items = new ArrayList<>(store.history(key, before, size + 1));
+    if (items.isEmpty() && token.isEmpty()) {
+      throw DocumentNotFoundException.of(key);
+    }
+    Optional<String> next = Optional.empty();
+    if (items.size() > size) {
+      items = items.subList(0, size);
+      long last = items.get(size - 1).version();
+      next = Optional.of(new PageToken(scope, revision, Long.toString(last)).encode());
+    }
+    return new Page<>(revision, List.copyOf(items), next);
+  }
+
+  /**
+   * A page of documents of one kind, by id. The first page is read at {@code atRevision} (default:
+   * current); every following page at the same revision, carried by its token.
+   */
+  public Page<Document> list(
+      ListFilter filter, OptionalInt limit, Optional<String> pageToken, OptionalLong atRevision) {
+    int size = pageSize(limit);
+    filter.zone().ifPresent(zone -> DocumentKey.of(filter.kind(), zone, zoneParameter()));
+    String scope =
+        "list "
+            + filter.kind()
+            + " "
+            + filter.status().map(Enum::name).orElse("*")
+            + " "
+            + filter.zone().orElse("*");
+    Optional<PageToken> token = PageToken.decode(pageToken, scope);
+    long revision;
+    String afterId;
+    if (token.isPresent()) {
+      if (atRevision.isPresent() && atRevision.getAsLong() != token.get().revision()) {
+        throw InvalidInputException.parameter(
+            "atRevision", "differs from the revision of the pageToken; omit it on later pages");
+      }
+      revision = token.get().revision();
+      afterId = token.get().position();
+    } else {
+      revision =
+          atRevision.isPresent()
+              ? revisionNotAfterCurrent("atRevision", atRevision.getAsLong())
+              : store.currentRevision();
+      afterId = "";
+    }
+    List<Document> items = new ArrayList<>(store.list(filter, revision, afterId, size + 1));
+    Optional<String> next = Optional.empty();
+    if (items.size() > size) {
+      items = items.subList(0, size);
+      next = Optional.of(new PageToken(scope, revision, items.get(size - 1).id()).encode());
+    }
+    return new Page<>(revision, List.copyOf(items), next);
+  }
+
+  /**
+   * Change events after {@code afterRevision}, in revision order: about {@code limit} of them, a
+   * page always ending at a revision boundary (so it may run past the limit to keep one revision's
+   * events together). Every revision has at least one event, which bounds the revisions to scan.
+   */
+  public ChangePage changes(long afterRevision, OptionalInt limit, Set<Kind> kinds) {
+    int size = pageSize(limit);
+    long current = store.currentRevision();
+    long after = checkRevision("afterRevision", afterRevision, current);
+    long through = Math.min(current, after + size);
+    int maxRows = size + limits.maxBatchWrites();
+    List<ChangeEvent> rows = store.changes(after, through, kinds, maxRows);
+    boolean truncated = rows.size() >= maxRows;
+    List<ChangeEvent> events = new ArrayList<>();
+    long completeThrough = through;
+    int i = 0;
+    while (i < rows.size()) {
+      long revision = rows.get(i).revision();
+      int end = i;
+      while (end < rows.size() && rows.get(end).revision() == revision) {
+        end++;
+      }
+      if (truncated && end == rows.size()) {
+        completeThrough = revision - 1; // this revision may continue past the rows we fetched
+        break;
+      }
+      events.addAll(rows.subList(i, end));
+      i = end;
+      if (events.size() >= size) {
+        completeThrough = revision;
+        break;
+      }
+    }
+    if (events.isEmpty() && truncated) {
+      long revision = rows.get(0).revision(); // one revision larger than a whole page
+      events.addAll(store.changesAt(revision, kinds));
+      completeThrough = revision;
+    }
+    return new ChangePage(completeThrough, List.copyOf(events));
+  }
+
+  private int pageSize(OptionalInt limit) {
+    if (limit.isEmpty()) {
+      return limits.defaultPageSize();
+    }
+    int value = limit.getAsInt();
+    if (value < 1 || value > limits.maxPageSize()) {
+      throw InvalidInputException.parameter(
+          "limit", "must be between 1 and " + limits.maxPageSize() + ", was " + value);
+    }
+    return value;
+  }
+
+  private long revisionNotAfterCurrent(String parameter, long revision) {
+    if (revision < 0) {
+      throw InvalidInputException.parameter(parameter, "must be 0 or more, was " + revision);
+    }
+    return checkRevision(parameter, revision, store.currentRevision());
+  }
+
+  private static long checkRevision(String parameter, long revision, long current) {
+    if (revision < 0) {
+      throw InvalidInputException.parameter(parameter, "must be 0 or more, was " + revision);
+    }
+    if (revision > current) {
+      throw new RevisionOutOfRangeException(parameter, revision, current);
+    }
+    return revision;
+  }
+
+  private static long positive(String parameter, long value) {
+    if (value < 1) {
+      throw InvalidInputException.parameter(parameter, "must be 1 or more, was " + value);
+    }
+    return value;
+  }
+
+  private static long parsePosition(String position) {
+    try {
+      return Long.parseLong(position);
+    } catch (NumberFormatException e) {
+      throw InvalidInputException.parameter("pageToken", "is not a valid page token");
+    }
+  }
+
+  private static Violation.Location zoneParameter() {
+    return Violation.Location.parameter("zone");
+  }
+}

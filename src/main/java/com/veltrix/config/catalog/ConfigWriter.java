@@ -1,0 +1,332 @@
+package com.veltrix.config.catalog;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.veltrix.config.catalog.CatalogStore.Head;
+import com.veltrix.config.catalog.CatalogStore.NewVersion;
+import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
+import com.veltrix.config.catalog.WriteCommand.Retire;
+import com.veltrix.config.catalog.WriteCommand.Rollback;
+import com.veltrix.config.catalog.WriteCommand.Upsert;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.springframework.stereotype.Service;
+
+/**
+ * The write use cases. Every call is one batch: validated in full before the database is touched,
+ * then applied in one transaction at one new revision, or not at all. References are checked
+ * against the state the whole batch leaves (so a batch may create what it references). Writing the
+ * current content again is a no-op that consumes no revision.
+ */
+@Service
+public class ConfigWriter {
+
+  private static final ObjectMapper STORED_JSON =
+      JsonMapper.builder().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+
+  private final CatalogStore store;
+  private final PayloadValidator validator;
+  private final CatalogLimits limits;
+  private final Clock clock;
+
+  public ConfigWriter(
+      CatalogStore store, PayloadValidator validator, CatalogLimits limits, Clock clock) {
+    this.store = store;
+    this.validator = validator;
+    this.limits = limits;
+    this.clock = clock;
+  }
+
+  /** A single-document write (PUT, DELETE, rollback); payload errors point into the body. */
+  public WriteResult write(WriteCommand command, WriteContext context) {
+    List<Prepared> prepared = List.of(prepare(command, ""));
+    return apply(prepared, Optional.empty(), context).results().get(0);
+  }
+
+  /**
+   * An atomic batch. With an idempotency key, a replay of the same request returns the first result
+   * and writes nothing; the same key with a different request is refused.
+   */
+  public BatchResult batch(
+      List<WriteCommand> writes, Optional<String> idempotencyKey, WriteContext context) {
+    if (writes.isEmpty()) {
+      throw new InvalidInputException(List.of(Violation.at("/writes", "at least one write")));
+    }
+    if (writes.size() > limits.maxBatchWrites()) {
+      throw new PayloadTooLargeException(
+          "batch has " + writes.size() + " writes; the limit is " + limits.maxBatchWrites());
+    }
+    List<Violation> violations = new ArrayList<>();
+    List<Prepared> prepared = new ArrayList<>();
+    Set<DocumentKey> seen = new HashSet<>();
+    for (int i = 0; i < writes.size(); i++) {
+      WriteCommand write = writes.get(i);
+      if (!seen.add(write.key())) {
+        violations.add(
+            Violation.at("/writes/" + i + "/id", write.key() + " is written twice in this batch"));
+        continue;
+      }
+      try {
+        prepared.add(prepare(write, "/writes/" + i + "/payload"));
+      } catch (InvalidInputException e) {
+        violations.addAll(e.violations());
+      }
+    }
+    if (!violations.isEmpty()) {
+      throw new InvalidInputException(violations);
+    }
+    long totalBytes =
+        prepared.stream()
+            .mapToLong(p -> p.payload().map(ValidatedPayload::sizeBytes).orElse(0L))
+            .sum();
+    if (totalBytes > limits.maxBatchSize().toBytes()) {
+      throw new PayloadTooLargeException(
+          "batch payloads add up to "
+              + totalBytes
+              + " bytes; the limit is "
+              + limits.maxBatchSize().toBytes());
+    }
+    return apply(prepared, idempotencyKey, context);
+  }
+
+  private Prepared prepare(WriteCommand command, String pointer) {
+    if (command instanceof Upsert upsert) {
+      try {
+        return new Prepared(
+            command, Optional.of(validator.validate(upsert.key(), upsert.payload())));
+      } catch (InvalidInputException e) {
+        throw new InvalidInputException(
+            e.violations().stream().map(v -> v.under(pointer)).toList());
+      }
+    }
+    if (command instanceof Rollback rollback && rollback.toVersion() < 1) {
+      throw new InvalidInputException(
+          List.of(Violation.at("/toVersion", "must be a version number, 1 or more")));
+    }
+    return new Prepared(command, Optional.empty());
+  }
+
+  private BatchResult apply(
+      List<Prepared> prepared, Optional<String> idempotencyKey, WriteContext context) {
+    String requestHash = requestHash(prepared);
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS); // the databases' precision
+    Applied applied =
+        store.write(
+            tx -> new Transaction(tx, context, now).run(prepared, idempotencyKey, requestHash));
+    if (!applied.changed() && !applied.replayed() && idempotencyKey.isPresent()) {
+      store.saveIdempotencyRecordIfAbsent(record(idempotencyKey.get(), requestHash, applied, now));
+    }
+    return applied.result();
+  }
+
+  private static IdempotencyRecord record(
+      String key, String requestHash, Applied applied, Instant now) {
+    List<IdempotencyRecord.Result> results =
+        applied.result().results().stream()
+            .map(
+                r ->
+                    new IdempotencyRecord.Result(
+                        r.document().kind(),
+                        r.document().id(),
+                        r.document().version(),
+                        r.unchanged()))
+            .toList();
+    return new IdempotencyRecord(key, requestHash, applied.result().revision(), results, now);
+  }
+
+  private static String requestHash(List<Prepared> prepared) {
+    String canonical =
+        prepared.stream()
+            .map(
+                p -> {
+                  WriteCommand c = p.command();
+                  String what =
+                      c instanceof Rollback r
+                          ? "rollback " + r.toVersion()
+                          : p.payload().map(v -> "upsert " + v.contentHash()).orElse("retire");
+                  return c.key() + " " + what + " " + c.precondition();
+                })
+            .collect(Collectors.joining("\n"));
+    return CanonicalJson.sha256(canonical);
+  }
+
+  private record Prepared(WriteCommand command, Optional<ValidatedPayload> payload) {}
+
+  private record Applied(BatchResult result, boolean changed, boolean replayed) {}
+
+  /** One attempt at the transaction; run again from scratch when the store retries. */
+  private final class Transaction {
+    private final WriteTransaction tx;
+    private final WriteContext context;
+    private final Instant now;
+    private final Map<DocumentKey, Set<DocumentKey>> activated = new LinkedHashMap<>();
+    private final List<DocumentKey> retired = new ArrayList<>();
+
+    Transaction(WriteTransaction tx, WriteContext context, Instant now) {
+      this.tx = tx;
+      this.context = context;
+      this.now = now;
+    }
+
+    Applied run(List<Prepared> prepared, Optional<String> idempotencyKey, String requestHash) {
+      if (idempotencyKey.isPresent()) {
+        Optional<IdempotencyRecord> previous = tx.idempotencyRecord(idempotencyKey.get());
+        if (previous.isPresent()) {
+          tx.discard();
+          return new Applied(
+              replay(previous.get(), idempotencyKey.get(), requestHash), false, true);
+        }
+      }
+      List<WriteResult> results = new ArrayList<>(prepared.size());
+      for (Prepared p : prepared) {
+        results.add(apply(p));
+      }
+      checkReferences();
+      boolean changed = results.stream().anyMatch(r -> !r.unchanged());
+      long revision = tx.revision();
+      if (!changed) {
+        tx.discard();
+        revision = revision - 1; // we hold the counter lock: nothing committed in between
+      }
+      BatchResult result = new BatchResult(revision, results);
+      Applied applied = new Applied(result, changed, false);
+      if (changed && idempotencyKey.isPresent()) {
+        tx.saveIdempotencyRecord(record(idempotencyKey.get(), requestHash, applied, now));
+      }
+      return applied;
+    }
+
+    private BatchResult replay(IdempotencyRecord previous, String key, String requestHash) {
+      if (!previous.requestHash().equals(requestHash)) {
+        throw new IdempotencyKeyReusedException(key);
+      }
+      List<WriteResult> results = new ArrayList<>();
+      for (IdempotencyRecord.Result r : previous.results()) {
+        DocumentKey docKey = new DocumentKey(r.kind(), r.id());
+        Document document =
+            tx.version(docKey, r.version()).orElseThrow(() -> DocumentNotFoundException.of(docKey));
+        results.add(new WriteResult(document, r.unchanged()));
+      }
+      return new BatchResult(previous.revision(), results);
+    }
+
+    private WriteResult apply(Prepared prepared) {
+      WriteCommand command = prepared.command();
+      DocumentKey key = command.key();
+      Optional<Head> head = tx.head(key);
+      command.precondition().check(key, head.map(Head::version).orElse(0L));
+      if (command instanceof Rollback r) {
+        return rollback(key, head, r.toVersion());
+      }
+      if (command instanceof Retire) {
+        return retire(key, head.orElseThrow(() -> DocumentNotFoundException.of(key)));
+      }
+      return upsert(key, head, prepared.payload().orElseThrow());
+    }
+
+    private WriteResult upsert(DocumentKey key, Optional<Head> head, ValidatedPayload payload) {
+      if (head.isPresent()
+          && head.get().status() == Status.ACTIVE
+          && head.get().contentHash().equals(payload.contentHash())) {
+        return unchanged(key, head.get());
+      }
+      activated.put(key, payload.references());
+      return append(key, head, Status.ACTIVE, payload);
+    }
+
+    private WriteResult retire(DocumentKey key, Head head) {
+      if (head.status() == Status.RETIRED) {
+        return unchanged(key, head);
+      }
+      Document current = currentVersion(key, head);
+      ValidatedPayload content =
+          new ValidatedPayload(
+              current.payload(),
+              current.contentHash(),
+              current.sizeBytes(),
+              zoneOf(current.payload()),
+              Set.of());
+      retired.add(key);
+      return append(key, Optional.of(head), Status.RETIRED, content);
+    }
+
+    private WriteResult rollback(DocumentKey key, Optional<Head> head, long toVersion) {
+      Document target =
+          tx.version(key, toVersion)
+              .orElseThrow(
+                  () -> new DocumentNotFoundException(key + " has no version " + toVersion));
+      ValidatedPayload payload = validator.validate(key, parseStored(target.payload()));
+      return upsert(key, head, payload);
+    }
+
+    private WriteResult append(
+        DocumentKey key, Optional<Head> head, Status status, ValidatedPayload payload) {
+      Document document =
+          new Document(
+              key.kind(),
+              key.id(),
+              head.map(Head::version).orElse(0L) + 1,
+              tx.revision(),
+              status,
+              payload.contentHash(),
+              payload.sizeBytes(),
+              now,
+              context.actor(),
+              payload.canonicalJson());
+      tx.append(
+          new NewVersion(document, payload.zone(), payload.references(), context.requestId()));
+      return new WriteResult(document, false);
+    }
+
+    private WriteResult unchanged(DocumentKey key, Head head) {
+      return new WriteResult(currentVersion(key, head), true);
+    }
+
+    private Document currentVersion(DocumentKey key, Head head) {
+      return tx.version(key, head.version())
+          .orElseThrow(() -> new IllegalStateException("head of " + key + " has no version row"));
+    }
+
+    private void checkReferences() {
+      for (Map.Entry<DocumentKey, Set<DocumentKey>> written : activated.entrySet()) {
+        if (written.getValue().isEmpty()) {
+          continue;
+        }
+        List<DocumentKey> missing = tx.notActive(written.getValue());
+        if (!missing.isEmpty()) {
+          throw ReferenceConflictException.dangling(written.getKey(), missing);
+        }
+      }
+      for (DocumentKey key : retired) {
+        List<DocumentKey> referrers = tx.referrers(key);
+        if (!referrers.isEmpty()) {
+          throw ReferenceConflictException.stillReferenced(key, referrers);
+        }
+      }
+    }
+  }
+
+  private static JsonNode parseStored(String canonicalJson) {
+    try {
+      return STORED_JSON.readTree(canonicalJson);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored payload is not JSON", e);
+    }
+  }
+
+  private static Optional<String> zoneOf(String canonicalJson) {
+    return Optional.ofNullable(parseStored(canonicalJson).get("zone")).map(JsonNode::textValue);
+  }
+}

@@ -1,0 +1,24 @@
+package com.veltrix.config.catalog;
+
+import java.time.Instant;
+
+/**
+ * One immutable version of a document. {@code payload} is the canonical JSON text whose SHA-256 is
+ * {@code contentHash}; {@code revision} is the revision that wrote this version.
+ */
+public record Document(
+    Kind kind,
+    String id,
+    long version,
+    long revision,
+    Status status,
+    String contentHash,
+    long sizeBytes,
+    Instant updatedAt,
+    String updatedBy,
+    String payload) {
+
+  public DocumentKey key() {
+    return new DocumentKey(kind, id);
+  }
+}

@@ -1,0 +1,15 @@
+package com.veltrix.config.catalog;
+
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A payload that passed every rule of its kind: its canonical JSON, content hash and size, the zone
+ * it belongs to (treasure locations and spawn rules) and the documents it references.
+ */
+record ValidatedPayload(
+    String canonicalJson,
+    String contentHash,
+    long sizeBytes,
+    Optional<String> zone,
+    Set<DocumentKey> references) {}

@@ -1,0 +1,73 @@
+package com.veltrix.config.rest;
+
+import com.veltrix.config.catalog.ChangePage;
+import com.veltrix.config.catalog.ConfigReader;
+import com.veltrix.config.catalog.ConfigWriter;
+import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.rest.Bodies.BatchBody;
+import com.veltrix.config.rest.Bodies.BatchRequest;
+import com.veltrix.config.rest.Bodies.ChangesBody;
+import com.veltrix.config.rest.Bodies.RevisionBody;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Catalog-wide calls: atomic batches, the change feed and the current revision. */
+@RestController
+@RequestMapping("/api/v1")
+class CatalogController {
+
+  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+  private final ConfigWriter writer;
+  private final ConfigReader reader;
+
+  CatalogController(ConfigWriter writer, ConfigReader reader) {
+    this.writer = writer;
+    this.reader = reader;
+  }
+
+  @PostMapping(path = "/batches", consumes = MediaType.APPLICATION_JSON_VALUE)
+  BatchBody batch(
+      @RequestBody BatchRequest body,
+      @RequestHeader(name = IDEMPOTENCY_KEY, required = false) Optional<String> idempotencyKey,
+      HttpServletRequest request) {
+    idempotencyKey.ifPresent(CatalogController::checkIdempotencyKey);
+    return RestMapper.batch(
+        writer.batch(RestMapper.writes(body), idempotencyKey, RequestIds.context(request)));
+  }
+
+  @GetMapping("/changes")
+  ChangesBody changes(
+      @RequestParam Optional<Long> afterRevision,
+      @RequestParam Optional<Integer> limit,
+      @RequestParam Optional<List<String>> kinds) {
+    ChangePage page =
+        reader.changes(
+            afterRevision.orElse(0L),
+            limit.map(OptionalInt::of).orElse(OptionalInt.empty()),
+            RestMapper.kinds(kinds.orElse(null)));
+    return new ChangesBody(page.revision(), page.events());
+  }
+
+  @GetMapping("/revision")
+  RevisionBody revision() {
+    return new RevisionBody(reader.currentRevision());
+  }
+
+  private static void checkIdempotencyKey(String key) {
+    if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(c -> c >= 0x21 && c < 0x7f)) {
+      throw InvalidInputException.parameter(
+          IDEMPOTENCY_KEY, "must be 1-255 visible ASCII characters");
+    }
+  }
+}

@@ -1,0 +1,225 @@
+package com.veltrix.config.rest;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.veltrix.config.catalog.CatalogException;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.DocumentNotFoundException;
+import com.veltrix.config.catalog.IdempotencyKeyReusedException;
+import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.PayloadTooLargeException;
+import com.veltrix.config.catalog.PreconditionFailedException;
+import com.veltrix.config.catalog.ReferenceConflictException;
+import com.veltrix.config.catalog.RevisionOutOfRangeException;
+import com.veltrix.config.catalog.StoreUnavailableException;
+import com.veltrix.config.catalog.Violation;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.lang.Nullable;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/**
+ * The one mapping from failures to RFC 9457 problem details. Domain refusals map by type (table
+ * below); Spring MVC's own (415, 405, unreadable body...) come from the base class. 4xx are logged
+ * at WARN without a stack trace, 5xx at ERROR; no stack trace ever reaches a client.
+ *
+ * <pre>
+ * InvalidInputException          400  errors: [{pointer | parameter, message}]
+ * RevisionOutOfRangeException    400  errors: [{parameter, message}]
+ * DocumentNotFoundException      404
+ * ReferenceConflictException     409  missing / referrers
+ * PreconditionFailedException    412  currentVersion
+ * PayloadTooLargeException       413
+ * IdempotencyKeyReusedException  422
+ * StoreUnavailableException      503  Retry-After
+ * anything else                  500
+ * </pre>
+ */
+@RestControllerAdvice
+class RestExceptionHandler extends ResponseEntityExceptionHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(RestExceptionHandler.class);
+  static final String RETRY_AFTER_SECONDS = "1";
+
+  @ExceptionHandler(CatalogException.class)
+  ResponseEntity<ProblemDetail> refused(CatalogException e) {
+    ProblemDetail problem = ProblemDetail.forStatusAndDetail(statusOf(e), e.getMessage());
+    if (e instanceof InvalidInputException invalid) {
+      problem.setProperty("errors", invalid.violations().stream().map(this::error).toList());
+    } else if (e instanceof RevisionOutOfRangeException range) {
+      problem.setProperty(
+          "errors", List.of(Map.of("parameter", range.parameter(), "message", e.getMessage())));
+    } else if (e instanceof PreconditionFailedException failed) {
+      problem.setProperty("currentVersion", failed.currentVersion());
+    } else if (e instanceof ReferenceConflictException conflict) {
+      if (!conflict.missing().isEmpty()) {
+        problem.setProperty("missing", keys(conflict.missing()));
+      }
+      if (!conflict.referrers().isEmpty()) {
+        problem.setProperty("referrers", keys(conflict.referrers()));
+      }
+    }
+    log.warn("{} {}", problem.getStatus(), e.getMessage());
+    return ResponseEntity.status(problem.getStatus()).body(problem);
+  }
+
+  @ExceptionHandler(StoreUnavailableException.class)
+  ResponseEntity<ProblemDetail> unavailable(StoreUnavailableException e) {
+    log.error("503 {}: {}", e.getMessage(), String.valueOf(e.getCause()));
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.SERVICE_UNAVAILABLE, "the database is unavailable; retry shortly");
+    return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
+        .body(problem);
+  }
+
+  @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+  ResponseEntity<ProblemDetail> badParameter(MethodArgumentTypeMismatchException e) {
+    String expected =
+        e.getRequiredType() == null ? "another type" : e.getRequiredType().getSimpleName();
+    if (e.getParameter().getGenericParameterType().getTypeName().contains("Long")
+        || e.getParameter().getGenericParameterType().getTypeName().contains("Integer")) {
+      expected = "a whole number";
+    }
+    return refused(
+        InvalidInputException.parameter(
+            e.getName(), "must be " + expected + ", was '" + e.getValue() + "'"));
+  }
+
+  @ExceptionHandler(Exception.class)
+  ResponseEntity<ProblemDetail> unexpected(Exception e) {
+    log.error("500 unexpected failure", e);
+    return ResponseEntity.internalServerError()
+        .body(
+            ProblemDetail.forStatusAndDetail(
+                HttpStatus.INTERNAL_SERVER_ERROR,
+                "internal error; the request id is in X-Request-Id"));
+  }
+
+  /** Unreadable bodies: say where the JSON broke, as a pointer into the body. */
+  @Override
+  protected ResponseEntity<Object> handleHttpMessageNotReadable(
+      HttpMessageNotReadableException e,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PayloadTooLargeException tooLarge) {
+        return cast(refused(tooLarge));
+      }
+    }
+    return cast(refused(new InvalidInputException(List.of(violation(e)))));
+  }
+
+  /** Everything else Spring MVC raises (405, 406, 415, missing parameters...) is a 4xx: WARN. */
+  @Override
+  protected ResponseEntity<Object> handleExceptionInternal(
+      Exception e,
+      @Nullable Object body,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    if (status.is4xxClientError()) {
+      log.warn("{} {}", status.value(), e.getMessage());
+    } else {
+      log.error("{} {}", status.value(), e.getMessage(), e);
+    }
+    return super.handleExceptionInternal(e, body, headers, status, request);
+  }
+
+  private static Violation violation(HttpMessageNotReadableException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof UnrecognizedPropertyException unknown) {
+      return Violation.at(pointer(unknown), "is not a known field");
+    }
+    if (cause instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
+      return Violation.at(pointer(mapping), "has the wrong type: " + mapping.getOriginalMessage());
+    }
+    if (cause instanceof StreamConstraintsException constraint) {
+      return Violation.at(
+          "", "JSON exceeds a limit: " + firstSentence(constraint.getOriginalMessage()));
+    }
+    if (cause instanceof JsonProcessingException json) {
+      String where = "";
+      if (json.getProcessor() instanceof JsonParser parser) {
+        where = parser.getParsingContext().pathAsPointer().toString();
+      }
+      String location =
+          json.getLocation() == null
+              ? ""
+              : " (line "
+                  + json.getLocation().getLineNr()
+                  + ", column "
+                  + json.getLocation().getColumnNr()
+                  + ")";
+      return Violation.at(
+          where, "malformed JSON: " + firstSentence(json.getOriginalMessage()) + location);
+    }
+    return Violation.at("", "the body must be a JSON document");
+  }
+
+  private static String pointer(JsonMappingException e) {
+    StringBuilder pointer = new StringBuilder();
+    for (JsonMappingException.Reference ref : e.getPath()) {
+      pointer.append('/');
+      if (ref.getFieldName() != null) {
+        pointer.append(ref.getFieldName().replace("~", "~0").replace("/", "~1"));
+      } else if (ref.getIndex() >= 0) {
+        pointer.append(ref.getIndex());
+      }
+    }
+    return pointer.toString();
+  }
+
+  private static String firstSentence(String message) {
+    int newline = message.indexOf('\n');
+    String first = newline < 0 ? message : message.substring(0, newline);
+    return first.replaceAll(" \\(from `StreamReadConstraints[^)]*\\)", "");
+  }
+
+  private Map<String, Object> error(Violation v) {
+    return v.pointer() != null
+        ? Map.of("pointer", v.pointer(), "message", v.message())
+        : Map.of("parameter", v.parameter(), "message", v.message());
+  }
+
+  private static List<Map<String, String>> keys(List<DocumentKey> keys) {
+    return keys.stream().map(k -> Map.of("kind", k.kind().name(), "id", k.id())).toList();
+  }
+
+  private static HttpStatus statusOf(CatalogException e) {
+    if (e instanceof DocumentNotFoundException) {
+      return HttpStatus.NOT_FOUND;
+    } else if (e instanceof PreconditionFailedException) {
+      return HttpStatus.PRECONDITION_FAILED;
+    } else if (e instanceof ReferenceConflictException) {
+      return HttpStatus.CONFLICT;
+    } else if (e instanceof PayloadTooLargeException) {
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    } else if (e instanceof IdempotencyKeyReusedException) {
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    }
+    return HttpStatus.BAD_REQUEST;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static ResponseEntity<Object> cast(ResponseEntity<?> response) {
+    return (ResponseEntity<Object>) response;
+  }
+}

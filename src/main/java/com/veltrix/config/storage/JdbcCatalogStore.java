@@ -1,0 +1,501 @@
+package com.veltrix.config.storage;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.veltrix.config.catalog.CatalogStore;
+import com.veltrix.config.catalog.ChangeEvent;
+import com.veltrix.config.catalog.Document;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.IdempotencyRecord;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.Status;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.TransactionStatus;
+
+/**
+ * The catalog's SQL, all of it: written in the dialect CockroachDB and PostgreSQL share, with
+ * explicit column lists and named parameters. Writes take the revision with their first statement;
+ * that row lock queues writers, so revision order is commit order.
+ */
+@Repository
+class JdbcCatalogStore implements CatalogStore {
+
+  /** The revision index is spread over this many shards (see V4/V5 migrations). */
+  static final int SHARDS = 16;
+
+  private static final List<Integer> ALL_SHARDS = IntStream.range(0, SHARDS).boxed().toList();
+  private static final String VERSION_COLUMNS =
+      "kind, id, version, revision, status, content_hash, size_bytes, updated_at, updated_by,"
+          + " payload";
+  private static final TypeReference<List<IdempotencyRecord.Result>> RESULTS =
+      new TypeReference<>() {};
+
+  private final JdbcClient jdbc;
+  private final NamedParameterJdbcTemplate batch;
+  private final TransactionRunner runner;
+  private final ObjectMapper json;
+
+  JdbcCatalogStore(
+      JdbcClient jdbc,
+      NamedParameterJdbcTemplate batch,
+      TransactionRunner runner,
+      ObjectMapper json) {
+    this.jdbc = jdbc;
+    this.batch = batch;
+    this.runner = runner;
+    this.json = json;
+  }
+
+  static int shardOf(Kind kind, String id) {
+    return Math.floorMod((kind.name() + "/" + id).hashCode(), SHARDS);
+  }
+
+  @Override
+  public <T> T write(Function<WriteTransaction, T> work) {
+    return runner.inTransaction(status -> work.apply(new JdbcWriteTransaction(status)));
+  }
+
+  @Override
+  public void saveIdempotencyRecordIfAbsent(IdempotencyRecord record) {
+    runner.inTransaction(
+        status ->
+            jdbc.sql(
+                    """
+                    INSERT INTO idempotency_records
+                        (idempotency_key, request_hash, revision, results, created_at)
+                    VALUES (:key, :hash, :revision, :results, :createdAt)
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    """)
+                .paramSource(idempotencyParams(record))
+                .update());
+  }
+
+  @Override
+  public long currentRevision() {
+    return runner.read(
+        () ->
+            jdbc.sql("SELECT revision FROM revision_counter WHERE id = 1")
+                .query(Long.class)
+                .single());
+  }
+
+  @Override
+  public Optional<Document> latest(DocumentKey key) {
+    return atRevision(key, Long.MAX_VALUE);
+  }
+
+  @Override
+  public Optional<Document> version(DocumentKey key, long version) {
+    return runner.read(() -> selectVersion(key, version));
+  }
+
+  private Optional<Document> selectVersion(DocumentKey key, long version) {
+    return jdbc.sql(
+            "SELECT "
+                + VERSION_COLUMNS
+                + " FROM document_versions WHERE kind = :kind AND id = :id AND version = :version")
+        .param("kind", key.kind().name())
+        .param("id", key.id())
+        .param("version", version)
+        .query(DOCUMENT)
+        .optional();
+  }
+
+  @Override
+  public Optional<Document> atRevision(DocumentKey key, long revision) {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    "SELECT "
+                        + VERSION_COLUMNS
+                        + """
+                         FROM document_versions
+                        WHERE kind = :kind AND id = :id AND revision <= :revision
+                        ORDER BY version DESC
+                        LIMIT 1
+                        """)
+                .param("kind", key.kind().name())
+                .param("id", key.id())
+                .param("revision", revision)
+                .query(DOCUMENT)
+                .optional());
+  }
+
+  @Override
+  public List<Document> history(DocumentKey key, long beforeVersion, int limit) {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    "SELECT "
+                        + VERSION_COLUMNS
+                        + """
+                         FROM document_versions
+                        WHERE kind = :kind AND id = :id AND version < :before
+                        ORDER BY version DESC
+                        LIMIT :limit
+                        """)
+                .param("kind", key.kind().name())
+                .param("id", key.id())
+                .param("before", beforeVersion)
+                .param("limit", limit)
+                .query(DOCUMENT)
+                .list());
+  }
+
+  @Override
+  public List<Document> versions(Collection<VersionRef> refs) {
+    if (refs.isEmpty()) {
+      return List.of();
+    }
+    List<Object[]> tuples =
+        refs.stream().map(r -> new Object[] {r.kind().name(), r.id(), r.version()}).toList();
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    "SELECT "
+                        + VERSION_COLUMNS
+                        + " FROM document_versions WHERE (kind, id, version) IN (:refs)")
+                .param("refs", tuples)
+                .query(DOCUMENT)
+                .list());
+  }
+
+  /**
+   * The version current at {@code revision} is the head when the head is not newer than the
+   * revision, else the newest version at or before it (a document created later has none).
+   */
+  @Override
+  public List<Document> list(ListFilter filter, long revision, String afterId, int limit) {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    """
+                    SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
+                           v.size_bytes, v.updated_at, v.updated_by, v.payload
+                      FROM documents d
+                      JOIN document_versions v ON v.kind = d.kind AND v.id = d.id
+                     WHERE d.kind = :kind
+                       AND d.id > :afterId
+                       AND v.version = CASE
+                             WHEN d.revision <= :revision THEN d.version
+                             ELSE (SELECT max(x.version) FROM document_versions x
+                                    WHERE x.kind = d.kind AND x.id = d.id
+                                      AND x.revision <= :revision)
+                           END
+                       AND (CAST(:status AS TEXT) IS NULL OR v.status = :status)
+                       AND (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)
+                     ORDER BY d.id
+                     LIMIT :limit
+                    """)
+                .param("kind", filter.kind().name())
+                .param("afterId", afterId)
+                .param("revision", revision)
+                .param("status", filter.status().map(Enum::name).orElse(null))
+                .param("zone", filter.zone().orElse(null))
+                .param("limit", limit)
+                .query(DOCUMENT)
+                .list());
+  }
+
+  @Override
+  public List<ChangeEvent> changes(
+      long afterRevision, long throughRevision, Set<Kind> kinds, int maxRows) {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    """
+                    SELECT revision, kind, id, version, status, content_hash
+                      FROM document_versions
+                     WHERE shard IN (:shards)
+                       AND revision > :after AND revision <= :through
+                       AND kind IN (:kinds)
+                     ORDER BY revision, kind, id
+                     LIMIT :maxRows
+                    """)
+                .param("shards", ALL_SHARDS)
+                .param("after", afterRevision)
+                .param("through", throughRevision)
+                .param("kinds", kindNames(kinds))
+                .param("maxRows", maxRows)
+                .query(CHANGE)
+                .list());
+  }
+
+  @Override
+  public List<ChangeEvent> changesAt(long revision, Set<Kind> kinds) {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    """
+                    SELECT revision, kind, id, version, status, content_hash
+                      FROM document_versions
+                     WHERE shard IN (:shards) AND revision = :revision AND kind IN (:kinds)
+                     ORDER BY kind, id
+                    """)
+                .param("shards", ALL_SHARDS)
+                .param("revision", revision)
+                .param("kinds", kindNames(kinds))
+                .query(CHANGE)
+                .list());
+  }
+
+  private static List<String> kindNames(Set<Kind> kinds) {
+    return (kinds.isEmpty() ? Set.of(Kind.values()) : kinds).stream().map(Enum::name).toList();
+  }
+
+  private MapSqlParameterSource idempotencyParams(IdempotencyRecord record) {
+    try {
+      return new MapSqlParameterSource()
+          .addValue("key", record.key())
+          .addValue("hash", record.requestHash())
+          .addValue("revision", record.revision())
+          .addValue("results", json.writeValueAsString(record.results()))
+          .addValue("createdAt", Timestamp.from(record.createdAt()));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise idempotency results", e);
+    }
+  }
+
+  /** One attempt at a write transaction; the first statement takes the revision. */
+  private final class JdbcWriteTransaction implements WriteTransaction {
+    private final TransactionStatus status;
+    private final long revision;
+
+    JdbcWriteTransaction(TransactionStatus status) {
+      this.status = status;
+      this.revision =
+          jdbc.sql(
+                  "UPDATE revision_counter SET revision = revision + 1 WHERE id = 1"
+                      + " RETURNING revision")
+              .query(Long.class)
+              .single();
+    }
+
+    @Override
+    public long revision() {
+      return revision;
+    }
+
+    @Override
+    public Optional<Head> head(DocumentKey key) {
+      return jdbc.sql(
+              """
+              SELECT version, revision, status, content_hash
+                FROM documents
+               WHERE kind = :kind AND id = :id
+              """)
+          .param("kind", key.kind().name())
+          .param("id", key.id())
+          .query(
+              (rs, n) ->
+                  new Head(
+                      rs.getLong("version"),
+                      rs.getLong("revision"),
+                      Status.valueOf(rs.getString("status")),
+                      rs.getString("content_hash")))
+          .optional();
+    }
+
+    @Override
+    public Optional<Document> version(DocumentKey key, long version) {
+      return selectVersion(key, version);
+    }
+
+    @Override
+    public void append(NewVersion version) {
+      Document d = version.document();
+      jdbc.sql(
+              """
+              INSERT INTO document_versions
+                  (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                   shard, updated_at, updated_by, request_id)
+              VALUES (:kind, :id, :version, :revision, :status, :contentHash, :sizeBytes, :zone,
+                      :payload, :shard, :updatedAt, :updatedBy, :requestId)
+              """)
+          .param("kind", d.kind().name())
+          .param("id", d.id())
+          .param("version", d.version())
+          .param("revision", d.revision())
+          .param("status", d.status().name())
+          .param("contentHash", d.contentHash())
+          .param("sizeBytes", d.sizeBytes())
+          .param("zone", version.zone().orElse(null))
+          .param("payload", d.payload())
+          .param("shard", shardOf(d.kind(), d.id()))
+          .param("updatedAt", Timestamp.from(d.updatedAt()))
+          .param("updatedBy", d.updatedBy())
+          .param("requestId", version.requestId())
+          .update();
+      jdbc.sql(
+              """
+              INSERT INTO documents (kind, id, version, revision, status, content_hash)
+              VALUES (:kind, :id, :version, :revision, :status, :contentHash)
+              ON CONFLICT (kind, id) DO UPDATE
+                 SET version = excluded.version,
+                     revision = excluded.revision,
+                     status = excluded.status,
+                     content_hash = excluded.content_hash
+              """)
+          .param("kind", d.kind().name())
+          .param("id", d.id())
+          .param("version", d.version())
+          .param("revision", d.revision())
+          .param("status", d.status().name())
+          .param("contentHash", d.contentHash())
+          .update();
+      replaceReferences(d.key(), version.references());
+    }
+
+    private void replaceReferences(DocumentKey key, Set<DocumentKey> references) {
+      jdbc.sql("DELETE FROM document_references WHERE kind = :kind AND id = :id")
+          .param("kind", key.kind().name())
+          .param("id", key.id())
+          .update();
+      if (references.isEmpty()) {
+        return;
+      }
+      MapSqlParameterSource[] rows =
+          references.stream()
+              .map(
+                  ref ->
+                      new MapSqlParameterSource()
+                          .addValue("refKind", ref.kind().name())
+                          .addValue("refId", ref.id())
+                          .addValue("kind", key.kind().name())
+                          .addValue("id", key.id()))
+              .toArray(MapSqlParameterSource[]::new);
+      batch.batchUpdate(
+          """
+          INSERT INTO document_references (ref_kind, ref_id, kind, id)
+          VALUES (:refKind, :refId, :kind, :id)
+          """,
+          rows);
+    }
+
+    @Override
+    public List<DocumentKey> notActive(Collection<DocumentKey> keys) {
+      List<Object[]> tuples =
+          keys.stream().map(k -> new Object[] {k.kind().name(), k.id()}).toList();
+      Set<DocumentKey> active =
+          new HashSet<>(
+              jdbc.sql(
+                      """
+                      SELECT kind, id FROM documents
+                       WHERE status = 'ACTIVE' AND (kind, id) IN (:keys)
+                      """)
+                  .param("keys", tuples)
+                  .query(KEY)
+                  .list());
+      List<DocumentKey> missing = new ArrayList<>();
+      for (DocumentKey key : keys) {
+        if (!active.contains(key)) {
+          missing.add(key);
+        }
+      }
+      return missing;
+    }
+
+    @Override
+    public List<DocumentKey> referrers(DocumentKey key) {
+      return jdbc.sql(
+              """
+              SELECT kind, id FROM document_references
+               WHERE ref_kind = :kind AND ref_id = :id
+               ORDER BY kind, id
+               LIMIT 100
+              """)
+          .param("kind", key.kind().name())
+          .param("id", key.id())
+          .query(KEY)
+          .list();
+    }
+
+    @Override
+    public Optional<IdempotencyRecord> idempotencyRecord(String key) {
+      return jdbc.sql(
+              """
+              SELECT idempotency_key, request_hash, revision, results, created_at
+                FROM idempotency_records
+               WHERE idempotency_key = :key
+              """)
+          .param("key", key)
+          .query(
+              (rs, n) ->
+                  new IdempotencyRecord(
+                      rs.getString("idempotency_key"),
+                      rs.getString("request_hash"),
+                      rs.getLong("revision"),
+                      readResults(rs.getString("results")),
+                      rs.getTimestamp("created_at").toInstant()))
+          .optional();
+    }
+
+    @Override
+    public void saveIdempotencyRecord(IdempotencyRecord record) {
+      jdbc.sql(
+              """
+              INSERT INTO idempotency_records
+                  (idempotency_key, request_hash, revision, results, created_at)
+              VALUES (:key, :hash, :revision, :results, :createdAt)
+              """)
+          .paramSource(idempotencyParams(record))
+          .update();
+    }
+
+    @Override
+    public void discard() {
+      TransactionRunner.discard(status);
+    }
+  }
+
+  private List<IdempotencyRecord.Result> readResults(String text) {
+    try {
+      return json.readValue(text, RESULTS);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored idempotency results are not JSON", e);
+    }
+  }
+
+  private static final RowMapper<Document> DOCUMENT =
+      (rs, n) ->
+          new Document(
+              Kind.valueOf(rs.getString("kind")),
+              rs.getString("id"),
+              rs.getLong("version"),
+              rs.getLong("revision"),
+              Status.valueOf(rs.getString("status")),
+              rs.getString("content_hash"),
+              rs.getLong("size_bytes"),
+              rs.getTimestamp("updated_at").toInstant(),
+              rs.getString("updated_by"),
+              rs.getString("payload"));
+
+  private static final RowMapper<ChangeEvent> CHANGE =
+      (rs, n) ->
+          new ChangeEvent(
+              rs.getLong("revision"),
+              Kind.valueOf(rs.getString("kind")),
+              rs.getString("id"),
+              rs.getLong("version"),
+              ChangeEvent.Type.of(Status.valueOf(rs.getString("status"))),
+              rs.getString("content_hash"));
+
+  private static final RowMapper<DocumentKey> KEY =
+      (ResultSet rs, int n) ->
+          new DocumentKey(Kind.valueOf(rs.getString("kind")), rs.getString("id"));
+}

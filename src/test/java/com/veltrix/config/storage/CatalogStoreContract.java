@@ -1,0 +1,240 @@
+package com.veltrix.config.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.veltrix.config.catalog.CatalogLimits;
+import com.veltrix.config.catalog.CatalogStore.ListFilter;
+import com.veltrix.config.catalog.CatalogStore.NewVersion;
+import com.veltrix.config.catalog.CatalogStore.VersionRef;
+import com.veltrix.config.catalog.ChangeEvent;
+import com.veltrix.config.catalog.ChangePage;
+import com.veltrix.config.catalog.ConfigReader;
+import com.veltrix.config.catalog.Document;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.IdempotencyRecord;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.Status;
+import com.veltrix.config.support.TestDatabase;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.test.autoconfigure.jdbc.AutoConfigureTestDatabase;
+import org.springframework.boot.test.autoconfigure.jdbc.JdbcTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The storage adapter against a real database: isolation, revisions, snapshots, the change feed.
+ * Subclasses choose the database.
+ */
+@JdbcTest
+@AutoConfigureTestDatabase(replace = AutoConfigureTestDatabase.Replace.NONE)
+@Transactional(propagation = Propagation.NOT_SUPPORTED)
+@ImportAutoConfiguration(JacksonAutoConfiguration.class)
+@EnableConfigurationProperties(RetryProperties.class)
+@Import({JdbcCatalogStore.class, TransactionRunner.class, CatalogStoreContract.Meters.class})
+abstract class CatalogStoreContract {
+
+  @TestConfiguration
+  static class Meters {
+    @Bean
+    MeterRegistry meterRegistry() {
+      return new SimpleMeterRegistry();
+    }
+  }
+
+  @Autowired JdbcCatalogStore store;
+  @Autowired JdbcClient jdbc;
+  @Autowired MeterRegistry meters;
+
+  @BeforeEach
+  void resetData() {
+    TestDatabase.reset(jdbc);
+  }
+
+  /** Writes one version of each key in one transaction; returns its revision. */
+  long write(Status status, DocumentKey... keys) {
+    return store.write(
+        tx -> {
+          for (DocumentKey key : keys) {
+            long version = tx.head(key).map(h -> h.version()).orElse(0L) + 1;
+            tx.append(
+                new NewVersion(
+                    document(key, version, tx.revision(), status),
+                    Optional.of("zone-a"),
+                    Set.of(),
+                    "req-1"));
+          }
+          return tx.revision();
+        });
+  }
+
+  static Document document(DocumentKey key, long version, long revision, Status status) {
+    return new Document(
+        key.kind(),
+        key.id(),
+        version,
+        revision,
+        status,
+        "h" + version,
+        10,
+        Instant.now().truncatedTo(ChronoUnit.MICROS),
+        "tester",
+        "{\"v\":" + version + "}");
+  }
+
+  static DocumentKey dt(String id) {
+    return new DocumentKey(Kind.DROP_TABLE, id);
+  }
+
+  @Test
+  void writeTransactionsRunAtSerializableIsolation() {
+    String isolation =
+        store.write(tx -> jdbc.sql("SHOW transaction_isolation").query(String.class).single());
+
+    assertThat(isolation).isEqualToIgnoringCase("serializable");
+  }
+
+  @Test
+  void everyCommittedTransactionTakesExactlyTheNextRevision() {
+    assertThat(write(Status.ACTIVE, dt("a"), dt("b"))).isEqualTo(1);
+    assertThat(write(Status.ACTIVE, dt("a"))).isEqualTo(2);
+    assertThat(store.currentRevision()).isEqualTo(2);
+  }
+
+  @Test
+  void aDiscardedTransactionConsumesNoRevisionAndWritesNothing() {
+    store.write(
+        tx -> {
+          tx.append(
+              new NewVersion(
+                  document(dt("a"), 1, tx.revision(), Status.ACTIVE),
+                  Optional.empty(),
+                  Set.of(),
+                  "r"));
+          tx.discard();
+          return null;
+        });
+
+    assertThat(store.currentRevision()).isZero();
+    assertThat(store.latest(dt("a"))).isEmpty();
+  }
+
+  @Test
+  void readsAnyVersionAndTheStateAtARevision() {
+    write(Status.ACTIVE, dt("a")); // r1
+    write(Status.ACTIVE, dt("b")); // r2
+    write(Status.RETIRED, dt("a")); // r3
+
+    assertThat(store.latest(dt("a")).orElseThrow().status()).isEqualTo(Status.RETIRED);
+    assertThat(store.atRevision(dt("a"), 2).orElseThrow().version()).isEqualTo(1);
+    assertThat(store.atRevision(dt("b"), 1)).isEmpty();
+    assertThat(
+            store.versions(
+                List.of(
+                    new VersionRef(Kind.DROP_TABLE, "a", 2),
+                    new VersionRef(Kind.DROP_TABLE, "b", 1),
+                    new VersionRef(Kind.DROP_TABLE, "b", 7))))
+        .extracting(Document::id, Document::version)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple("a", 2L),
+            org.assertj.core.groups.Tuple.tuple("b", 1L));
+  }
+
+  @Test
+  void listingAtARevisionIgnoresEverythingWrittenAfterIt() {
+    write(Status.ACTIVE, dt("a"), dt("b")); // r1
+    write(Status.ACTIVE, dt("a")); // r2: a v2
+    write(Status.ACTIVE, dt("c")); // r3
+    write(Status.RETIRED, dt("b")); // r4
+
+    ListFilter active =
+        new ListFilter(Kind.DROP_TABLE, Optional.of(Status.ACTIVE), Optional.empty());
+    assertThat(store.list(active, 1, "", 10))
+        .extracting(Document::id, Document::version)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("a", 1L),
+            org.assertj.core.groups.Tuple.tuple("b", 1L));
+    assertThat(store.list(active, 4, "", 10)).extracting(Document::id).containsExactly("a", "c");
+    assertThat(store.list(active, 4, "a", 10)).extracting(Document::id).containsExactly("c");
+  }
+
+  @Test
+  void changesComeInRevisionOrderAcrossShards() {
+    for (int i = 0; i < 40; i++) {
+      write(Status.ACTIVE, dt("doc-" + i));
+    }
+
+    List<ChangeEvent> all = store.changes(0, 40, Set.of(), 1000);
+    List<ChangeEvent> window = store.changes(10, 20, Set.of(Kind.DROP_TABLE), 1000);
+
+    assertThat(all).extracting(ChangeEvent::revision).containsExactlyElementsOf(range(1, 40));
+    assertThat(window).extracting(ChangeEvent::revision).containsExactlyElementsOf(range(11, 20));
+    assertThat(store.changes(0, 40, Set.of(Kind.SPAWN_RULE), 1000)).isEmpty();
+    assertThat(store.changes(0, 40, Set.of(), 5)).hasSize(5);
+  }
+
+  @Test
+  void aChangePageKeepsARevisionWholeEvenWhenItIsLargerThanThePage() {
+    write(Status.ACTIVE, dt("a"), dt("b"), dt("c"), dt("d"), dt("e")); // r1: five events
+    write(Status.ACTIVE, dt("f")); // r2
+    CatalogLimits small =
+        new CatalogLimits(
+            CatalogLimits.defaults().maxPayloadSize(),
+            32,
+            2,
+            CatalogLimits.defaults().maxBatchSize(),
+            1000,
+            100);
+    ConfigReader reader = new ConfigReader(store, small);
+
+    ChangePage page = reader.changes(0, OptionalInt.of(1), Set.of());
+
+    assertThat(page.events()).hasSize(5);
+    assertThat(page.revision()).isEqualTo(1);
+    assertThat(reader.changes(1, OptionalInt.of(1), Set.of()).events()).hasSize(1);
+  }
+
+  @Test
+  void keepsTheFirstIdempotencyRecord() {
+    IdempotencyRecord first =
+        new IdempotencyRecord(
+            "k",
+            "hash-1",
+            3,
+            List.of(new IdempotencyRecord.Result(Kind.DROP_TABLE, "a", 1, false)),
+            Instant.now());
+    IdempotencyRecord second = new IdempotencyRecord("k", "hash-2", 4, List.of(), Instant.now());
+
+    store.saveIdempotencyRecordIfAbsent(first);
+    store.saveIdempotencyRecordIfAbsent(second);
+
+    IdempotencyRecord stored =
+        store.write(
+            tx -> {
+              tx.discard();
+              return tx.idempotencyRecord("k").orElseThrow();
+            });
+    assertThat(stored.requestHash()).isEqualTo("hash-1");
+    assertThat(stored.results()).containsExactlyElementsOf(first.results());
+  }
+
+  static List<Long> range(long from, long to) {
+    return java.util.stream.LongStream.rangeClosed(from, to).boxed().toList();
+  }
+}

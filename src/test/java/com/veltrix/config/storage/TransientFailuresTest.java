@@ -1,0 +1,95 @@
+package com.veltrix.config.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.veltrix.config.support.TestDatabase;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.PSQLState;
+import org.postgresql.util.ServerErrorMessage;
+import org.springframework.dao.CannotAcquireLockException;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.jdbc.CannotGetJdbcConnectionException;
+
+/** The classifier against real pgjdbc exceptions, wrapped as Spring wraps them. */
+class TransientFailuresTest {
+
+  static PSQLException server(String sqlState) {
+    return new PSQLException(
+        new ServerErrorMessage("SERROR\0C" + sqlState + "\0Mfrom the server\0"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"40001", "40P01", "40003", "08006", "08001", "57P01", "57P02", "57P03", "53300"})
+  void retriesTransientStates(String sqlState) {
+    assertThat(TransientFailures.isTransient(new CannotAcquireLockException("x", server(sqlState))))
+        .isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"23505", "42P01", "22001", "57014", "42601", "XX000"})
+  void doesNotRetryAnythingElse(String sqlState) {
+    assertThat(
+            TransientFailures.isTransient(
+                new DataIntegrityViolationException("x", server(sqlState))))
+        .isFalse();
+  }
+
+  @Test
+  void readsTheStateOfPgjdbcsOwnExceptions() {
+    assertThat(
+            TransientFailures.isTransient(
+                new PSQLException("serialization", PSQLState.SERIALIZATION_FAILURE)))
+        .isTrue();
+    assertThat(TransientFailures.isTransient(new PSQLException("dup", PSQLState.UNIQUE_VIOLATION)))
+        .isFalse();
+    assertThat(TransientFailures.isTransient(new RuntimeException("no SQL here"))).isFalse();
+  }
+
+  @Test
+  void aPoolTimeoutIsTransient() {
+    assertThat(
+            TransientFailures.isTransient(
+                new CannotGetJdbcConnectionException(
+                    "pool", new SQLTransientConnectionException("Connection is not available"))))
+        .isTrue();
+  }
+
+  @Test
+  void aRefusedConnectionIsTransient() {
+    String closedPort = "jdbc:postgresql://127.0.0.1:1/none?connectTimeout=1";
+    SQLException refused = null;
+    try {
+      DriverManager.getConnection(closedPort, "x", "y").close();
+    } catch (SQLException e) {
+      refused = e;
+    }
+
+    assertThat((Object) refused).isNotNull();
+    assertThat(TransientFailures.sqlState(refused))
+        .hasValueSatisfying(s -> assertThat(s).startsWith("08"));
+    assertThat(TransientFailures.isTransient(refused)).isTrue();
+  }
+
+  @Test
+  void aRealUniqueViolationIsNotTransient() throws Exception {
+    SQLException duplicate = null;
+    try (var c = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "");
+        var s = c.createStatement()) {
+      s.execute("CREATE TEMP TABLE t (id INT PRIMARY KEY)");
+      s.execute("INSERT INTO t VALUES (1)");
+      s.execute("INSERT INTO t VALUES (1)");
+    } catch (SQLException e) {
+      duplicate = e;
+    }
+
+    assertThat(TransientFailures.sqlState(duplicate)).contains("23505");
+    assertThat(TransientFailures.isTransient(duplicate)).isFalse();
+  }
+}

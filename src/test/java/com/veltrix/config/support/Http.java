@@ -1,0 +1,109 @@
+package com.veltrix.config.support;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A plain HTTP client for tests: real sockets, raw bodies, every header under the test's control.
+ */
+public final class Http {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+
+  public Http(int port) {
+    this.base = "http://localhost:" + port;
+  }
+
+  public Response get(String path, String... headers) {
+    return send("GET", path, null, headers);
+  }
+
+  public Response put(String path, String json, String... headers) {
+    return send("PUT", path, bytes(json), with("Content-Type", "application/json", headers));
+  }
+
+  public Response post(String path, String json, String... headers) {
+    return send("POST", path, bytes(json), with("Content-Type", "application/json", headers));
+  }
+
+  public Response delete(String path, String... headers) {
+    return send("DELETE", path, null, headers);
+  }
+
+  /** Any method, raw body (may be null), headers as name/value pairs. */
+  public Response send(String method, String path, byte[] body, String... headers) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    request.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofByteArray(body));
+    try {
+      HttpResponse<String> response =
+          client.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      return new Response(response.statusCode(), response.headers().map(), response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] bytes(String text) {
+    return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String[] with(String name, String value, String[] headers) {
+    Map<String, String> all = new LinkedHashMap<>();
+    all.put(name, value);
+    for (int i = 0; i < headers.length; i += 2) {
+      all.put(headers[i], headers[i + 1]);
+    }
+    return all.entrySet().stream()
+        .flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue()))
+        .toArray(String[]::new);
+  }
+
+  /** Status, headers and body; {@link #json()} parses the body. */
+  public record Response(int status, Map<String, java.util.List<String>> headers, String body) {
+
+    public JsonNode json() {
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        throw new UncheckedIOException("not JSON: " + body, e);
+      }
+    }
+
+    public Optional<String> header(String name) {
+      return headers.entrySet().stream()
+          .filter(e -> e.getKey().equalsIgnoreCase(name))
+          .flatMap(e -> e.getValue().stream())
+          .findFirst();
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + body;
+    }
+  }
+}

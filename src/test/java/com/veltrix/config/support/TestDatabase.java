@@ -1,0 +1,58 @@
+package com.veltrix.config.support;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * One real PostgreSQL per test JVM (embedded, started on first use, stopped when the JVM exits).
+ * Every Spring test context points at it; tests reset the data in {@code @BeforeEach}.
+ */
+public final class TestDatabase {
+
+  private static EmbeddedPostgres postgres;
+
+  private TestDatabase() {}
+
+  public static synchronized EmbeddedPostgres postgres() {
+    if (postgres == null) {
+      try {
+        postgres = EmbeddedPostgres.builder().setServerConfig("max_connections", "200").start();
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
+      }
+      EmbeddedPostgres started = postgres;
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      started.close();
+                    } catch (IOException e) {
+                      // the JVM is exiting anyway
+                    }
+                  }));
+    }
+    return postgres;
+  }
+
+  public static String jdbcUrl() {
+    return postgres().getJdbcUrl("postgres", "postgres");
+  }
+
+  /** Points a Spring test context at the embedded PostgreSQL. */
+  public static void register(DynamicPropertyRegistry registry) {
+    registry.add("spring.datasource.url", TestDatabase::jdbcUrl);
+    registry.add("spring.datasource.username", () -> "postgres");
+    registry.add("spring.datasource.password", () -> "");
+  }
+
+  /** Empties every table and sets the revision back to 0. */
+  public static void reset(JdbcClient jdbc) {
+    jdbc.sql("TRUNCATE document_versions, documents, document_references, idempotency_records")
+        .update();
+    jdbc.sql("UPDATE revision_counter SET revision = 0 WHERE id = 1").update();
+  }
+}
