@@ -38,6 +38,16 @@ public interface CatalogStore {
   /** Each given version that exists, in no particular order. */
   List<Document> versions(Collection<VersionRef> refs);
 
+  /** The latest version (any status) of each key that exists, in no particular order. */
+  List<Document> latestOf(Collection<DocumentKey> keys);
+
+  /**
+   * The ACTIVE documents of {@code kind} (in {@code zone}, if given) at {@code revision}, with ids
+   * after {@code afterId}, ordered by id; no payloads.
+   */
+  List<ManifestEntry> manifest(
+      Kind kind, Optional<String> zone, long revision, String afterId, int limit);
+
   /**
    * The state at {@code revision} of the documents of {@code filter.kind()} with ids after {@code
    * afterId} that match the filter, ordered by id.

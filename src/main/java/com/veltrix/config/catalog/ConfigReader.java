@@ -1,8 +1,12 @@
 package com.veltrix.config.catalog;
 
 import com.veltrix.config.catalog.CatalogStore.ListFilter;
+import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -117,6 +121,56 @@ public class ConfigReader {
       next = Optional.of(new PageToken(scope, revision, items.get(size - 1).id()).encode());
     }
     return new Page<>(revision, List.copyOf(items), next);
+  }
+
+  /**
+   * The ACTIVE documents of {@code kinds} (all kinds when empty), optionally in one zone, at {@code
+   * atRevision} (default: current), to be read a chunk at a time.
+   */
+  public ManifestCursor manifest(Set<Kind> kinds, Optional<String> zone, OptionalLong atRevision) {
+    zone.ifPresent(z -> DocumentKey.of(Kind.TREASURE_LOCATION, z, zoneParameter()));
+    long revision =
+        atRevision.isPresent()
+            ? revisionNotAfterCurrent("atRevision", atRevision.getAsLong())
+            : store.currentRevision();
+    List<Kind> ordered =
+        (kinds.isEmpty() ? EnumSet.allOf(Kind.class) : EnumSet.copyOf(kinds)).stream().toList();
+    return new ManifestCursor(store, revision, ordered, zone);
+  }
+
+  /**
+   * Documents by (kind, id, version), version 0 meaning the latest; at most {@code maxPageSize}
+   * refs. Refs that do not exist are returned as missing, not as an error.
+   */
+  public FetchResult fetch(List<VersionRef> refs) {
+    if (refs.size() > limits.maxPageSize()) {
+      throw InvalidInputException.parameter(
+          "refs", "at most " + limits.maxPageSize() + " refs a call, got " + refs.size());
+    }
+    List<VersionRef> exact = refs.stream().filter(r -> r.version() > 0).toList();
+    List<DocumentKey> latest =
+        refs.stream()
+            .filter(r -> r.version() == 0)
+            .map(r -> new DocumentKey(r.kind(), r.id()))
+            .toList();
+    Map<VersionRef, Document> byRef = new HashMap<>();
+    for (Document d : store.versions(exact)) {
+      byRef.put(new VersionRef(d.kind(), d.id(), d.version()), d);
+    }
+    for (Document d : store.latestOf(latest)) {
+      byRef.put(new VersionRef(d.kind(), d.id(), 0), d);
+    }
+    List<Document> found = new ArrayList<>();
+    List<VersionRef> missing = new ArrayList<>();
+    for (VersionRef ref : refs) {
+      Document d = byRef.get(ref);
+      if (d == null) {
+        missing.add(ref);
+      } else {
+        found.add(d);
+      }
+    }
+    return new FetchResult(found, missing);
   }
 
   /**

@@ -9,6 +9,7 @@ import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.ManifestEntry;
 import com.veltrix.config.catalog.Status;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
@@ -173,6 +174,70 @@ class JdbcCatalogStore implements CatalogStore {
                 .param("refs", tuples)
                 .query(DOCUMENT)
                 .list());
+  }
+
+  @Override
+  public List<Document> latestOf(Collection<DocumentKey> keys) {
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    """
+                    SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
+                           v.size_bytes, v.updated_at, v.updated_by, v.payload
+                      FROM documents d
+                      JOIN document_versions v
+                        ON v.kind = d.kind AND v.id = d.id AND v.version = d.version
+                     WHERE (d.kind, d.id) IN (:keys)
+                    """)
+                .param("keys", tuples(keys))
+                .query(DOCUMENT)
+                .list());
+  }
+
+  @Override
+  public List<ManifestEntry> manifest(
+      Kind kind, Optional<String> zone, long revision, String afterId, int limit) {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    """
+                    SELECT v.kind, v.id, v.version, v.content_hash, v.size_bytes
+                      FROM documents d
+                      JOIN document_versions v ON v.kind = d.kind AND v.id = d.id
+                     WHERE d.kind = :kind
+                       AND d.id > :afterId
+                       AND v.version = CASE
+                             WHEN d.revision <= :revision THEN d.version
+                             ELSE (SELECT max(x.version) FROM document_versions x
+                                    WHERE x.kind = d.kind AND x.id = d.id
+                                      AND x.revision <= :revision)
+                           END
+                       AND v.status = 'ACTIVE'
+                       AND (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)
+                     ORDER BY d.id
+                     LIMIT :limit
+                    """)
+                .param("kind", kind.name())
+                .param("afterId", afterId)
+                .param("revision", revision)
+                .param("zone", zone.orElse(null))
+                .param("limit", limit)
+                .query(
+                    (rs, n) ->
+                        new ManifestEntry(
+                            Kind.valueOf(rs.getString("kind")),
+                            rs.getString("id"),
+                            rs.getLong("version"),
+                            rs.getString("content_hash"),
+                            rs.getLong("size_bytes")))
+                .list());
+  }
+
+  private static List<Object[]> tuples(Collection<DocumentKey> keys) {
+    return keys.stream().map(k -> new Object[] {k.kind().name(), k.id()}).toList();
   }
 
   /**
@@ -398,7 +463,7 @@ class JdbcCatalogStore implements CatalogStore {
                       SELECT kind, id FROM documents
                        WHERE status = 'ACTIVE' AND (kind, id) IN (:keys)
                       """)
-                  .param("keys", tuples)
+                  .param("keys", tuples(keys))
                   .query(KEY)
                   .list());
       List<DocumentKey> missing = new ArrayList<>();

@@ -1,5 +1,6 @@
 package com.veltrix.config.storage;
 
+import com.veltrix.config.catalog.CallDeadline;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -47,7 +48,7 @@ class TransactionRunner {
    * gate counts against the budget.
    */
   <T> T inTransaction(TransactionCallback<T> work) {
-    long deadline = System.nanoTime() + properties.requestBudget().toNanos();
+    long deadline = deadline();
     boolean entered;
     try {
       entered = writeGate.tryLock(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
@@ -57,8 +58,7 @@ class TransactionRunner {
     }
     if (!entered) {
       exhausted.increment();
-      throw new StoreUnavailableException(
-          "writers are queued for longer than " + properties.requestBudget(), null);
+      throw new StoreUnavailableException("writers are queued past the call's deadline", null);
     }
     try {
       return withRetries(deadline, () -> transactions.execute(work));
@@ -68,7 +68,13 @@ class TransactionRunner {
   }
 
   <T> T read(Supplier<T> query) {
-    return withRetries(System.nanoTime() + properties.requestBudget().toNanos(), query);
+    return withRetries(deadline(), query);
+  }
+
+  /** The caller's deadline when it gave one (gRPC), else the request budget from now (REST). */
+  private long deadline() {
+    return CallDeadline.nanoTime()
+        .orElseGet(() -> System.nanoTime() + properties.requestBudget().toNanos());
   }
 
   static void discard(TransactionStatus status) {
@@ -88,12 +94,11 @@ class TransactionRunner {
         if (System.nanoTime() + pause >= deadline) {
           exhausted.increment();
           log.warn(
-              "database call failed after {} attempts within the {} budget: {}",
+              "database call failed after {} attempts within the deadline: {}",
               attempt,
-              properties.requestBudget(),
               TransientFailures.sqlState(e).orElse(e.getClass().getSimpleName()));
           throw new StoreUnavailableException(
-              "the database did not answer within " + properties.requestBudget(), e);
+              "the database did not answer within the call's deadline", e);
         }
         retries.increment();
         sleep(pause);

@@ -1,0 +1,152 @@
+package com.veltrix.config.grpc;
+
+import com.veltrix.config.catalog.ChangePage;
+import com.veltrix.config.catalog.ConfigReader;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.grpc.v1.ChangeEvent;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Component;
+
+/**
+ * The live side of WatchChanges. One poller per pod reads the current revision every {@code
+ * watch-poll-interval}; when it moves, every watch behind it pumps: it reads change pages after the
+ * last revision it sent and streams them while the client's transport is ready (flow control). An
+ * idle watch gets a PROGRESS event every {@code watch-progress-interval}, carrying the revision
+ * through which everything has been sent.
+ */
+@Component
+class ChangeStreams implements DisposableBean {
+
+  private static final Logger log = LoggerFactory.getLogger(ChangeStreams.class);
+  private static final int PAGE = 1000;
+
+  private final ConfigReader reader;
+  private final GrpcProperties properties;
+  private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService executor =
+      Executors.newScheduledThreadPool(
+          2,
+          r -> {
+            Thread t = new Thread(r, "watch-changes");
+            t.setDaemon(true);
+            return t;
+          });
+  private volatile long latestRevision;
+
+  ChangeStreams(ConfigReader reader, GrpcProperties properties) {
+    this.reader = reader;
+    this.properties = properties;
+    long interval = properties.watchPollInterval().toNanos();
+    executor.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Starts a watch. The first page is read here, on the caller's thread, so a bad request (a future
+   * revision) fails the call with its status before any event is sent.
+   */
+  void open(long afterRevision, Set<Kind> kinds, ServerCallStreamObserver<ChangeEvent> call) {
+    ChangePage first = reader.changes(afterRevision, OptionalInt.of(PAGE), kinds);
+    latestRevision = Math.max(latestRevision, first.revision());
+    Watch watch = new Watch(kinds, call, afterRevision);
+    call.setOnCancelHandler(() -> watch.close());
+    call.setOnReadyHandler(watch::wake);
+    watches.add(watch);
+    watch.send(first);
+    watch.wake();
+  }
+
+  int openWatches() {
+    return watches.size();
+  }
+
+  private void poll() {
+    if (watches.isEmpty()) {
+      return;
+    }
+    try {
+      latestRevision = Math.max(latestRevision, reader.currentRevision());
+    } catch (RuntimeException e) {
+      log.debug("watch poll failed: {}", e.toString());
+      return;
+    }
+    watches.forEach(Watch::wake);
+  }
+
+  @Override
+  public void destroy() {
+    executor.shutdownNow();
+    watches.forEach(Watch::close);
+  }
+
+  /** One client's watch; pumps run one at a time on the shared executor. */
+  private final class Watch {
+    private final Set<Kind> kinds;
+    private final ServerCallStreamObserver<ChangeEvent> call;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private long sentThrough;
+    private long lastSentNanos = System.nanoTime();
+    private volatile boolean closed;
+
+    Watch(Set<Kind> kinds, ServerCallStreamObserver<ChangeEvent> call, long afterRevision) {
+      this.kinds = kinds;
+      this.call = call;
+      this.sentThrough = afterRevision;
+    }
+
+    void wake() {
+      if (!closed && scheduled.compareAndSet(false, true)) {
+        executor.execute(this::pump);
+      }
+    }
+
+    void close() {
+      closed = true;
+      watches.remove(this);
+    }
+
+    private synchronized void pump() {
+      scheduled.set(false);
+      if (closed) {
+        return;
+      }
+      try {
+        while (!closed && call.isReady() && latestRevision > sentThrough) {
+          ChangePage page = reader.changes(sentThrough, OptionalInt.of(PAGE), kinds);
+          if (page.revision() == sentThrough) {
+            break;
+          }
+          send(page);
+        }
+        if (!closed
+            && call.isReady()
+            && System.nanoTime() - lastSentNanos >= properties.watchProgressInterval().toNanos()) {
+          call.onNext(GrpcMapper.progress(sentThrough));
+          lastSentNanos = System.nanoTime();
+        }
+      } catch (RuntimeException e) {
+        if (!closed) {
+          close();
+          call.onError(GrpcExceptionAdvice.toStatus(e));
+        }
+      }
+    }
+
+    private synchronized void send(ChangePage page) {
+      page.events().forEach(e -> call.onNext(GrpcMapper.change(e)));
+      if (!page.events().isEmpty()) {
+        lastSentNanos = System.nanoTime();
+      }
+      sentThrough = page.revision();
+    }
+  }
+}

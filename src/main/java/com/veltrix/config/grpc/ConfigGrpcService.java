@@ -1,0 +1,87 @@
+package com.veltrix.config.grpc;
+
+import com.veltrix.config.catalog.ConfigReader;
+import com.veltrix.config.catalog.ConfigWriter;
+import com.veltrix.config.catalog.WriteContext;
+import com.veltrix.config.grpc.v1.ChangeEvent;
+import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
+import com.veltrix.config.grpc.v1.GetConfigsRequest;
+import com.veltrix.config.grpc.v1.GetConfigsResponse;
+import com.veltrix.config.grpc.v1.ListActiveRequest;
+import com.veltrix.config.grpc.v1.ListActiveResponse;
+import com.veltrix.config.grpc.v1.PutConfigsRequest;
+import com.veltrix.config.grpc.v1.PutConfigsResponse;
+import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Optional;
+import java.util.UUID;
+import net.devh.boot.grpc.server.service.GrpcService;
+
+/**
+ * The gRPC adapter: parse, call one use case, map the result. Errors go to {@link
+ * GrpcExceptionAdvice}; the streaming calls live in {@link ManifestStream} and {@link
+ * ChangeStreams}.
+ */
+@GrpcService
+class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
+
+  /** Until authentication lands (issue 7), writes are recorded as this actor. */
+  private static final String ANONYMOUS = "anonymous";
+
+  private final ConfigReader reader;
+  private final ConfigWriter writer;
+  private final GrpcMapper mapper;
+  private final ChangeStreams changes;
+  private final GrpcProperties properties;
+
+  ConfigGrpcService(
+      ConfigReader reader,
+      ConfigWriter writer,
+      GrpcMapper mapper,
+      ChangeStreams changes,
+      GrpcProperties properties) {
+    this.reader = reader;
+    this.writer = writer;
+    this.mapper = mapper;
+    this.changes = changes;
+    this.properties = properties;
+  }
+
+  @Override
+  public void listActive(ListActiveRequest request, StreamObserver<ListActiveResponse> response) {
+    ManifestStream.start(
+        reader.manifest(
+            GrpcMapper.kinds(request.getKindsList()),
+            Optional.of(request.getZone()).filter(z -> !z.isEmpty()),
+            GrpcMapper.revision(request.getAtRevision(), "at_revision")),
+        (ServerCallStreamObserver<ListActiveResponse>) response,
+        properties.manifestChunk());
+  }
+
+  @Override
+  public void getConfigs(GetConfigsRequest request, StreamObserver<GetConfigsResponse> response) {
+    response.onNext(GrpcMapper.fetched(reader.fetch(GrpcMapper.refs(request.getRefsList()))));
+    response.onCompleted();
+  }
+
+  @Override
+  public void watchChanges(WatchChangesRequest request, StreamObserver<ChangeEvent> response) {
+    changes.open(
+        GrpcMapper.afterRevision(request.getAfterRevision()),
+        GrpcMapper.kinds(request.getKindsList()),
+        (ServerCallStreamObserver<ChangeEvent>) response);
+  }
+
+  @Override
+  public void putConfigs(PutConfigsRequest request, StreamObserver<PutConfigsResponse> response) {
+    Optional<String> key = Optional.of(request.getIdempotencyKey()).filter(k -> !k.isEmpty());
+    response.onNext(
+        GrpcMapper.written(
+            writer.batch(
+                mapper.writes(request.getWritesList()),
+                key,
+                new WriteContext(ANONYMOUS, UUID.randomUUID().toString()))));
+    response.onCompleted();
+  }
+}

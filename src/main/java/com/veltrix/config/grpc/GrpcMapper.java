@@ -1,0 +1,289 @@
+package com.veltrix.config.grpc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Timestamp;
+import com.veltrix.config.catalog.BatchResult;
+import com.veltrix.config.catalog.CatalogStore.VersionRef;
+import com.veltrix.config.catalog.Document;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.FetchResult;
+import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.ManifestEntry;
+import com.veltrix.config.catalog.Precondition;
+import com.veltrix.config.catalog.Status;
+import com.veltrix.config.catalog.Violation;
+import com.veltrix.config.catalog.WriteCommand;
+import com.veltrix.config.grpc.v1.ChangeEvent;
+import com.veltrix.config.grpc.v1.ConfigDocument;
+import com.veltrix.config.grpc.v1.ConfigKind;
+import com.veltrix.config.grpc.v1.ConfigRef;
+import com.veltrix.config.grpc.v1.ConfigStatus;
+import com.veltrix.config.grpc.v1.ConfigWrite;
+import com.veltrix.config.grpc.v1.GetConfigsResponse;
+import com.veltrix.config.grpc.v1.PutConfigsResponse;
+import com.veltrix.config.grpc.v1.WriteOp;
+import com.veltrix.config.grpc.v1.WriteResult;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.springframework.stereotype.Component;
+
+/** Proto to domain and back. Invalid fields become violations named by their proto field path. */
+@Component
+class GrpcMapper {
+
+  private final ObjectMapper json;
+
+  GrpcMapper(ObjectMapper json) {
+    this.json = json;
+  }
+
+  static Kind kind(ConfigKind kind, String field) {
+    return switch (kind) {
+      case TREASURE_LOCATION -> Kind.TREASURE_LOCATION;
+      case DROP_TABLE -> Kind.DROP_TABLE;
+      case SPAWN_RULE -> Kind.SPAWN_RULE;
+      default ->
+          throw invalid(field, "must be TREASURE_LOCATION, DROP_TABLE or SPAWN_RULE, was " + kind);
+    };
+  }
+
+  static ConfigKind kind(Kind kind) {
+    return ConfigKind.valueOf(kind.name());
+  }
+
+  static Set<Kind> kinds(List<ConfigKind> kinds) {
+    Set<Kind> result = EnumSet.noneOf(Kind.class);
+    for (int i = 0; i < kinds.size(); i++) {
+      result.add(kind(kinds.get(i), "kinds[" + i + "]"));
+    }
+    return result;
+  }
+
+  /** 0 means "current"; negative is refused. */
+  static OptionalLong revision(long value, String field) {
+    if (value < 0) {
+      throw invalid(field, "must be 0 (current) or a revision, was " + value);
+    }
+    return value == 0 ? OptionalLong.empty() : OptionalLong.of(value);
+  }
+
+  static long afterRevision(long value) {
+    if (value < 0) {
+      throw invalid("after_revision", "must be 0 or more, was " + value);
+    }
+    return value;
+  }
+
+  static List<VersionRef> refs(List<ConfigRef> refs) {
+    List<VersionRef> result = new ArrayList<>(refs.size());
+    List<Violation> violations = new ArrayList<>();
+    for (int i = 0; i < refs.size(); i++) {
+      ConfigRef ref = refs.get(i);
+      String at = "refs[" + i + "]";
+      try {
+        Kind kind = kind(ref.getKind(), at + ".kind");
+        if (!DocumentKey.isValidId(ref.getId())) {
+          throw invalid(
+              at + ".id",
+              "must be 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit");
+        }
+        if (ref.getVersion() < 0) {
+          throw invalid(
+              at + ".version", "must be 0 (latest) or a version, was " + ref.getVersion());
+        }
+        result.add(new VersionRef(kind, ref.getId(), ref.getVersion()));
+      } catch (InvalidInputException e) {
+        violations.addAll(e.violations());
+      }
+    }
+    if (!violations.isEmpty()) {
+      throw new InvalidInputException(violations);
+    }
+    return result;
+  }
+
+  List<WriteCommand> writes(List<ConfigWrite> writes) {
+    List<WriteCommand> result = new ArrayList<>(writes.size());
+    List<Violation> violations = new ArrayList<>();
+    for (int i = 0; i < writes.size(); i++) {
+      try {
+        result.add(write(writes.get(i), "writes[" + i + "]"));
+      } catch (InvalidInputException e) {
+        violations.addAll(e.violations());
+      }
+    }
+    if (!violations.isEmpty()) {
+      throw new InvalidInputException(violations);
+    }
+    return result;
+  }
+
+  private WriteCommand write(ConfigWrite write, String at) {
+    Kind kind = kind(write.getKind(), at + ".kind");
+    if (!DocumentKey.isValidId(write.getId())) {
+      throw invalid(
+          at + ".id",
+          "must be 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit");
+    }
+    if (write.getIfMatchVersion() < 0) {
+      throw invalid(at + ".if_match_version", "must be 0 (none) or a version");
+    }
+    DocumentKey key = new DocumentKey(kind, write.getId());
+    Precondition precondition =
+        write.getIfMatchVersion() == 0
+            ? Precondition.NONE
+            : Precondition.ifMatch(write.getIfMatchVersion());
+    if (write.getOp() == WriteOp.RETIRE) {
+      if (!write.getPayloadJson().isEmpty()) {
+        throw invalid(at + ".payload_json", "must be empty for RETIRE");
+      }
+      return new WriteCommand.Retire(key, precondition);
+    }
+    if (write.getOp() != WriteOp.UPSERT) {
+      throw invalid(at + ".op", "must be UPSERT or RETIRE, was " + write.getOp());
+    }
+    if (write.getPayloadJson().isEmpty()) {
+      throw invalid(at + ".payload_json", "is required for UPSERT");
+    }
+    return new WriteCommand.Upsert(
+        key, parse(write.getPayloadJson(), at + ".payload_json"), precondition);
+  }
+
+  private JsonNode parse(String payload, String field) {
+    try {
+      return json.readTree(payload);
+    } catch (JsonProcessingException e) {
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " (line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr()
+                  + ")";
+      String message = e.getOriginalMessage();
+      int newline = message.indexOf('\n');
+      throw invalid(
+          field,
+          "malformed JSON: " + (newline < 0 ? message : message.substring(0, newline)) + where);
+    }
+  }
+
+  static ConfigDocument document(Document d) {
+    return ConfigDocument.newBuilder()
+        .setKind(kind(d.kind()))
+        .setId(d.id())
+        .setVersion(d.version())
+        .setRevision(d.revision())
+        .setStatus(d.status() == Status.ACTIVE ? ConfigStatus.ACTIVE : ConfigStatus.RETIRED)
+        .setContentHash(d.contentHash())
+        .setPayloadJson(d.payload())
+        .setUpdatedAt(
+            Timestamp.newBuilder()
+                .setSeconds(d.updatedAt().getEpochSecond())
+                .setNanos(d.updatedAt().getNano()))
+        .setUpdatedBy(d.updatedBy())
+        .build();
+  }
+
+  static com.veltrix.config.grpc.v1.ManifestEntry manifestEntry(ManifestEntry e) {
+    return com.veltrix.config.grpc.v1.ManifestEntry.newBuilder()
+        .setKind(kind(e.kind()))
+        .setId(e.id())
+        .setVersion(e.version())
+        .setContentHash(e.contentHash())
+        .setSizeBytes(e.sizeBytes())
+        .build();
+  }
+
+  static GetConfigsResponse fetched(FetchResult result) {
+    GetConfigsResponse.Builder response = GetConfigsResponse.newBuilder();
+    result.found().forEach(d -> response.addConfigs(document(d)));
+    result
+        .missing()
+        .forEach(
+            r ->
+                response.addMissing(
+                    ConfigRef.newBuilder()
+                        .setKind(kind(r.kind()))
+                        .setId(r.id())
+                        .setVersion(r.version())));
+    return response.build();
+  }
+
+  static PutConfigsResponse written(BatchResult result) {
+    PutConfigsResponse.Builder response =
+        PutConfigsResponse.newBuilder().setRevision(result.revision());
+    result
+        .results()
+        .forEach(
+            r ->
+                response.addResults(
+                    WriteResult.newBuilder()
+                        .setDocument(document(r.document()))
+                        .setUnchanged(r.unchanged())));
+    return response.build();
+  }
+
+  static ChangeEvent change(com.veltrix.config.catalog.ChangeEvent e) {
+    return ChangeEvent.newBuilder()
+        .setRevision(e.revision())
+        .setKind(kind(e.kind()))
+        .setId(e.id())
+        .setVersion(e.version())
+        .setType(
+            e.type() == com.veltrix.config.catalog.ChangeEvent.Type.UPSERTED
+                ? ChangeEvent.ChangeType.UPSERTED
+                : ChangeEvent.ChangeType.RETIRED)
+        .setContentHash(e.contentHash())
+        .build();
+  }
+
+  static ChangeEvent progress(long revision) {
+    return ChangeEvent.newBuilder()
+        .setRevision(revision)
+        .setType(ChangeEvent.ChangeType.PROGRESS)
+        .build();
+  }
+
+  /**
+   * The proto field a violation is about: body pointers of a batch ({@code /writes/3/payload/x})
+   * become {@code writes[3].payload_json} (the rest of the pointer goes into the description);
+   * parameter names become snake_case.
+   */
+  static String field(Violation v) {
+    if (v.pointer() == null) {
+      return v.parameter().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase();
+    }
+    String[] parts = v.pointer().split("/", -1);
+    if (parts.length >= 3 && parts[1].equals("writes")) {
+      String field =
+          parts.length >= 4 && parts[3].equals("payload")
+              ? "payload_json"
+              : parts.length >= 4 ? parts[3] : "";
+      return "writes[" + parts[2] + "]" + (field.isEmpty() ? "" : "." + field);
+    }
+    return v.pointer().isEmpty() ? "payload_json" : v.pointer().substring(1).replace('/', '.');
+  }
+
+  /** The pointer inside a payload, when the violation is about one. */
+  static String description(Violation v) {
+    if (v.pointer() != null) {
+      String[] parts = v.pointer().split("/", 5);
+      if (parts.length == 5 && parts[1].equals("writes") && parts[3].equals("payload")) {
+        return "/" + parts[4] + ": " + v.message();
+      }
+    }
+    return v.message();
+  }
+
+  static InvalidInputException invalid(String field, String message) {
+    return InvalidInputException.parameter(field, message);
+  }
+}

@@ -1,0 +1,185 @@
+package com.veltrix.config.grpc;
+
+import com.veltrix.config.grpc.v1.ChangeEvent;
+import com.veltrix.config.grpc.v1.ConfigDocument;
+import com.veltrix.config.grpc.v1.ConfigKind;
+import com.veltrix.config.grpc.v1.ConfigRef;
+import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
+import com.veltrix.config.grpc.v1.ConfigServiceGrpc.ConfigServiceBlockingStub;
+import com.veltrix.config.grpc.v1.GetConfigsRequest;
+import com.veltrix.config.grpc.v1.ListActiveRequest;
+import com.veltrix.config.grpc.v1.ListActiveResponse;
+import com.veltrix.config.grpc.v1.ManifestEntry;
+import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * What a Flink job does with veltrix-config, as small as it can be:
+ *
+ * <ol>
+ *   <li>ListActive: the manifest of ACTIVE documents at one revision;
+ *   <li>GetConfigs: the payloads of the versions it does not hold yet, in batches of up to 1,000
+ *       (versions are immutable, so they are cached forever);
+ *   <li>WatchChanges from that revision on, applying each change; after a disconnect it reconnects
+ *       and resumes from the last revision it processed completely: nothing is lost, and what is
+ *       repeated is recognised by its version.
+ * </ol>
+ *
+ * The materialised view maps (kind, id) to the ACTIVE version's payload.
+ */
+final class ExampleConsumer implements Runnable {
+
+  record Key(ConfigKind kind, String id) {}
+
+  record Held(long version, String contentHash, String payloadJson) {}
+
+  private final Supplier<ManagedChannel> connect;
+  private final Map<Key, Held> view = new ConcurrentHashMap<>();
+  private final Map<Key, Long> newestSeen = new ConcurrentHashMap<>();
+  private final Map<ConfigRef, ConfigDocument> cache = new ConcurrentHashMap<>();
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger fetchedFromServer = new AtomicInteger();
+  private volatile ManagedChannel channel;
+  private volatile long revision = -1;
+  private volatile boolean stopped;
+
+  ExampleConsumer(Supplier<ManagedChannel> connect) {
+    this.connect = connect;
+  }
+
+  /** Every change up to this revision is in the view (-1 before the manifest is loaded). */
+  long revision() {
+    return revision;
+  }
+
+  Map<Key, Held> view() {
+    return Map.copyOf(view);
+  }
+
+  int connections() {
+    return connections.get();
+  }
+
+  int fetchedFromServer() {
+    return fetchedFromServer.get();
+  }
+
+  /** Drops the connection, as a network failure or a pod going away would. */
+  void disconnect() {
+    ManagedChannel current = channel;
+    if (current != null) {
+      current.shutdownNow();
+    }
+  }
+
+  void stop() {
+    stopped = true;
+    disconnect();
+  }
+
+  @Override
+  public void run() {
+    while (!stopped) {
+      channel = connect.get();
+      connections.incrementAndGet();
+      ConfigServiceBlockingStub stub = ConfigServiceGrpc.newBlockingStub(channel);
+      try {
+        if (revision < 0) {
+          loadManifest(stub);
+        }
+        follow(stub);
+      } catch (StatusRuntimeException e) {
+        // disconnected: reconnect and resume from `revision`
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  private void loadManifest(ConfigServiceBlockingStub stub) {
+    long manifestRevision = 0;
+    Iterator<ListActiveResponse> manifest = stub.listActive(ListActiveRequest.getDefaultInstance());
+    while (manifest.hasNext()) {
+      ListActiveResponse chunk = manifest.next();
+      manifestRevision = chunk.getRevision();
+      List<ConfigRef> refs = new ArrayList<>();
+      for (ManifestEntry e : chunk.getEntriesList()) {
+        refs.add(ref(e.getKind(), e.getId(), e.getVersion()));
+      }
+      for (ConfigDocument d : fetch(stub, refs)) {
+        apply(d.getKind(), d.getId(), d.getVersion(), d);
+      }
+    }
+    revision = manifestRevision;
+  }
+
+  private void follow(ConfigServiceBlockingStub stub) {
+    Iterator<ChangeEvent> events =
+        stub.watchChanges(WatchChangesRequest.newBuilder().setAfterRevision(revision).build());
+    long open = -1; // a revision whose events may not all have arrived yet
+    while (!stopped && events.hasNext()) {
+      ChangeEvent e = events.next();
+      if (e.getType() == ChangeEvent.ChangeType.PROGRESS) {
+        revision = e.getRevision();
+        open = -1;
+        continue;
+      }
+      if (open != -1 && e.getRevision() != open) {
+        revision = open; // events come in revision order: the previous one is complete
+      }
+      open = e.getRevision();
+      if (e.getType() == ChangeEvent.ChangeType.RETIRED) {
+        apply(e.getKind(), e.getId(), e.getVersion(), null);
+      } else {
+        apply(
+            e.getKind(),
+            e.getId(),
+            e.getVersion(),
+            fetch(stub, List.of(ref(e.getKind(), e.getId(), e.getVersion()))).get(0));
+      }
+    }
+  }
+
+  /** Applies a version unless a newer one of the same document was seen already. */
+  private void apply(ConfigKind kind, String id, long version, ConfigDocument activeOrNull) {
+    Key key = new Key(kind, id);
+    Long seen = newestSeen.get(key);
+    if (seen != null && seen >= version) {
+      return;
+    }
+    newestSeen.put(key, version);
+    if (activeOrNull == null) {
+      view.remove(key);
+    } else {
+      view.put(
+          key, new Held(version, activeOrNull.getContentHash(), activeOrNull.getPayloadJson()));
+    }
+  }
+
+  /** The documents for {@code refs}, from the cache where possible, else GetConfigs in batches. */
+  private List<ConfigDocument> fetch(ConfigServiceBlockingStub stub, List<ConfigRef> refs) {
+    List<ConfigRef> wanted = refs.stream().filter(r -> !cache.containsKey(r)).toList();
+    for (int from = 0; from < wanted.size(); from += 1000) {
+      List<ConfigRef> batch = wanted.subList(from, Math.min(wanted.size(), from + 1000));
+      for (ConfigDocument d :
+          stub.getConfigs(GetConfigsRequest.newBuilder().addAllRefs(batch).build())
+              .getConfigsList()) {
+        cache.put(ref(d.getKind(), d.getId(), d.getVersion()), d);
+        fetchedFromServer.incrementAndGet();
+      }
+    }
+    return refs.stream().map(cache::get).toList();
+  }
+
+  private static ConfigRef ref(ConfigKind kind, String id, long version) {
+    return ConfigRef.newBuilder().setKind(kind).setId(id).setVersion(version).build();
+  }
+}
