@@ -8,7 +8,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,14 +32,7 @@ class ChangeStreams implements DisposableBean {
   private final ConfigReader reader;
   private final GrpcProperties properties;
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
-  private final ScheduledExecutorService executor =
-      Executors.newScheduledThreadPool(
-          2,
-          r -> {
-            Thread t = new Thread(r, "watch-changes");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService executor = DaemonThreads.scheduled("watch-changes", 2);
   private volatile long latestRevision;
 
   ChangeStreams(ConfigReader reader, GrpcProperties properties) {

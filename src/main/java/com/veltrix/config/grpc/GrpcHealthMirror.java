@@ -3,7 +3,6 @@ package com.veltrix.config.grpc;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.springframework.beans.factory.DisposableBean;
@@ -27,13 +26,7 @@ class GrpcHealthMirror implements DisposableBean {
   private final HealthStatusManager health;
   private final HealthEndpoint endpoint;
   private final GrpcProperties properties;
-  private final ScheduledExecutorService executor =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "grpc-health");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService executor = DaemonThreads.scheduled("grpc-health", 1);
   private volatile boolean closing;
 
   GrpcHealthMirror(HealthStatusManager health, HealthEndpoint endpoint, GrpcProperties properties) {

@@ -23,7 +23,6 @@ import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
-import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.TransactionStatus;
@@ -43,21 +42,39 @@ class JdbcCatalogStore implements CatalogStore {
   private static final String VERSION_COLUMNS =
       "kind, id, version, revision, status, content_hash, size_bytes, updated_at, updated_by,"
           + " payload";
+
+  /**
+   * The documents of one kind as they were at {@code :revision}, by id after {@code :afterId},
+   * optionally of one status and zone. The version current at a revision is the head when the head
+   * is not newer than the revision, else the newest version at or before it (a document created
+   * later has none, and drops out of the join).
+   */
+  private static final String STATE_AT_REVISION =
+      """
+       FROM documents d
+       JOIN document_versions v ON v.kind = d.kind AND v.id = d.id
+      WHERE d.kind = :kind
+        AND d.id > :afterId
+        AND v.version = CASE
+              WHEN d.revision <= :revision THEN d.version
+              ELSE (SELECT max(x.version) FROM document_versions x
+                     WHERE x.kind = d.kind AND x.id = d.id AND x.revision <= :revision)
+            END
+        AND (CAST(:status AS TEXT) IS NULL OR v.status = :status)
+        AND (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)
+      ORDER BY d.id
+      LIMIT :limit
+      """;
+
   private static final TypeReference<List<IdempotencyRecord.Result>> RESULTS =
       new TypeReference<>() {};
 
   private final JdbcClient jdbc;
-  private final NamedParameterJdbcTemplate batch;
   private final TransactionRunner runner;
   private final ObjectMapper json;
 
-  JdbcCatalogStore(
-      JdbcClient jdbc,
-      NamedParameterJdbcTemplate batch,
-      TransactionRunner runner,
-      ObjectMapper json) {
+  JdbcCatalogStore(JdbcClient jdbc, TransactionRunner runner, ObjectMapper json) {
     this.jdbc = jdbc;
-    this.batch = batch;
     this.runner = runner;
     this.json = json;
   }
@@ -158,20 +175,29 @@ class JdbcCatalogStore implements CatalogStore {
                 .list());
   }
 
+  /**
+   * Batch lookups join an {@code unnest} of parameter arrays instead of a row-value {@code IN}
+   * list: PostgreSQL spent 250 ms planning a 1,000-tuple {@code IN} (0.6 ms this way).
+   */
   @Override
   public List<Document> versions(Collection<VersionRef> refs) {
     if (refs.isEmpty()) {
       return List.of();
     }
-    List<Object[]> tuples =
-        refs.stream().map(r -> new Object[] {r.kind().name(), r.id(), r.version()}).toList();
     return runner.read(
         () ->
             jdbc.sql(
-                    "SELECT "
-                        + VERSION_COLUMNS
-                        + " FROM document_versions WHERE (kind, id, version) IN (:refs)")
-                .param("refs", tuples)
+                    """
+                    SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
+                           v.size_bytes, v.updated_at, v.updated_by, v.payload
+                      FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                                  CAST(:versions AS BIGINT[])) AS r (kind, id, version)
+                      JOIN document_versions v
+                        ON v.kind = r.kind AND v.id = r.id AND v.version = r.version
+                    """)
+                .param("kinds", refs.stream().map(r -> r.kind().name()).toArray(String[]::new))
+                .param("ids", refs.stream().map(VersionRef::id).toArray(String[]::new))
+                .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))
                 .query(DOCUMENT)
                 .list());
   }
@@ -187,12 +213,13 @@ class JdbcCatalogStore implements CatalogStore {
                     """
                     SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
                            v.size_bytes, v.updated_at, v.updated_by, v.payload
-                      FROM documents d
+                      FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+                      JOIN documents d ON d.kind = r.kind AND d.id = r.id
                       JOIN document_versions v
                         ON v.kind = d.kind AND v.id = d.id AND v.version = d.version
-                     WHERE (d.kind, d.id) IN (:keys)
                     """)
-                .param("keys", tuples(keys))
+                .param("kinds", kindArray(keys))
+                .param("ids", idArray(keys))
                 .query(DOCUMENT)
                 .list());
   }
@@ -203,26 +230,12 @@ class JdbcCatalogStore implements CatalogStore {
     return runner.read(
         () ->
             jdbc.sql(
-                    """
-                    SELECT v.kind, v.id, v.version, v.content_hash, v.size_bytes
-                      FROM documents d
-                      JOIN document_versions v ON v.kind = d.kind AND v.id = d.id
-                     WHERE d.kind = :kind
-                       AND d.id > :afterId
-                       AND v.version = CASE
-                             WHEN d.revision <= :revision THEN d.version
-                             ELSE (SELECT max(x.version) FROM document_versions x
-                                    WHERE x.kind = d.kind AND x.id = d.id
-                                      AND x.revision <= :revision)
-                           END
-                       AND v.status = 'ACTIVE'
-                       AND (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)
-                     ORDER BY d.id
-                     LIMIT :limit
-                    """)
+                    "SELECT v.kind, v.id, v.version, v.content_hash, v.size_bytes"
+                        + STATE_AT_REVISION)
                 .param("kind", kind.name())
                 .param("afterId", afterId)
                 .param("revision", revision)
+                .param("status", Status.ACTIVE.name())
                 .param("zone", zone.orElse(null))
                 .param("limit", limit)
                 .query(
@@ -236,37 +249,22 @@ class JdbcCatalogStore implements CatalogStore {
                 .list());
   }
 
-  private static List<Object[]> tuples(Collection<DocumentKey> keys) {
-    return keys.stream().map(k -> new Object[] {k.kind().name(), k.id()}).toList();
+  private static String[] kindArray(Collection<DocumentKey> keys) {
+    return keys.stream().map(k -> k.kind().name()).toArray(String[]::new);
   }
 
-  /**
-   * The version current at {@code revision} is the head when the head is not newer than the
-   * revision, else the newest version at or before it (a document created later has none).
-   */
+  private static String[] idArray(Collection<DocumentKey> keys) {
+    return keys.stream().map(DocumentKey::id).toArray(String[]::new);
+  }
+
   @Override
   public List<Document> list(ListFilter filter, long revision, String afterId, int limit) {
     return runner.read(
         () ->
             jdbc.sql(
-                    """
-                    SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-                           v.size_bytes, v.updated_at, v.updated_by, v.payload
-                      FROM documents d
-                      JOIN document_versions v ON v.kind = d.kind AND v.id = d.id
-                     WHERE d.kind = :kind
-                       AND d.id > :afterId
-                       AND v.version = CASE
-                             WHEN d.revision <= :revision THEN d.version
-                             ELSE (SELECT max(x.version) FROM document_versions x
-                                    WHERE x.kind = d.kind AND x.id = d.id
-                                      AND x.revision <= :revision)
-                           END
-                       AND (CAST(:status AS TEXT) IS NULL OR v.status = :status)
-                       AND (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)
-                     ORDER BY d.id
-                     LIMIT :limit
-                    """)
+                    "SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,"
+                        + " v.size_bytes, v.updated_at, v.updated_by, v.payload"
+                        + STATE_AT_REVISION)
                 .param("kind", filter.kind().name())
                 .param("afterId", afterId)
                 .param("revision", revision)
@@ -434,36 +432,32 @@ class JdbcCatalogStore implements CatalogStore {
       if (references.isEmpty()) {
         return;
       }
-      MapSqlParameterSource[] rows =
-          references.stream()
-              .map(
-                  ref ->
-                      new MapSqlParameterSource()
-                          .addValue("refKind", ref.kind().name())
-                          .addValue("refId", ref.id())
-                          .addValue("kind", key.kind().name())
-                          .addValue("id", key.id()))
-              .toArray(MapSqlParameterSource[]::new);
-      batch.batchUpdate(
-          """
-          INSERT INTO document_references (ref_kind, ref_id, kind, id)
-          VALUES (:refKind, :refId, :kind, :id)
-          """,
-          rows);
+      jdbc.sql(
+              """
+              INSERT INTO document_references (ref_kind, ref_id, kind, id)
+              SELECT r.kind, r.id, :kind, :id
+                FROM unnest(CAST(:refKinds AS TEXT[]), CAST(:refIds AS TEXT[])) AS r (kind, id)
+              """)
+          .param("refKinds", kindArray(references))
+          .param("refIds", idArray(references))
+          .param("kind", key.kind().name())
+          .param("id", key.id())
+          .update();
     }
 
     @Override
     public List<DocumentKey> notActive(Collection<DocumentKey> keys) {
-      List<Object[]> tuples =
-          keys.stream().map(k -> new Object[] {k.kind().name(), k.id()}).toList();
       Set<DocumentKey> active =
           new HashSet<>(
               jdbc.sql(
                       """
-                      SELECT kind, id FROM documents
-                       WHERE status = 'ACTIVE' AND (kind, id) IN (:keys)
+                      SELECT d.kind, d.id
+                        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+                        JOIN documents d ON d.kind = r.kind AND d.id = r.id
+                       WHERE d.status = 'ACTIVE'
                       """)
-                  .param("keys", tuples(keys))
+                  .param("kinds", kindArray(keys))
+                  .param("ids", idArray(keys))
                   .query(KEY)
                   .list());
       List<DocumentKey> missing = new ArrayList<>();
