@@ -17,7 +17,12 @@ import org.springframework.test.context.DynamicPropertySource;
 @AutoConfigureObservability
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"grpc.server.port=0", "management.server.port=0"})
+    properties = {
+      "grpc.server.port=0",
+      "management.server.port=0",
+      "veltrix.readiness.stable-for=0s",
+      "veltrix.readiness.probe-interval=100ms"
+    })
 class ApplicationTest {
 
   @LocalServerPort int port;

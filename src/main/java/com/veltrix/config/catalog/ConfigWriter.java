@@ -173,6 +173,7 @@ public class ConfigWriter {
     private final Instant now;
     private final Map<DocumentKey, Set<DocumentKey>> activated = new LinkedHashMap<>();
     private final List<DocumentKey> retired = new ArrayList<>();
+    private int appended;
 
     Transaction(WriteTransaction tx, WriteContext context, Instant now) {
       this.tx = tx;
@@ -194,11 +195,18 @@ public class ConfigWriter {
         results.add(apply(p));
       }
       checkReferences();
-      boolean changed = results.stream().anyMatch(r -> !r.unchanged());
+      boolean changed = appended > 0;
       long revision = tx.revision();
       if (!changed) {
         tx.discard();
-        revision = revision - 1; // we hold the counter lock: nothing committed in between
+        // we hold the counter lock: nothing committed in between; or an earlier attempt of this
+        // very call committed (its commit reply was lost) and that is the batch's revision
+        revision =
+            results.stream()
+                .filter(r -> !r.unchanged())
+                .mapToLong(r -> r.document().revision())
+                .max()
+                .orElse(revision - 1);
       }
       BatchResult result = new BatchResult(revision, results);
       Applied applied = new Applied(result, changed, false);
@@ -226,7 +234,14 @@ public class ConfigWriter {
       WriteCommand command = prepared.command();
       DocumentKey key = command.key();
       Optional<Head> head = tx.head(key);
-      command.precondition().check(key, head.map(Head::version).orElse(0L));
+      try {
+        command.precondition().check(key, head.map(Head::version).orElse(0L));
+      } catch (PreconditionFailedException e) {
+        return head.map(h -> currentVersion(key, h))
+            .filter(d -> writtenByAnEarlierAttempt(d))
+            .map(d -> new WriteResult(d, false))
+            .orElseThrow(() -> e);
+      }
       if (command instanceof Rollback r) {
         return rollback(key, head, r.toVersion());
       }
@@ -284,14 +299,31 @@ public class ConfigWriter {
               payload.sizeBytes(),
               now,
               context.actor(),
+              context.requestId(),
               payload.canonicalJson());
       tx.append(
           new NewVersion(document, payload.zone(), payload.references(), context.requestId()));
+      appended++;
       return new WriteResult(document, false);
     }
 
     private WriteResult unchanged(DocumentKey key, Head head) {
-      return new WriteResult(currentVersion(key, head), true);
+      Document current = currentVersion(key, head);
+      return new WriteResult(current, !writtenByAnEarlierAttempt(current));
+    }
+
+    /**
+     * Whether {@code current} is this very call's write, committed by an earlier attempt whose
+     * commit reply was lost (an ambiguous commit: a connection failure during COMMIT, or
+     * CockroachDB's 40003). The call stamps every version with its request id and one microsecond
+     * timestamp taken before its first attempt; both must match (neither alone is unique: clients
+     * may reuse request ids, and two calls can start in the same microsecond). The retry then
+     * reports that write instead of failing its precondition or calling it a no-op.
+     */
+    private boolean writtenByAnEarlierAttempt(Document current) {
+      return current.updatedAt().equals(now)
+          && current.updatedBy().equals(context.actor())
+          && context.requestId().equals(current.requestId());
     }
 
     private Document currentVersion(DocumentKey key, Head head) {

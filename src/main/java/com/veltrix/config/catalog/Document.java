@@ -4,7 +4,8 @@ import java.time.Instant;
 
 /**
  * One immutable version of a document. {@code payload} is the canonical JSON text whose SHA-256 is
- * {@code contentHash}; {@code revision} is the revision that wrote this version.
+ * {@code contentHash}; {@code revision} is the revision that wrote this version; {@code requestId}
+ * is the request that wrote it (audit).
  */
 public record Document(
     Kind kind,
@@ -16,6 +17,7 @@ public record Document(
     long sizeBytes,
     Instant updatedAt,
     String updatedBy,
+    String requestId,
     String payload) {
 
   public DocumentKey key() {

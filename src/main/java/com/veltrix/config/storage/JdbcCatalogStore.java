@@ -41,7 +41,7 @@ class JdbcCatalogStore implements CatalogStore {
   private static final List<Integer> ALL_SHARDS = IntStream.range(0, SHARDS).boxed().toList();
   private static final String VERSION_COLUMNS =
       "kind, id, version, revision, status, content_hash, size_bytes, updated_at, updated_by,"
-          + " payload";
+          + " request_id, payload";
 
   /**
    * The documents of one kind as they were at {@code :revision}, by id after {@code :afterId},
@@ -189,7 +189,7 @@ class JdbcCatalogStore implements CatalogStore {
             jdbc.sql(
                     """
                     SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-                           v.size_bytes, v.updated_at, v.updated_by, v.payload
+                           v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
                       FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
                                   CAST(:versions AS BIGINT[])) AS r (kind, id, version)
                       JOIN document_versions v
@@ -212,7 +212,7 @@ class JdbcCatalogStore implements CatalogStore {
             jdbc.sql(
                     """
                     SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-                           v.size_bytes, v.updated_at, v.updated_by, v.payload
+                           v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
                       FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
                       JOIN documents d ON d.kind = r.kind AND d.id = r.id
                       JOIN document_versions v
@@ -263,7 +263,7 @@ class JdbcCatalogStore implements CatalogStore {
         () ->
             jdbc.sql(
                     "SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,"
-                        + " v.size_bytes, v.updated_at, v.updated_by, v.payload"
+                        + " v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload"
                         + STATE_AT_REVISION)
                 .param("kind", filter.kind().name())
                 .param("afterId", afterId)
@@ -542,6 +542,7 @@ class JdbcCatalogStore implements CatalogStore {
               rs.getLong("size_bytes"),
               rs.getTimestamp("updated_at").toInstant(),
               rs.getString("updated_by"),
+              rs.getString("request_id"),
               rs.getString("payload"));
 
   private static final RowMapper<ChangeEvent> CHANGE =

@@ -17,4 +17,4 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record RetryProperties(
     @DefaultValue("250ms") Duration requestBudget,
     @DefaultValue("2ms") Duration initialBackoff,
-    @DefaultValue("50ms") Duration maxBackoff) {}
+    @DefaultValue("20ms") Duration maxBackoff) {}

@@ -2,6 +2,9 @@ package com.veltrix.config.storage;
 
 import com.veltrix.config.catalog.CallDeadline;
 import com.veltrix.config.catalog.StoreUnavailableException;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ThreadLocalRandom;
@@ -16,27 +19,51 @@ import org.springframework.transaction.support.TransactionCallback;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Runs database work, retrying transient failures ({@link TransientFailures}) by re-running the
- * whole unit (a transaction, or a single read statement) with exponential backoff and full jitter,
- * never past the request budget. The pool hands out connections at SERIALIZABLE isolation, so
- * PostgreSQL raises the same 40001 errors as CockroachDB and this path runs for real in tests.
+ * Runs every database call at the database edge, in this order:
+ *
+ * <ol>
+ *   <li>the circuit breaker ({@value #BREAKER}, tuned in application.yaml): while it is open, or
+ *       before the schema is migrated, the call fails at once with {@link
+ *       StoreUnavailableException} instead of queueing on the pool;
+ *   <li>for writes, a fair in-process gate (see {@link #inTransaction});
+ *   <li>the unit itself (a whole transaction, or one read statement), re-run on transient failures
+ *       ({@link TransientFailures}) with exponential backoff and full jitter, never past the
+ *       deadline: the caller's (a gRPC client's) or else the request budget. Connections carry the
+ *       remaining time as their network timeout ({@link DeadlineDataSource}).
+ * </ol>
+ *
+ * The retry is this class's own loop rather than a Resilience4j Retry: its waits must be cut to a
+ * per-call deadline, which Resilience4j's attempt-numbered interval functions cannot see.
  */
 @Component
 class TransactionRunner {
+
+  /** The circuit breaker's instance name in application.yaml. */
+  static final String BREAKER = "database";
 
   private static final Logger log = LoggerFactory.getLogger(TransactionRunner.class);
 
   private final TransactionTemplate transactions;
   private final RetryProperties properties;
-  private final Counter retries;
+  private final DatabaseMigrations migrations;
+  private final CircuitBreaker breaker;
+  private final Counter retried;
+  private final Counter recovered;
   private final Counter exhausted;
   private final ReentrantLock writeGate = new ReentrantLock(true);
 
   TransactionRunner(
-      TransactionTemplate transactions, RetryProperties properties, MeterRegistry meters) {
+      TransactionTemplate transactions,
+      RetryProperties properties,
+      DatabaseMigrations migrations,
+      CircuitBreakerRegistry breakers,
+      MeterRegistry meters) {
     this.transactions = transactions;
     this.properties = properties;
-    this.retries = meters.counter("veltrix.db.retries", "outcome", "retried");
+    this.migrations = migrations;
+    this.breaker = breakers.circuitBreaker(BREAKER);
+    this.retried = meters.counter("veltrix.db.retries", "outcome", "retried");
+    this.recovered = meters.counter("veltrix.db.retries", "outcome", "recovered");
     this.exhausted = meters.counter("veltrix.db.retries", "outcome", "exhausted");
   }
 
@@ -45,30 +72,39 @@ class TransactionRunner {
    * they start: every write transaction serialises on the revision row anyway, and on PostgreSQL
    * the writers that wait there all fail with 40001 when the holder commits, so letting them in
    * together only turns a queue into a retry storm in which one writer can starve. Waiting at the
-   * gate counts against the budget.
+   * gate counts against the deadline.
    */
   <T> T inTransaction(TransactionCallback<T> work) {
     long deadline = deadline();
-    boolean entered;
-    try {
-      entered = writeGate.tryLock(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StoreUnavailableException("interrupted while queued to write", e);
-    }
-    if (!entered) {
-      exhausted.increment();
-      throw new StoreUnavailableException("writers are queued past the call's deadline", null);
-    }
-    try {
-      return withRetries(deadline, () -> transactions.execute(work));
-    } finally {
-      writeGate.unlock();
-    }
+    return guarded(
+        () -> {
+          boolean entered;
+          try {
+            entered = writeGate.tryLock(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while queued to write", e);
+          }
+          if (!entered) {
+            exhausted.increment();
+            throw new StoreUnavailableException(
+                "writers are queued past the call's deadline", null);
+          }
+          try {
+            return withRetries(deadline, () -> transactions.execute(work));
+          } finally {
+            writeGate.unlock();
+          }
+        });
   }
 
   <T> T read(Supplier<T> query) {
-    return withRetries(deadline(), query);
+    long deadline = deadline();
+    return guarded(() -> withRetries(deadline, query));
+  }
+
+  static void discard(TransactionStatus status) {
+    status.setRollbackOnly();
   }
 
   /** The caller's deadline when it gave one (gRPC), else the request budget from now (REST). */
@@ -77,15 +113,26 @@ class TransactionRunner {
         .orElseGet(() -> System.nanoTime() + properties.requestBudget().toNanos());
   }
 
-  static void discard(TransactionStatus status) {
-    status.setRollbackOnly();
+  private <T> T guarded(Supplier<T> unit) {
+    if (!migrations.migrated()) {
+      throw new StoreUnavailableException("the database has not been reached yet", null);
+    }
+    try {
+      return breaker.executeSupplier(unit);
+    } catch (CallNotPermittedException e) {
+      throw new StoreUnavailableException("the database circuit is open", e);
+    }
   }
 
   private <T> T withRetries(long deadline, Supplier<T> unit) {
     long cap = properties.initialBackoff().toNanos();
     for (int attempt = 1; ; attempt++) {
       try {
-        return unit.get();
+        T result = DeadlineDataSource.within(deadline, unit);
+        if (attempt > 1) {
+          recovered.increment();
+        }
+        return result;
       } catch (RuntimeException e) {
         if (!TransientFailures.isTransient(e)) {
           throw e;
@@ -100,7 +147,7 @@ class TransactionRunner {
           throw new StoreUnavailableException(
               "the database did not answer within the call's deadline", e);
         }
-        retries.increment();
+        retried.increment();
         sleep(pause);
         cap = Math.min(cap * 2, properties.maxBackoff().toNanos());
       }

@@ -23,7 +23,9 @@ import org.springframework.test.context.DynamicPropertySource;
       "management.server.port=0",
       "veltrix.grpc.manifest-chunk=7",
       "veltrix.grpc.watch-progress-interval=300ms",
-      "veltrix.grpc.health-interval=100ms"
+      "veltrix.grpc.health-interval=100ms",
+      "veltrix.readiness.stable-for=0s",
+      "veltrix.readiness.probe-interval=100ms"
     })
 abstract class GrpcTestBase {
 

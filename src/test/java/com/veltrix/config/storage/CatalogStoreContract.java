@@ -15,6 +15,7 @@ import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.support.TestDatabase;
+import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Instant;
@@ -45,9 +46,14 @@ import org.springframework.transaction.annotation.Transactional;
 @JdbcTest
 @AutoConfigureTestDatabase(replace = AutoConfigureTestDatabase.Replace.NONE)
 @Transactional(propagation = Propagation.NOT_SUPPORTED)
-@ImportAutoConfiguration(JacksonAutoConfiguration.class)
+@ImportAutoConfiguration({JacksonAutoConfiguration.class, CircuitBreakerAutoConfiguration.class})
 @EnableConfigurationProperties(RetryProperties.class)
-@Import({JdbcCatalogStore.class, TransactionRunner.class, CatalogStoreContract.Meters.class})
+@Import({
+  JdbcCatalogStore.class,
+  TransactionRunner.class,
+  DatabaseMigrations.class,
+  CatalogStoreContract.Meters.class
+})
 abstract class CatalogStoreContract {
 
   @TestConfiguration
@@ -95,6 +101,7 @@ abstract class CatalogStoreContract {
         10,
         Instant.now().truncatedTo(ChronoUnit.MICROS),
         "tester",
+        "req-1",
         "{\"v\":" + version + "}");
   }
 

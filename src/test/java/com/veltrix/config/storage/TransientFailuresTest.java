@@ -15,6 +15,7 @@ import org.postgresql.util.ServerErrorMessage;
 import org.springframework.dao.CannotAcquireLockException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.transaction.TransactionSystemException;
 
 /** The classifier against real pgjdbc exceptions, wrapped as Spring wraps them. */
 class TransientFailuresTest {
@@ -50,6 +51,27 @@ class TransientFailuresTest {
     assertThat(TransientFailures.isTransient(new PSQLException("dup", PSQLState.UNIQUE_VIOLATION)))
         .isFalse();
     assertThat(TransientFailures.isTransient(new RuntimeException("no SQL here"))).isFalse();
+  }
+
+  @Test
+  void aFailedRollbackAfterALostConnectionIsTransient() {
+    TransactionSystemException rollbackFailed =
+        new TransactionSystemException(
+            "JDBC rollback failed", new SQLException("Connection is closed"));
+    rollbackFailed.initApplicationException(
+        new PSQLException("I/O error", PSQLState.CONNECTION_FAILURE));
+
+    assertThat(TransientFailures.isTransient(rollbackFailed)).isTrue();
+    assertThat(
+            TransientFailures.isTransient(
+                new TransactionSystemException(
+                    "JDBC rollback failed", new SQLException("Connection is closed"))))
+        .as("a commit whose rollback failed on a closed connection: outcome unknown")
+        .isTrue();
+    assertThat(
+            TransientFailures.isTransient(
+                new TransactionSystemException("JDBC commit failed", server("23505"))))
+        .isFalse();
   }
 
   @Test

@@ -1,0 +1,48 @@
+package com.veltrix.config.faults;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/** Latency and outcome figures of a scenario's calls, as printed in its report. */
+record Figures(
+    int calls, int errors, double p50, double p99, double p999, Map<String, Long> failures) {
+
+  static Figures of(List<Load.Call> calls) {
+    List<Load.Call> copy;
+    synchronized (calls) {
+      copy = List.copyOf(calls);
+    }
+    long[] latencies = copy.stream().mapToLong(Load.Call::latencyNanos).sorted().toArray();
+    Map<String, Long> failures =
+        copy.stream()
+            .filter(c -> !c.ok())
+            .collect(
+                Collectors.groupingBy(Load.Call::failure, TreeMap::new, Collectors.counting()));
+    return new Figures(
+        copy.size(),
+        (int) copy.stream().filter(c -> !c.ok()).count(),
+        millis(latencies, 0.50),
+        millis(latencies, 0.99),
+        millis(latencies, 0.999),
+        failures);
+  }
+
+  private static double millis(long[] sorted, double quantile) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int index = (int) Math.ceil(quantile * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))]
+        / (double) TimeUnit.MILLISECONDS.toNanos(1);
+  }
+
+  @Override
+  public String toString() {
+    return String.format(
+        "calls=%d errors=%d p50=%.1fms p99=%.1fms p99.9=%.1fms failures=%s",
+        calls, errors, p50, p99, p999, failures);
+  }
+}

@@ -1,0 +1,221 @@
+package com.veltrix.config.faults;
+
+import static com.veltrix.config.support.Payloads.dropTable;
+
+import com.veltrix.config.grpc.v1.ConfigKind;
+import com.veltrix.config.grpc.v1.ConfigRef;
+import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
+import com.veltrix.config.grpc.v1.ConfigWrite;
+import com.veltrix.config.grpc.v1.GetConfigsRequest;
+import com.veltrix.config.grpc.v1.PutConfigsRequest;
+import com.veltrix.config.grpc.v1.PutConfigsResponse;
+import com.veltrix.config.grpc.v1.WriteOp;
+import com.veltrix.config.support.Http;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Steady mixed load on one service: readers and writers over REST and gRPC on a few documents.
+ * Records every call (latency, outcome), every acknowledged write, and every stale read: a read
+ * that returned a version older than one acknowledged before the read began.
+ */
+final class Load {
+
+  static final int DOCUMENTS = 8;
+
+  /** One call as the client saw it. */
+  record Call(
+      String what,
+      long startNanos,
+      long latencyNanos,
+      boolean ok,
+      String failure,
+      boolean fastFailure) {}
+
+  /** An acknowledged write: its unique item id, the document and the version it got. */
+  record Ack(String itemId, String doc, long version, String contentHash) {}
+
+  final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
+  final List<Ack> acks = Collections.synchronizedList(new ArrayList<>());
+  final List<String> attempted = Collections.synchronizedList(new ArrayList<>());
+  final List<String> staleReads = Collections.synchronizedList(new ArrayList<>());
+  final Map<String, AtomicLong> acked = new ConcurrentHashMap<>();
+  private final ServiceUnderTest service;
+  private final String scenario;
+  private final ExecutorService threads = Executors.newCachedThreadPool();
+  private volatile boolean running = true;
+  private final AtomicLong sequence = new AtomicLong();
+
+  Load(ServiceUnderTest service, String scenario, int readers, int writers) {
+    this.service = service;
+    this.scenario = scenario;
+    for (int i = 0; i < DOCUMENTS; i++) {
+      acked.put(doc(i), new AtomicLong());
+    }
+    for (int r = 0; r < readers; r++) {
+      boolean grpc = r % 2 == 1;
+      threads.submit(() -> loop(grpc ? this::grpcRead : this::restRead));
+    }
+    for (int w = 0; w < writers; w++) {
+      boolean grpc = w % 2 == 1;
+      threads.submit(() -> loop(grpc ? this::grpcWrite : this::restWrite));
+    }
+  }
+
+  String doc(int i) {
+    return scenario + "-doc-" + i;
+  }
+
+  void stop() throws InterruptedException {
+    running = false;
+    threads.shutdown();
+    threads.awaitTermination(30, TimeUnit.SECONDS);
+  }
+
+  private void loop(Runnable call) {
+    while (running) {
+      try {
+        call.run();
+      } catch (RuntimeException e) {
+        calls.add(
+            new Call("client", System.nanoTime(), 0, false, e.getClass().getSimpleName(), false));
+      }
+      sleepMillis(50);
+    }
+  }
+
+  private String randomDoc() {
+    return doc(ThreadLocalRandom.current().nextInt(DOCUMENTS));
+  }
+
+  private void restRead() {
+    String doc = randomDoc();
+    long expected = acked.get(doc).get();
+    long start = System.nanoTime();
+    Http.Response r = service.rest.get("/api/v1/drop-tables/" + doc);
+    record("restRead", start, r.status() == 200 || r.status() == 404, failure(r));
+    if (r.status() == 200) {
+      checkFresh(doc, expected, r.json().get("version").asLong());
+    }
+  }
+
+  private void grpcRead() {
+    String doc = randomDoc();
+    long expected = acked.get(doc).get();
+    long start = System.nanoTime();
+    try {
+      var response =
+          stub()
+              .getConfigs(
+                  GetConfigsRequest.newBuilder()
+                      .addRefs(ConfigRef.newBuilder().setKind(ConfigKind.DROP_TABLE).setId(doc))
+                      .build());
+      record("grpcRead", start, true, null);
+      if (response.getConfigsCount() == 1) {
+        checkFresh(doc, expected, response.getConfigs(0).getVersion());
+      }
+    } catch (StatusRuntimeException e) {
+      record("grpcRead", start, false, e.getStatus().getCode().name());
+    }
+  }
+
+  private void restWrite() {
+    String doc = randomDoc();
+    String item = "i" + sequence.incrementAndGet();
+    attempted.add(item);
+    long start = System.nanoTime();
+    Http.Response r = service.rest.put("/api/v1/drop-tables/" + doc, dropTable(item, 1));
+    boolean ok = r.status() == 200 || r.status() == 201;
+    record("restWrite", start, ok, failure(r));
+    if (ok) {
+      acknowledge(
+          item, doc, r.json().get("version").asLong(), r.json().get("contentHash").asText());
+    }
+  }
+
+  /** A gRPC batch, retried with the same idempotency key until it is acknowledged. */
+  private void grpcWrite() {
+    String doc = randomDoc();
+    String item = "i" + sequence.incrementAndGet();
+    attempted.add(item);
+    PutConfigsRequest request =
+        PutConfigsRequest.newBuilder()
+            .setIdempotencyKey(scenario + "-" + item)
+            .addWrites(
+                ConfigWrite.newBuilder()
+                    .setOp(WriteOp.UPSERT)
+                    .setKind(ConfigKind.DROP_TABLE)
+                    .setId(doc)
+                    .setPayloadJson(dropTable(item, 1)))
+            .build();
+    while (true) {
+      long start = System.nanoTime();
+      try {
+        PutConfigsResponse response = stub().putConfigs(request);
+        record("grpcWrite", start, true, null);
+        var d = response.getResults(0).getDocument();
+        acknowledge(item, doc, d.getVersion(), d.getContentHash());
+        return;
+      } catch (StatusRuntimeException e) {
+        record("grpcWrite", start, false, e.getStatus().getCode().name());
+        if (!running) {
+          return; // gave up: not acknowledged
+        }
+        sleepMillis(50);
+      }
+    }
+  }
+
+  private ConfigServiceGrpc.ConfigServiceBlockingStub stub() {
+    return ConfigServiceGrpc.newBlockingStub(service.channel)
+        .withDeadlineAfter(1, TimeUnit.SECONDS);
+  }
+
+  private void acknowledge(String item, String doc, long version, String hash) {
+    acks.add(new Ack(item, doc, version, hash));
+    acked.get(doc).accumulateAndGet(version, Math::max);
+  }
+
+  private void checkFresh(String doc, long expected, long observed) {
+    if (observed < expected) {
+      staleReads.add(
+          doc + ": read version " + observed + " after version " + expected + " was acknowledged");
+    }
+  }
+
+  private void record(String what, long start, boolean ok, String failure) {
+    long latency = System.nanoTime() - start;
+    calls.add(
+        new Call(
+            what,
+            start,
+            latency,
+            ok,
+            ok ? null : failure,
+            !ok && latency < TimeUnit.MILLISECONDS.toNanos(50)));
+  }
+
+  private static String failure(Http.Response r) {
+    if (r.status() == 503 && r.header("Retry-After").isEmpty()) {
+      return "503 without Retry-After";
+    }
+    return String.valueOf(r.status());
+  }
+
+  private static void sleepMillis(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
