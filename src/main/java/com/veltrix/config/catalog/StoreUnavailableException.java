@@ -7,7 +7,22 @@ package com.veltrix.config.catalog;
  */
 public class StoreUnavailableException extends RuntimeException {
 
+  private final boolean circuitOpen;
+
   public StoreUnavailableException(String message, Throwable cause) {
+    this(message, cause, false);
+  }
+
+  public StoreUnavailableException(String message, Throwable cause, boolean circuitOpen) {
     super(message, cause);
+    this.circuitOpen = circuitOpen;
+  }
+
+  /**
+   * Refused without trying, because the circuit is open: adapters log these quietly (the breaker's
+   * state change was logged once) instead of one error line per request.
+   */
+  public boolean circuitOpen() {
+    return circuitOpen;
   }
 }

@@ -62,8 +62,12 @@ public class GrpcExceptionAdvice {
       log.warn("{} {}", status.getCode(), e.getMessage());
       return status.asRuntimeException();
     }
-    if (e instanceof StoreUnavailableException) {
-      log.error("UNAVAILABLE {}: {}", e.getMessage(), String.valueOf(e.getCause()));
+    if (e instanceof StoreUnavailableException unavailable) {
+      if (unavailable.circuitOpen()) {
+        log.debug("UNAVAILABLE {}", e.getMessage());
+      } else {
+        log.error("UNAVAILABLE {}: {}", e.getMessage(), String.valueOf(e.getCause()));
+      }
       return Status.UNAVAILABLE
           .withDescription("the database is unavailable; retry shortly")
           .asRuntimeException();

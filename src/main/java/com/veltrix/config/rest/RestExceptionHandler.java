@@ -80,7 +80,11 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
 
   @ExceptionHandler(StoreUnavailableException.class)
   ResponseEntity<ProblemDetail> unavailable(StoreUnavailableException e) {
-    log.error("503 {}: {}", e.getMessage(), String.valueOf(e.getCause()));
+    if (e.circuitOpen()) {
+      log.debug("503 {}", e.getMessage());
+    } else {
+      log.error("503 {}: {}", e.getMessage(), String.valueOf(e.getCause()));
+    }
     ProblemDetail problem =
         ProblemDetail.forStatusAndDetail(
             HttpStatus.SERVICE_UNAVAILABLE, "the database is unavailable; retry shortly");

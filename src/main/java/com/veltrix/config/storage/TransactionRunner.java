@@ -62,6 +62,9 @@ class TransactionRunner {
     this.properties = properties;
     this.migrations = migrations;
     this.breaker = breakers.circuitBreaker(BREAKER);
+    breaker
+        .getEventPublisher()
+        .onStateTransition(e -> log.warn("Database circuit {}", e.getStateTransition()));
     this.retried = meters.counter("veltrix.db.retries", "outcome", "retried");
     this.recovered = meters.counter("veltrix.db.retries", "outcome", "recovered");
     this.exhausted = meters.counter("veltrix.db.retries", "outcome", "exhausted");
@@ -120,7 +123,7 @@ class TransactionRunner {
     try {
       return breaker.executeSupplier(unit);
     } catch (CallNotPermittedException e) {
-      throw new StoreUnavailableException("the database circuit is open", e);
+      throw new StoreUnavailableException("the database circuit is open", e, true);
     }
   }
 
