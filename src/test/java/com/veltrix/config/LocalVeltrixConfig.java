@@ -1,9 +1,13 @@
 package com.veltrix.config;
 
+import com.veltrix.config.support.Tokens;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
 import org.springframework.boot.SpringApplication;
 
 /**
@@ -33,6 +37,22 @@ public final class LocalVeltrixConfig {
       System.out.printf(
           "Embedded PostgreSQL on port %d, data in %s%n",
           postgres.getPort(), data.toAbsolutePath());
+    }
+    if (!configured("VELTRIX_SECURITY_JWT_HMAC_SECRET", "veltrix.security.jwt.hmac-secret")
+        && !configured(
+            "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUER_URI",
+            "spring.security.oauth2.resourceserver.jwt.issuer-uri")) {
+      byte[] key = new byte[32];
+      new SecureRandom().nextBytes(key);
+      String secret = HexFormat.of().formatHex(key);
+      System.setProperty("veltrix.security.jwt.hmac-secret", secret);
+      String token =
+          Tokens.mint("quickstart-admin", Tokens.ALL_SCOPES, Duration.ofHours(12), secret);
+      System.out.printf(
+          "%nDevelopment HS256 key generated for this run. An admin token (all scopes, 12 h):%n"
+              + "  export TOKEN=%s%n  curl -H \"Authorization: Bearer $TOKEN\""
+              + " http://localhost:8080/api/v1/revision%n%n",
+          token);
     }
     SpringApplication.run(VeltrixConfigApplication.class, args);
   }

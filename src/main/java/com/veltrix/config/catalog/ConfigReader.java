@@ -22,10 +22,12 @@ public class ConfigReader {
 
   private final CatalogStore store;
   private final CatalogLimits limits;
+  private final PageTokenSigner tokens;
 
-  public ConfigReader(CatalogStore store, CatalogLimits limits) {
+  public ConfigReader(CatalogStore store, CatalogLimits limits, PageTokenSigner tokens) {
     this.store = store;
     this.limits = limits;
+    this.tokens = tokens;
   }
 
   public long currentRevision() {
@@ -59,7 +61,7 @@ public class ConfigReader {
   public Page<Document> history(DocumentKey key, OptionalInt limit, Optional<String> pageToken) {
     int size = pageSize(limit);
     String scope = "history " + key;
-    Optional<PageToken> token = PageToken.decode(pageToken, scope);
+    Optional<PageToken> token = PageToken.decode(pageToken, scope, tokens);
     long revision;
     long before;
     if (token.isPresent()) {
@@ -77,7 +79,7 @@ public class ConfigReader {
     if (items.size() > size) {
       items = items.subList(0, size);
       long last = items.get(size - 1).version();
-      next = Optional.of(new PageToken(scope, revision, Long.toString(last)).encode());
+      next = Optional.of(new PageToken(scope, revision, Long.toString(last)).encode(tokens));
     }
     return new Page<>(revision, List.copyOf(items), next);
   }
@@ -97,7 +99,7 @@ public class ConfigReader {
             + filter.status().map(Enum::name).orElse("*")
             + " "
             + filter.zone().orElse("*");
-    Optional<PageToken> token = PageToken.decode(pageToken, scope);
+    Optional<PageToken> token = PageToken.decode(pageToken, scope, tokens);
     long revision;
     String afterId;
     if (token.isPresent()) {
@@ -118,7 +120,7 @@ public class ConfigReader {
     Optional<String> next = Optional.empty();
     if (items.size() > size) {
       items = items.subList(0, size);
-      next = Optional.of(new PageToken(scope, revision, items.get(size - 1).id()).encode());
+      next = Optional.of(new PageToken(scope, revision, items.get(size - 1).id()).encode(tokens));
     }
     return new Page<>(revision, List.copyOf(items), next);
   }

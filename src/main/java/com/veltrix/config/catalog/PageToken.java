@@ -1,36 +1,30 @@
 package com.veltrix.config.catalog;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Optional;
 
 /**
  * An opaque continuation token: the listing it belongs to ({@code scope}), the revision all its
- * pages are read at, and the last position returned. A token is refused (400) if it is malformed or
- * belongs to another listing.
+ * pages are read at, and the last position returned, signed ({@link PageTokenSigner}). A token is
+ * refused (400) if it is malformed, altered or belongs to another listing.
  */
 record PageToken(String scope, long revision, String position) {
 
   private static final String VERSION = "v1";
 
-  String encode() {
-    String raw = String.join("\n", VERSION, scope, Long.toString(revision), position);
-    return Base64.getUrlEncoder()
-        .withoutPadding()
-        .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+  String encode(PageTokenSigner signer) {
+    return signer.sign(String.join("\n", VERSION, scope, Long.toString(revision), position));
   }
 
-  static Optional<PageToken> decode(Optional<String> token, String expectedScope) {
+  static Optional<PageToken> decode(
+      Optional<String> token, String expectedScope, PageTokenSigner signer) {
     if (token.isEmpty() || token.get().isEmpty()) {
       return Optional.empty();
     }
-    String[] parts;
-    try {
-      String raw = new String(Base64.getUrlDecoder().decode(token.get()), StandardCharsets.UTF_8);
-      parts = raw.split("\n", -1);
-    } catch (IllegalArgumentException e) {
-      throw invalid("is not a valid page token");
-    }
+    String[] parts =
+        signer
+            .verify(token.get())
+            .orElseThrow(() -> invalid("is not a valid page token (malformed or altered)"))
+            .split("\n", -1);
     if (parts.length != 4 || !VERSION.equals(parts[0])) {
       throw invalid("is not a valid page token");
     }

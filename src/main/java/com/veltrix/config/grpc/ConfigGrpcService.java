@@ -2,6 +2,7 @@ package com.veltrix.config.grpc;
 
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.ConfigWriter;
+import com.veltrix.config.catalog.WriteCommand;
 import com.veltrix.config.catalog.WriteContext;
 import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
@@ -12,8 +13,10 @@ import com.veltrix.config.grpc.v1.ListActiveResponse;
 import com.veltrix.config.grpc.v1.PutConfigsRequest;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.security.Permissions;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import net.devh.boot.grpc.server.service.GrpcService;
@@ -25,9 +28,6 @@ import net.devh.boot.grpc.server.service.GrpcService;
  */
 @GrpcService
 class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
-
-  /** Until authentication lands (issue 7), writes are recorded as this actor. */
-  private static final String ANONYMOUS = "anonymous";
 
   private final ConfigReader reader;
   private final ConfigWriter writer;
@@ -76,12 +76,14 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
   @Override
   public void putConfigs(PutConfigsRequest request, StreamObserver<PutConfigsResponse> response) {
     Optional<String> key = Optional.of(request.getIdempotencyKey()).filter(k -> !k.isEmpty());
+    List<WriteCommand> writes = mapper.writes(request.getWritesList());
+    Permissions.requireAdminToRetire(writes);
+    String actor =
+        Permissions.caller()
+            .orElseThrow(() -> new IllegalStateException("writes are authenticated"));
     response.onNext(
         GrpcMapper.written(
-            writer.batch(
-                mapper.writes(request.getWritesList()),
-                key,
-                new WriteContext(ANONYMOUS, UUID.randomUUID().toString()))));
+            writer.batch(writes, key, new WriteContext(actor, UUID.randomUUID().toString()))));
     response.onCompleted();
   }
 }

@@ -20,6 +20,7 @@ import net.devh.boot.grpc.server.advice.GrpcAdvice;
 import net.devh.boot.grpc.server.advice.GrpcExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.security.access.AccessDeniedException;
 
 /**
  * The one mapping from failures to gRPC statuses. Client errors are logged at WARN without a stack
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * RevisionOutOfRangeException    OUT_OF_RANGE
  * PayloadTooLargeException       RESOURCE_EXHAUSTED
  * StoreUnavailableException      UNAVAILABLE
+ * AccessDeniedException          PERMISSION_DENIED (a batch that retires without configs:admin)
  * anything else                  INTERNAL
  * </pre>
  */
@@ -52,6 +54,10 @@ public class GrpcExceptionAdvice {
   static StatusRuntimeException toStatus(Throwable e) {
     if (e instanceof StatusRuntimeException status) {
       return status;
+    }
+    if (e instanceof AccessDeniedException) {
+      log.warn("PERMISSION_DENIED {}", e.getMessage());
+      return Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException();
     }
     if (e instanceof InvalidInputException invalid) {
       log.warn("INVALID_ARGUMENT {}", e.getMessage());

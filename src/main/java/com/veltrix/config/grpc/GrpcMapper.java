@@ -172,6 +172,9 @@ class GrpcMapper {
       throw invalid(
           field,
           "malformed JSON: " + (newline < 0 ? message : message.substring(0, newline)) + where);
+    } catch (NumberFormatException e) {
+      // Jackson lets BigDecimal's refusal of absurd exponents escape (found by the fuzz test)
+      throw invalid(field, "malformed JSON: a number is out of range");
     }
   }
 

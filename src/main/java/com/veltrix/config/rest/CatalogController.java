@@ -4,10 +4,12 @@ import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.ConfigWriter;
 import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.WriteCommand;
 import com.veltrix.config.rest.Bodies.BatchBody;
 import com.veltrix.config.rest.Bodies.BatchRequest;
 import com.veltrix.config.rest.Bodies.ChangesBody;
 import com.veltrix.config.rest.Bodies.RevisionBody;
+import com.veltrix.config.security.Permissions;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.Optional;
@@ -42,8 +44,9 @@ class CatalogController {
       @RequestHeader(name = IDEMPOTENCY_KEY, required = false) Optional<String> idempotencyKey,
       HttpServletRequest request) {
     idempotencyKey.ifPresent(CatalogController::checkIdempotencyKey);
-    return RestMapper.batch(
-        writer.batch(RestMapper.writes(body), idempotencyKey, RequestIds.context(request)));
+    List<WriteCommand> writes = RestMapper.writes(body);
+    Permissions.requireAdminToRetire(writes);
+    return RestMapper.batch(writer.batch(writes, idempotencyKey, RequestIds.context(request)));
   }
 
   @GetMapping("/changes")

@@ -20,6 +20,7 @@ record DocumentBody(
     String contentHash,
     Instant updatedAt,
     String updatedBy,
+    String requestId,
     @JsonRawValue String payload,
     Boolean unchanged) {
 
@@ -33,6 +34,7 @@ record DocumentBody(
         d.contentHash(),
         d.updatedAt(),
         d.updatedBy(),
+        d.requestId(),
         d.payload(),
         null);
   }
@@ -44,6 +46,16 @@ record DocumentBody(
 
   private DocumentBody markUnchanged() {
     return new DocumentBody(
-        kind, id, version, revision, status, contentHash, updatedAt, updatedBy, payload, true);
+        kind,
+        id,
+        version,
+        revision,
+        status,
+        contentHash,
+        updatedAt,
+        updatedBy,
+        requestId,
+        payload,
+        true);
   }
 }

@@ -1,6 +1,7 @@
 package com.veltrix.config.rest;
 
 import com.veltrix.config.catalog.WriteContext;
+import com.veltrix.config.security.Permissions;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -27,9 +28,6 @@ class RequestIds extends OncePerRequestFilter {
   private static final String ATTRIBUTE = RequestIds.class.getName();
   private static final Pattern ACCEPTED = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
-  /** Until authentication lands (issue 7), writes are recorded as this actor. */
-  static final String ANONYMOUS = "anonymous";
-
   @Override
   protected void doFilterInternal(
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
@@ -52,7 +50,11 @@ class RequestIds extends OncePerRequestFilter {
     return id != null ? id.toString() : UUID.randomUUID().toString();
   }
 
+  /** The writer is the token's subject; the request id goes with it into every version. */
   static WriteContext context(HttpServletRequest request) {
-    return new WriteContext(ANONYMOUS, of(request));
+    String actor =
+        Permissions.caller()
+            .orElseThrow(() -> new IllegalStateException("writes are authenticated"));
+    return new WriteContext(actor, of(request));
   }
 }

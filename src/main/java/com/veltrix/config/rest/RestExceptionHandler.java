@@ -27,6 +27,7 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.lang.Nullable;
+import org.springframework.security.access.AccessDeniedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -47,6 +48,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  * PayloadTooLargeException       413
  * IdempotencyKeyReusedException  422
  * StoreUnavailableException      503  Retry-After
+ * AccessDeniedException          403  (a batch that retires without configs:admin)
  * anything else                  500
  * </pre>
  */
@@ -104,6 +106,25 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
     return refused(
         InvalidInputException.parameter(
             e.getName(), "must be " + expected + ", was '" + e.getValue() + "'"));
+  }
+
+  /**
+   * Jackson lets BigDecimal's own refusal escape for numbers with absurd exponents ({@code
+   * 1E8888880888889}); found by the fuzz test. A bad number is bad input.
+   */
+  @ExceptionHandler(NumberFormatException.class)
+  ResponseEntity<ProblemDetail> badNumber(NumberFormatException e) {
+    return refused(
+        new InvalidInputException(
+            List.of(
+                Violation.at("", "malformed JSON: a number is out of range: " + e.getMessage()))));
+  }
+
+  @ExceptionHandler(AccessDeniedException.class)
+  ResponseEntity<ProblemDetail> forbidden(AccessDeniedException e) {
+    log.warn("403 {}", e.getMessage());
+    return ResponseEntity.status(HttpStatus.FORBIDDEN)
+        .body(ProblemDetail.forStatusAndDetail(HttpStatus.FORBIDDEN, e.getMessage()));
   }
 
   @ExceptionHandler(Exception.class)

@@ -11,6 +11,7 @@ import com.veltrix.config.grpc.v1.PutConfigsRequest;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WriteOp;
 import com.veltrix.config.support.Http;
+import com.veltrix.config.support.Tokens;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Load {
 
   static final int DOCUMENTS = 8;
+  private static final io.grpc.CallCredentials TOKEN = Tokens.bearer(Tokens.admin());
 
   /** One call as the client saw it. */
   record Call(
@@ -177,6 +179,7 @@ final class Load {
 
   private ConfigServiceGrpc.ConfigServiceBlockingStub stub() {
     return ConfigServiceGrpc.newBlockingStub(service.channel)
+        .withCallCredentials(TOKEN)
         .withDeadlineAfter(1, TimeUnit.SECONDS);
   }
 

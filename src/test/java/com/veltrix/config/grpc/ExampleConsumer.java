@@ -11,6 +11,7 @@ import com.veltrix.config.grpc.v1.ListActiveRequest;
 import com.veltrix.config.grpc.v1.ListActiveResponse;
 import com.veltrix.config.grpc.v1.ManifestEntry;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.support.Tokens;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
@@ -90,7 +91,9 @@ final class ExampleConsumer implements Runnable {
     while (!stopped) {
       channel = connect.get();
       connections.incrementAndGet();
-      ConfigServiceBlockingStub stub = ConfigServiceGrpc.newBlockingStub(channel);
+      ConfigServiceBlockingStub stub =
+          ConfigServiceGrpc.newBlockingStub(channel)
+              .withCallCredentials(Tokens.bearer(Tokens.admin()));
       try {
         if (revision < 0) {
           loadManifest(stub);

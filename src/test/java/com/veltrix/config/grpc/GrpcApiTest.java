@@ -152,6 +152,8 @@ class GrpcApiTest extends GrpcTestBase {
     assertThat(code(() -> put(unknownKind))).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(code(() -> put(noOp))).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(code(() -> put(badId))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(code(() -> put(upsert(ConfigKind.DROP_TABLE, "x", "{\"rolls\":8E8888880888889}"))))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(code(() -> put(stale))).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(code(() -> put(dangling))).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(code(() -> blocking.putConfigs(tooMany.build())))

@@ -4,6 +4,7 @@ import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
+import com.veltrix.config.support.Tokens;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.util.concurrent.TimeUnit;
@@ -48,8 +49,10 @@ abstract class GrpcTestBase {
   void connect() {
     TestDatabase.reset(jdbc);
     channel = channel();
-    blocking = ConfigServiceGrpc.newBlockingStub(channel);
-    async = ConfigServiceGrpc.newStub(channel);
+    blocking =
+        ConfigServiceGrpc.newBlockingStub(channel)
+            .withCallCredentials(Tokens.bearer(Tokens.admin()));
+    async = ConfigServiceGrpc.newStub(channel).withCallCredentials(Tokens.bearer(Tokens.admin()));
     http = new Http(restPort);
   }
 

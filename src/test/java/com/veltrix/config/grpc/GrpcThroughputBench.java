@@ -15,6 +15,7 @@ import com.veltrix.config.grpc.v1.PutConfigsRequest;
 import com.veltrix.config.grpc.v1.WriteOp;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.TestDatabase;
+import com.veltrix.config.support.Tokens;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.util.ArrayList;
@@ -52,7 +53,10 @@ class GrpcThroughputBench {
     TestDatabase.reset(jdbc);
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("localhost", PORT).usePlaintext().build();
-    var stub = ConfigServiceGrpc.newBlockingStub(channel).withMaxInboundMessageSize(64 << 20);
+    var stub =
+        ConfigServiceGrpc.newBlockingStub(channel)
+            .withMaxInboundMessageSize(64 << 20)
+            .withCallCredentials(Tokens.bearer(Tokens.admin()));
 
     long t0 = System.nanoTime();
     for (int from = 0; from < DOCUMENTS; from += 500) {

@@ -80,7 +80,8 @@ abstract class RestApiContract {
     assertThat(body.get("revision").asLong()).isEqualTo(1);
     assertThat(body.get("status").asText()).isEqualTo("ACTIVE");
     assertThat(body.get("contentHash").asText()).matches("[0-9a-f]{64}");
-    assertThat(body.get("updatedBy").asText()).isEqualTo("anonymous");
+    assertThat(body.get("updatedBy").asText()).isEqualTo("test-admin");
+    assertThat(body.get("requestId").asText()).isNotBlank();
     assertThat(body.get("updatedAt").asText()).endsWith("Z");
     assertThat(body.get("payload").get("entries").get(0).get("itemId").asText()).isEqualTo("gold");
     assertThat(body.has("unchanged")).isFalse();
@@ -290,6 +291,42 @@ abstract class RestApiContract {
     assertThat(storedVersions()).isZero();
   }
 
+  /** Hostile bodies: each is a 4xx with a problem body, never a 5xx, and stores nothing. */
+  @Test
+  void refusesHostileJsonWith4xxAndStoresNothing() {
+    String valid =
+        "\"rolls\":1,\"entries\":[{\"itemId\":\"a\",\"weight\":1,\"minQuantity\":0,\"maxQuantity\":1}]";
+    List<String> bodies =
+        List.of(
+            "{" + valid + ",\"x\":NaN}",
+            "{" + valid + ",\"x\":Infinity}",
+            "{" + valid + ",\"x\":-Infinity}",
+            "{" + valid + ",\"x\":1" + "0".repeat(200) + "}",
+            "{" + valid + ",\"x\":\"\\ud800\"}",
+            "{" + valid + ",\"x\\u0000y\":1}",
+            "{" + valid + "} trailing",
+            "{" + valid + "}{}",
+            "[" + "{".repeat(5000),
+            "{" + valid + ",\"x\":" + "[".repeat(33) + "]".repeat(33) + "}",
+            "{\"rolls\":1e999999999,\"entries\":[]}",
+            "{\"rolls\":88888888E8888880888889,\"entries\":[]}",
+            "{\"rolls\":true,\"entries\":\"no\"}",
+            "null",
+            "\"just a string\"",
+            "",
+            "{" + valid + ",\"rolls\":2}");
+    for (String body : bodies) {
+      Response r = http.put(DT + "hostile", body);
+      assertThat(r.status())
+          .as(body.length() > 80 ? body.substring(0, 80) : body)
+          .isBetween(400, 499);
+      assertThat(r.header("Content-Type"))
+          .hasValueSatisfying(t -> assertThat(t).contains("problem+json"));
+    }
+    assertThat(storedVersions()).isZero();
+    assertThat(revision()).isZero();
+  }
+
   // --- GET /{kind}/{id} ------------------------------------------------------------------------
 
   @Test
@@ -394,6 +431,15 @@ abstract class RestApiContract {
     String token = http.get(DT + "dt-1/versions?limit=1").json().get("nextPageToken").asText();
 
     assertThat(http.get(DT + "dt-2/versions?pageToken=" + token).status()).isEqualTo(400);
+    String tampered = (token.charAt(0) == 'A' ? "B" : "A") + token.substring(1);
+    assertThat(http.get(DT + "dt-1/versions?pageToken=" + tampered).status())
+        .as("an altered token")
+        .isEqualTo(400);
+    assertThat(
+            http.get(DT + "dt-1/versions?pageToken=" + token.substring(0, token.indexOf('.')))
+                .status())
+        .as("a token without its signature")
+        .isEqualTo(400);
     assertThat(http.get(DT + "dt-1/versions?pageToken=garbage!").status()).isEqualTo(400);
     assertThat(http.get(LIST_DT + "?pageToken=" + token).status()).isEqualTo(400);
     assertThat(http.get(LIST_DT + "?limit=0").status()).isEqualTo(400);

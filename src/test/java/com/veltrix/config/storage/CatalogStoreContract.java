@@ -13,6 +13,7 @@ import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.PageTokenSigner;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.support.TestDatabase;
 import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration;
@@ -208,7 +209,7 @@ abstract class CatalogStoreContract {
             CatalogLimits.defaults().maxBatchSize(),
             1000,
             100);
-    ConfigReader reader = new ConfigReader(store, small);
+    ConfigReader reader = new ConfigReader(store, small, new PageTokenSigner(new byte[32]));
 
     ChangePage page = reader.changes(0, OptionalInt.of(1), Set.of());
 

@@ -23,9 +23,21 @@ public final class Http {
   private final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
+  private final String token;
 
+  /** A client that sends an admin token (all scopes) unless a call sets Authorization itself. */
   public Http(int port) {
+    this(port, Tokens.admin());
+  }
+
+  private Http(int port, String token) {
     this.base = "http://localhost:" + port;
+    this.token = token;
+  }
+
+  /** A client that sends no token. */
+  public static Http anonymous(int port) {
+    return new Http(port, null);
   }
 
   public Response get(String path, String... headers) {
@@ -48,8 +60,13 @@ public final class Http {
   public Response send(String method, String path, byte[] body, String... headers) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+    boolean authorization = false;
     for (int i = 0; i < headers.length; i += 2) {
       request.header(headers[i], headers[i + 1]);
+      authorization |= headers[i].equalsIgnoreCase("Authorization");
+    }
+    if (token != null && !authorization) {
+      request.header("Authorization", "Bearer " + token);
     }
     request.method(
         method,

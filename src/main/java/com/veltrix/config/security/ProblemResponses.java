@@ -1,0 +1,49 @@
+package com.veltrix.config.security;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.security.oauth2.server.resource.web.BearerTokenAuthenticationEntryPoint;
+import org.springframework.security.oauth2.server.resource.web.access.BearerTokenAccessDeniedHandler;
+import org.springframework.security.web.AuthenticationEntryPoint;
+import org.springframework.security.web.access.AccessDeniedHandler;
+
+/**
+ * 401 and 403 as RFC 9457 problem details, with the {@code WWW-Authenticate} header that the
+ * bearer-token handlers set (RFC 6750).
+ */
+final class ProblemResponses {
+
+  private ProblemResponses() {}
+
+  static AuthenticationEntryPoint unauthorized(ObjectMapper json) {
+    BearerTokenAuthenticationEntryPoint bearer = new BearerTokenAuthenticationEntryPoint();
+    return (request, response, e) -> {
+      bearer.commence(request, response, e);
+      write(
+          json,
+          response,
+          HttpStatus.UNAUTHORIZED,
+          "a valid bearer token is required: " + e.getMessage());
+    };
+  }
+
+  static AccessDeniedHandler forbidden(ObjectMapper json) {
+    BearerTokenAccessDeniedHandler bearer = new BearerTokenAccessDeniedHandler();
+    return (request, response, e) -> {
+      bearer.handle(request, response, e);
+      write(json, response, HttpStatus.FORBIDDEN, "the token lacks the scope this call needs");
+    };
+  }
+
+  private static void write(
+      ObjectMapper json, HttpServletResponse response, HttpStatus status, String detail)
+      throws IOException {
+    response.setStatus(status.value());
+    response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
+    json.writeValue(response.getOutputStream(), ProblemDetail.forStatusAndDetail(status, detail));
+  }
+}

@@ -1,0 +1,86 @@
+package com.veltrix.config.security;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.springframework.boot.actuate.autoconfigure.security.servlet.EndpointRequest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.web.SecurityFilterChain;
+
+/**
+ * Who may call what over HTTP. Stateless bearer tokens (JWT); scopes become {@code SCOPE_*}
+ * authorities.
+ *
+ * <pre>
+ * GET  /api/v1/**                         configs:read
+ * PUT  /api/v1/{kind}/{id}, POST /batches configs:write (a batch that retires: configs:admin)
+ * DELETE, POST /{kind}/{id}/rollback      configs:admin
+ * /v3/api-docs, /swagger-ui               open (the contract is not a secret)
+ * management: liveness, readiness         open (Kubernetes probes carry no token)
+ * management: everything else             configs:admin
+ * </pre>
+ */
+@Configuration(proxyBeanMethods = false)
+class WebSecurity {
+
+  @Bean
+  @Order(1)
+  SecurityFilterChain management(HttpSecurity http, ObjectMapper json) throws Exception {
+    return common(http.securityMatcher(EndpointRequest.toAnyEndpoint()), json)
+        .authorizeHttpRequests(
+            auth ->
+                auth.requestMatchers(
+                        "/actuator/health/liveness",
+                        "/actuator/health/liveness/**",
+                        "/actuator/health/readiness",
+                        "/actuator/health/readiness/**")
+                    .permitAll()
+                    .anyRequest()
+                    .hasAuthority(Scopes.ADMIN_AUTHORITY))
+        .build();
+  }
+
+  @Bean
+  @Order(2)
+  SecurityFilterChain api(HttpSecurity http, ObjectMapper json) throws Exception {
+    return common(http, json)
+        .authorizeHttpRequests(
+            auth ->
+                auth.requestMatchers(
+                        "/v3/api-docs", "/v3/api-docs/**", "/swagger-ui.html", "/swagger-ui/**")
+                    .permitAll()
+                    .requestMatchers(HttpMethod.GET, "/api/v1/**")
+                    .hasAuthority(Scopes.READ_AUTHORITY)
+                    .requestMatchers(HttpMethod.DELETE, "/api/v1/**")
+                    .hasAuthority(Scopes.ADMIN_AUTHORITY)
+                    .requestMatchers(HttpMethod.POST, "/api/v1/*/*/rollback")
+                    .hasAuthority(Scopes.ADMIN_AUTHORITY)
+                    .requestMatchers(HttpMethod.PUT, "/api/v1/*/*")
+                    .hasAuthority(Scopes.WRITE_AUTHORITY)
+                    .requestMatchers(HttpMethod.POST, "/api/v1/batches")
+                    .hasAuthority(Scopes.WRITE_AUTHORITY)
+                    .anyRequest()
+                    .authenticated()) // then 404 / 405 from MVC, as for any unknown call
+        .build();
+  }
+
+  private static HttpSecurity common(HttpSecurity http, ObjectMapper json) throws Exception {
+    return http.csrf(AbstractHttpConfigurer::disable)
+        .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+        .requestCache(AbstractHttpConfigurer::disable)
+        .oauth2ResourceServer(
+            oauth ->
+                oauth
+                    .jwt(jwt -> {})
+                    .authenticationEntryPoint(ProblemResponses.unauthorized(json))
+                    .accessDeniedHandler(ProblemResponses.forbidden(json)))
+        .exceptionHandling(
+            e ->
+                e.authenticationEntryPoint(ProblemResponses.unauthorized(json))
+                    .accessDeniedHandler(ProblemResponses.forbidden(json)));
+  }
+}
