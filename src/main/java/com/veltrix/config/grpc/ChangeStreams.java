@@ -4,7 +4,9 @@ import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.grpc.v1.ChangeEvent;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,6 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
@@ -74,6 +78,20 @@ class ChangeStreams implements DisposableBean {
     watches.forEach(Watch::wake);
   }
 
+  /**
+   * Shutdown begins: end every watch with UNAVAILABLE so its client resumes on another pod at once.
+   * A watch never ends by itself, so left open it would hold the gRPC drain for its whole grace
+   * period.
+   */
+  @EventListener(ContextClosedEvent.class)
+  void shuttingDown() {
+    for (Watch watch : List.copyOf(watches)) {
+      watch.end(
+          Status.UNAVAILABLE.withDescription(
+              "server shutting down; resume from your last revision on another instance"));
+    }
+  }
+
   @Override
   public void destroy() {
     executor.shutdownNow();
@@ -104,6 +122,13 @@ class ChangeStreams implements DisposableBean {
     void close() {
       closed = true;
       watches.remove(this);
+    }
+
+    synchronized void end(Status status) {
+      if (!closed) {
+        close();
+        call.onError(status.asRuntimeException());
+      }
     }
 
     private synchronized void pump() {

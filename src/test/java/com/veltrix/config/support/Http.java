@@ -35,6 +35,10 @@ public final class Http {
     this.token = token;
   }
 
+  public String base() {
+    return base;
+  }
+
   /** A client that sends no token. */
   public static Http anonymous(int port) {
     return new Http(port, null);
