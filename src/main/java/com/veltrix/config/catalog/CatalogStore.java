@@ -2,6 +2,7 @@ package com.veltrix.config.catalog;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -69,12 +70,16 @@ public interface CatalogStore {
     /** The revision this transaction writes; taken by its first statement. */
     long revision();
 
-    Optional<Head> head(DocumentKey key);
+    /** The heads of those of {@code keys} that exist, in one query. */
+    Map<DocumentKey, Head> heads(Collection<DocumentKey> keys);
 
     Optional<Document> version(DocumentKey key, long version);
 
-    /** Stores a new version, moves the head to it and replaces the document's references. */
-    void append(NewVersion version);
+    /**
+     * Stores new versions (all of this transaction: one revision, writer and time), moves each head
+     * to its new version and replaces each document's references, in a few statements.
+     */
+    void appendAll(List<NewVersion> versions);
 
     /** Which of {@code keys} are not ACTIVE (missing or retired) in this transaction's state. */
     List<DocumentKey> notActive(Collection<DocumentKey> keys);

@@ -17,6 +17,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -173,7 +174,7 @@ public class ConfigWriter {
     private final Instant now;
     private final Map<DocumentKey, Set<DocumentKey>> activated = new LinkedHashMap<>();
     private final List<DocumentKey> retired = new ArrayList<>();
-    private int appended;
+    private final List<NewVersion> pending = new ArrayList<>();
 
     Transaction(WriteTransaction tx, WriteContext context, Instant now) {
       this.tx = tx;
@@ -190,12 +191,15 @@ public class ConfigWriter {
               replay(previous.get(), idempotencyKey.get(), requestHash), false, true);
         }
       }
+      Map<DocumentKey, Head> heads =
+          tx.heads(prepared.stream().map(p -> p.command().key()).toList());
       List<WriteResult> results = new ArrayList<>(prepared.size());
       for (Prepared p : prepared) {
-        results.add(apply(p));
+        results.add(apply(p, Optional.ofNullable(heads.get(p.command().key()))));
       }
+      tx.appendAll(pending);
       checkReferences();
-      boolean changed = appended > 0;
+      boolean changed = !pending.isEmpty();
       long revision = tx.revision();
       if (!changed) {
         tx.discard();
@@ -230,10 +234,9 @@ public class ConfigWriter {
       return new BatchResult(previous.revision(), results);
     }
 
-    private WriteResult apply(Prepared prepared) {
+    private WriteResult apply(Prepared prepared, Optional<Head> head) {
       WriteCommand command = prepared.command();
       DocumentKey key = command.key();
-      Optional<Head> head = tx.head(key);
       try {
         command.precondition().check(key, head.map(Head::version).orElse(0L));
       } catch (PreconditionFailedException e) {
@@ -301,9 +304,8 @@ public class ConfigWriter {
               context.actor(),
               context.requestId(),
               payload.canonicalJson());
-      tx.append(
+      pending.add(
           new NewVersion(document, payload.zone(), payload.references(), context.requestId()));
-      appended++;
       return new WriteResult(document, false);
     }
 
@@ -331,14 +333,18 @@ public class ConfigWriter {
           .orElseThrow(() -> new IllegalStateException("head of " + key + " has no version row"));
     }
 
+    /** Against the state the whole batch leaves: one query for every reference written. */
     private void checkReferences() {
-      for (Map.Entry<DocumentKey, Set<DocumentKey>> written : activated.entrySet()) {
-        if (written.getValue().isEmpty()) {
-          continue;
-        }
-        List<DocumentKey> missing = tx.notActive(written.getValue());
-        if (!missing.isEmpty()) {
-          throw ReferenceConflictException.dangling(written.getKey(), missing);
+      Set<DocumentKey> referenced = new LinkedHashSet<>();
+      activated.values().forEach(referenced::addAll);
+      if (!referenced.isEmpty()) {
+        Set<DocumentKey> notActive = new HashSet<>(tx.notActive(referenced));
+        for (Map.Entry<DocumentKey, Set<DocumentKey>> written : activated.entrySet()) {
+          List<DocumentKey> missing =
+              written.getValue().stream().filter(notActive::contains).toList();
+          if (!missing.isEmpty()) {
+            throw ReferenceConflictException.dangling(written.getKey(), missing);
+          }
         }
       }
       for (DocumentKey key : retired) {

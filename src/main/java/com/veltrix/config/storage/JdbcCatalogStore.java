@@ -15,11 +15,14 @@ import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -249,6 +252,11 @@ class JdbcCatalogStore implements CatalogStore {
                 .list());
   }
 
+  private static <T> T[] column(
+      List<NewVersion> versions, Function<NewVersion, T> value, IntFunction<T[]> array) {
+    return versions.stream().map(value).toArray(array);
+  }
+
   private static String[] kindArray(Collection<DocumentKey> keys) {
     return keys.stream().map(k -> k.kind().name()).toArray(String[]::new);
   }
@@ -355,23 +363,30 @@ class JdbcCatalogStore implements CatalogStore {
     }
 
     @Override
-    public Optional<Head> head(DocumentKey key) {
-      return jdbc.sql(
+    public Map<DocumentKey, Head> heads(Collection<DocumentKey> keys) {
+      Map<DocumentKey, Head> heads = new HashMap<>();
+      if (keys.isEmpty()) {
+        return heads;
+      }
+      jdbc.sql(
               """
-              SELECT version, revision, status, content_hash
-                FROM documents
-               WHERE kind = :kind AND id = :id
+              SELECT d.kind, d.id, d.version, d.revision, d.status, d.content_hash
+                FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+                JOIN documents d ON d.kind = r.kind AND d.id = r.id
               """)
-          .param("kind", key.kind().name())
-          .param("id", key.id())
+          .param("kinds", kindArray(keys))
+          .param("ids", idArray(keys))
           .query(
-              (rs, n) ->
-                  new Head(
-                      rs.getLong("version"),
-                      rs.getLong("revision"),
-                      Status.valueOf(rs.getString("status")),
-                      rs.getString("content_hash")))
-          .optional();
+              rs -> {
+                heads.put(
+                    new DocumentKey(Kind.valueOf(rs.getString("kind")), rs.getString("id")),
+                    new Head(
+                        rs.getLong("version"),
+                        rs.getLong("revision"),
+                        Status.valueOf(rs.getString("status")),
+                        rs.getString("content_hash")));
+              });
+      return heads;
     }
 
     @Override
@@ -379,69 +394,118 @@ class JdbcCatalogStore implements CatalogStore {
       return selectVersion(key, version);
     }
 
+    /**
+     * Four statements however many versions: the versions, the heads, the old references out, the
+     * new ones in, each over parameter arrays ({@code unnest}). What every version of one
+     * transaction shares (revision, writer, time, request) is bound once.
+     */
     @Override
-    public void append(NewVersion version) {
-      Document d = version.document();
+    public void appendAll(List<NewVersion> versions) {
+      if (versions.isEmpty()) {
+        return;
+      }
+      Document first = versions.get(0).document();
+      for (NewVersion v : versions) {
+        Document d = v.document();
+        if (d.revision() != first.revision()
+            || !d.updatedAt().equals(first.updatedAt())
+            || !d.updatedBy().equals(first.updatedBy())
+            || !v.requestId().equals(versions.get(0).requestId())) {
+          throw new IllegalArgumentException(
+              "versions of one transaction share revision and writer");
+        }
+      }
+      List<DocumentKey> keys = versions.stream().map(v -> v.document().key()).toList();
+      MapSqlParameterSource columns =
+          new MapSqlParameterSource()
+              .addValue("revision", first.revision())
+              .addValue("updatedAt", Timestamp.from(first.updatedAt()))
+              .addValue("updatedBy", first.updatedBy())
+              .addValue("requestId", versions.get(0).requestId())
+              .addValue("kinds", kindArray(keys))
+              .addValue("ids", idArray(keys))
+              .addValue("versions", column(versions, v -> v.document().version(), Long[]::new))
+              .addValue(
+                  "statuses", column(versions, v -> v.document().status().name(), String[]::new))
+              .addValue("hashes", column(versions, v -> v.document().contentHash(), String[]::new))
+              .addValue("sizes", column(versions, v -> v.document().sizeBytes(), Long[]::new))
+              .addValue("zones", column(versions, v -> v.zone().orElse(null), String[]::new))
+              .addValue("payloads", column(versions, v -> v.document().payload(), String[]::new))
+              .addValue(
+                  "shards",
+                  column(
+                      versions,
+                      v -> (long) shardOf(v.document().kind(), v.document().id()),
+                      Long[]::new));
       jdbc.sql(
               """
               INSERT INTO document_versions
                   (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
                    shard, updated_at, updated_by, request_id)
-              VALUES (:kind, :id, :version, :revision, :status, :contentHash, :sizeBytes, :zone,
-                      :payload, :shard, :updatedAt, :updatedBy, :requestId)
+              SELECT v.kind, v.id, v.version, :revision, v.status, v.content_hash, v.size_bytes,
+                     v.zone, v.payload, v.shard, :updatedAt, :updatedBy, :requestId
+                FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                            CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
+                            CAST(:hashes AS TEXT[]), CAST(:sizes AS BIGINT[]),
+                            CAST(:zones AS TEXT[]), CAST(:payloads AS TEXT[]),
+                            CAST(:shards AS BIGINT[]))
+                  AS v (kind, id, version, status, content_hash, size_bytes, zone, payload, shard)
               """)
-          .param("kind", d.kind().name())
-          .param("id", d.id())
-          .param("version", d.version())
-          .param("revision", d.revision())
-          .param("status", d.status().name())
-          .param("contentHash", d.contentHash())
-          .param("sizeBytes", d.sizeBytes())
-          .param("zone", version.zone().orElse(null))
-          .param("payload", d.payload())
-          .param("shard", shardOf(d.kind(), d.id()))
-          .param("updatedAt", Timestamp.from(d.updatedAt()))
-          .param("updatedBy", d.updatedBy())
-          .param("requestId", version.requestId())
+          .paramSource(columns)
           .update();
       jdbc.sql(
               """
               INSERT INTO documents (kind, id, version, revision, status, content_hash)
-              VALUES (:kind, :id, :version, :revision, :status, :contentHash)
+              SELECT v.kind, v.id, v.version, :revision, v.status, v.content_hash
+                FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                            CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
+                            CAST(:hashes AS TEXT[]))
+                  AS v (kind, id, version, status, content_hash)
               ON CONFLICT (kind, id) DO UPDATE
                  SET version = excluded.version,
                      revision = excluded.revision,
                      status = excluded.status,
                      content_hash = excluded.content_hash
               """)
-          .param("kind", d.kind().name())
-          .param("id", d.id())
-          .param("version", d.version())
-          .param("revision", d.revision())
-          .param("status", d.status().name())
-          .param("contentHash", d.contentHash())
+          .paramSource(columns)
           .update();
-      replaceReferences(d.key(), version.references());
+      replaceReferences(versions, keys);
     }
 
-    private void replaceReferences(DocumentKey key, Set<DocumentKey> references) {
-      jdbc.sql("DELETE FROM document_references WHERE kind = :kind AND id = :id")
-          .param("kind", key.kind().name())
-          .param("id", key.id())
+    private void replaceReferences(List<NewVersion> versions, List<DocumentKey> keys) {
+      jdbc.sql(
+              """
+              DELETE FROM document_references
+               WHERE (kind, id) IN (SELECT r.kind, r.id
+                                      FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
+                                        AS r (kind, id))
+              """)
+          .param("kinds", kindArray(keys))
+          .param("ids", idArray(keys))
           .update();
-      if (references.isEmpty()) {
+      List<DocumentKey> referrers = new ArrayList<>();
+      List<DocumentKey> referenced = new ArrayList<>();
+      for (NewVersion v : versions) {
+        for (DocumentKey ref : v.references()) {
+          referrers.add(v.document().key());
+          referenced.add(ref);
+        }
+      }
+      if (referenced.isEmpty()) {
         return;
       }
       jdbc.sql(
               """
               INSERT INTO document_references (ref_kind, ref_id, kind, id)
-              SELECT r.kind, r.id, :kind, :id
-                FROM unnest(CAST(:refKinds AS TEXT[]), CAST(:refIds AS TEXT[])) AS r (kind, id)
+              SELECT r.ref_kind, r.ref_id, r.kind, r.id
+                FROM unnest(CAST(:refKinds AS TEXT[]), CAST(:refIds AS TEXT[]),
+                            CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
+                  AS r (ref_kind, ref_id, kind, id)
               """)
-          .param("refKinds", kindArray(references))
-          .param("refIds", idArray(references))
-          .param("kind", key.kind().name())
-          .param("id", key.id())
+          .param("refKinds", kindArray(referenced))
+          .param("refIds", idArray(referenced))
+          .param("kinds", kindArray(referrers))
+          .param("ids", idArray(referrers))
           .update();
     }
 

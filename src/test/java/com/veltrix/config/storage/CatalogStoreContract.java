@@ -78,20 +78,30 @@ abstract class CatalogStoreContract {
   long write(Status status, DocumentKey... keys) {
     return store.write(
         tx -> {
+          var heads = tx.heads(List.of(keys));
+          Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+          List<NewVersion> versions = new java.util.ArrayList<>();
           for (DocumentKey key : keys) {
-            long version = tx.head(key).map(h -> h.version()).orElse(0L) + 1;
-            tx.append(
+            long version = heads.containsKey(key) ? heads.get(key).version() + 1 : 1;
+            versions.add(
                 new NewVersion(
-                    document(key, version, tx.revision(), status),
+                    document(key, version, tx.revision(), status, now),
                     Optional.of("zone-a"),
                     Set.of(),
                     "req-1"));
           }
+          tx.appendAll(versions);
           return tx.revision();
         });
   }
 
   static Document document(DocumentKey key, long version, long revision, Status status) {
+    return document(key, version, revision, status, Instant.now().truncatedTo(ChronoUnit.MICROS));
+  }
+
+  /** One transaction's versions share their time, as the writer stamps them. */
+  static Document document(
+      DocumentKey key, long version, long revision, Status status, Instant at) {
     return new Document(
         key.kind(),
         key.id(),
@@ -100,7 +110,7 @@ abstract class CatalogStoreContract {
         status,
         "h" + version,
         10,
-        Instant.now().truncatedTo(ChronoUnit.MICROS),
+        at,
         "tester",
         "req-1",
         "{\"v\":" + version + "}");
@@ -129,12 +139,13 @@ abstract class CatalogStoreContract {
   void aDiscardedTransactionConsumesNoRevisionAndWritesNothing() {
     store.write(
         tx -> {
-          tx.append(
-              new NewVersion(
-                  document(dt("a"), 1, tx.revision(), Status.ACTIVE),
-                  Optional.empty(),
-                  Set.of(),
-                  "r"));
+          tx.appendAll(
+              List.of(
+                  new NewVersion(
+                      document(dt("a"), 1, tx.revision(), Status.ACTIVE),
+                      Optional.empty(),
+                      Set.of(),
+                      "r")));
           tx.discard();
           return null;
         });
