@@ -81,9 +81,6 @@ public interface CatalogStore {
      */
     void appendAll(List<NewVersion> versions);
 
-    /** Which of {@code keys} are not ACTIVE (missing or retired) in this transaction's state. */
-    List<DocumentKey> notActive(Collection<DocumentKey> keys);
-
     /** ACTIVE documents whose current version references {@code key}. */
     List<DocumentKey> referrers(DocumentKey key);
 

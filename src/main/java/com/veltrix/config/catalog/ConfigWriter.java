@@ -338,10 +338,13 @@ public class ConfigWriter {
       Set<DocumentKey> referenced = new LinkedHashSet<>();
       activated.values().forEach(referenced::addAll);
       if (!referenced.isEmpty()) {
-        Set<DocumentKey> notActive = new HashSet<>(tx.notActive(referenced));
+        Map<DocumentKey, Head> heads = tx.heads(referenced); // after appendAll: the batch's state
         for (Map.Entry<DocumentKey, Set<DocumentKey>> written : activated.entrySet()) {
           List<DocumentKey> missing =
-              written.getValue().stream().filter(notActive::contains).toList();
+              written.getValue().stream()
+                  .filter(
+                      ref -> !heads.containsKey(ref) || heads.get(ref).status() != Status.ACTIVE)
+                  .toList();
           if (!missing.isEmpty()) {
             throw ReferenceConflictException.dangling(written.getKey(), missing);
           }

@@ -16,7 +16,6 @@ import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -507,30 +506,6 @@ class JdbcCatalogStore implements CatalogStore {
           .param("kinds", kindArray(referrers))
           .param("ids", idArray(referrers))
           .update();
-    }
-
-    @Override
-    public List<DocumentKey> notActive(Collection<DocumentKey> keys) {
-      Set<DocumentKey> active =
-          new HashSet<>(
-              jdbc.sql(
-                      """
-                      SELECT d.kind, d.id
-                        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-                        JOIN documents d ON d.kind = r.kind AND d.id = r.id
-                       WHERE d.status = 'ACTIVE'
-                      """)
-                  .param("kinds", kindArray(keys))
-                  .param("ids", idArray(keys))
-                  .query(KEY)
-                  .list());
-      List<DocumentKey> missing = new ArrayList<>();
-      for (DocumentKey key : keys) {
-        if (!active.contains(key)) {
-          missing.add(key);
-        }
-      }
-      return missing;
     }
 
     @Override
