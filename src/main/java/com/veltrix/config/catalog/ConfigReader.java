@@ -20,6 +20,8 @@ import org.springframework.stereotype.Service;
 @Service
 public class ConfigReader {
 
+  private static final Violation.Location ZONE = Violation.Location.parameter("zone");
+
   private final CatalogStore store;
   private final CatalogLimits limits;
   private final PageTokenSigner tokens;
@@ -91,7 +93,7 @@ public class ConfigReader {
   public Page<Document> list(
       ListFilter filter, OptionalInt limit, Optional<String> pageToken, OptionalLong atRevision) {
     int size = pageSize(limit);
-    filter.zone().ifPresent(zone -> DocumentKey.of(filter.kind(), zone, zoneParameter()));
+    filter.zone().ifPresent(zone -> DocumentKey.requireValidId(zone, ZONE));
     String scope =
         "list "
             + filter.kind()
@@ -130,7 +132,7 @@ public class ConfigReader {
    * atRevision} (default: current), to be read a chunk at a time.
    */
   public ManifestCursor manifest(Set<Kind> kinds, Optional<String> zone, OptionalLong atRevision) {
-    zone.ifPresent(z -> DocumentKey.of(Kind.TREASURE_LOCATION, z, zoneParameter()));
+    zone.ifPresent(z -> DocumentKey.requireValidId(z, ZONE));
     long revision =
         atRevision.isPresent()
             ? revisionNotAfterCurrent("atRevision", atRevision.getAsLong())
@@ -258,9 +260,5 @@ public class ConfigReader {
     } catch (NumberFormatException e) {
       throw InvalidInputException.parameter("pageToken", "is not a valid page token");
     }
-  }
-
-  private static Violation.Location zoneParameter() {
-    return Violation.Location.parameter("zone");
   }
 }

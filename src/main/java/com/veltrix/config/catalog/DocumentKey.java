@@ -19,6 +19,10 @@ public record DocumentKey(Kind kind, String id) implements Comparable<DocumentKe
     }
   }
 
+  /** The id rule, as every error about an id (or a zone, or a reference) states it. */
+  public static final String ID_RULE =
+      "must be 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit";
+
   /** Whether {@code id} is a valid document id (the same rule the schemas use for references). */
   public static boolean isValidId(String id) {
     return id != null && ID.matcher(id).matches();
@@ -26,17 +30,17 @@ public record DocumentKey(Kind kind, String id) implements Comparable<DocumentKe
 
   /** The key, or an {@link InvalidInputException} that names {@code where} the bad id came from. */
   public static DocumentKey of(Kind kind, String id, Violation.Location where) {
-    if (!isValidId(id)) {
-      throw new InvalidInputException(List.of(where.violation(idProblem(id))));
-    }
+    requireValidId(id, where);
     return new DocumentKey(kind, id);
   }
 
-  static String idProblem(String id) {
-    if (id == null || id.isEmpty()) {
-      return "id is required: 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit";
+  /** Refuses anything but a valid id (zones and references follow the same rule). */
+  public static void requireValidId(String id, Violation.Location where) {
+    if (!isValidId(id)) {
+      throw new InvalidInputException(
+          List.of(
+              where.violation(id == null || id.isEmpty() ? "is required: " + ID_RULE : ID_RULE)));
     }
-    return "invalid id: must be 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit";
   }
 
   @Override

@@ -98,8 +98,7 @@ public class PayloadValidator {
           switch (type) {
             case "required" -> "is required";
             case "additionalProperties" -> "is not a known field";
-            case "pattern" ->
-                "must be 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit";
+            case "pattern" -> DocumentKey.ID_RULE;
             default -> message.getError();
           };
       violations.add(Violation.at(pointer, text));

@@ -26,7 +26,6 @@ import com.veltrix.config.grpc.v1.GetConfigsResponse;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WriteOp;
 import com.veltrix.config.grpc.v1.WriteResult;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.OptionalLong;
@@ -81,56 +80,27 @@ class GrpcMapper {
   }
 
   static List<VersionRef> refs(List<ConfigRef> refs) {
-    List<VersionRef> result = new ArrayList<>(refs.size());
-    List<Violation> violations = new ArrayList<>();
-    for (int i = 0; i < refs.size(); i++) {
-      ConfigRef ref = refs.get(i);
-      String at = "refs[" + i + "]";
-      try {
-        Kind kind = kind(ref.getKind(), at + ".kind");
-        if (!DocumentKey.isValidId(ref.getId())) {
-          throw invalid(
-              at + ".id",
-              "must be 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit");
-        }
-        if (ref.getVersion() < 0) {
-          throw invalid(
-              at + ".version", "must be 0 (latest) or a version, was " + ref.getVersion());
-        }
-        result.add(new VersionRef(kind, ref.getId(), ref.getVersion()));
-      } catch (InvalidInputException e) {
-        violations.addAll(e.violations());
-      }
-    }
-    if (!violations.isEmpty()) {
-      throw new InvalidInputException(violations);
-    }
-    return result;
+    return InvalidInputException.mapAll(
+        refs,
+        (i, ref) -> {
+          String at = "refs[" + i + "]";
+          Kind kind = kind(ref.getKind(), at + ".kind");
+          DocumentKey.requireValidId(ref.getId(), Violation.Location.parameter(at + ".id"));
+          if (ref.getVersion() < 0) {
+            throw invalid(
+                at + ".version", "must be 0 (latest) or a version, was " + ref.getVersion());
+          }
+          return new VersionRef(kind, ref.getId(), ref.getVersion());
+        });
   }
 
   List<WriteCommand> writes(List<ConfigWrite> writes) {
-    List<WriteCommand> result = new ArrayList<>(writes.size());
-    List<Violation> violations = new ArrayList<>();
-    for (int i = 0; i < writes.size(); i++) {
-      try {
-        result.add(write(writes.get(i), "writes[" + i + "]"));
-      } catch (InvalidInputException e) {
-        violations.addAll(e.violations());
-      }
-    }
-    if (!violations.isEmpty()) {
-      throw new InvalidInputException(violations);
-    }
-    return result;
+    return InvalidInputException.mapAll(writes, (i, write) -> write(write, "writes[" + i + "]"));
   }
 
   private WriteCommand write(ConfigWrite write, String at) {
     Kind kind = kind(write.getKind(), at + ".kind");
-    if (!DocumentKey.isValidId(write.getId())) {
-      throw invalid(
-          at + ".id",
-          "must be 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit");
-    }
+    DocumentKey.requireValidId(write.getId(), Violation.Location.parameter(at + ".id"));
     if (write.getIfMatchVersion() < 0) {
       throw invalid(at + ".if_match_version", "must be 0 (none) or a version");
     }

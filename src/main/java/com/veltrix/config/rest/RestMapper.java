@@ -142,19 +142,8 @@ final class RestMapper {
     if (request == null || request.writes() == null) {
       throw new InvalidInputException(List.of(Violation.at("/writes", "is required")));
     }
-    List<WriteCommand> commands = new ArrayList<>();
-    List<Violation> violations = new ArrayList<>();
-    for (int i = 0; i < request.writes().size(); i++) {
-      try {
-        commands.add(write(request.writes().get(i), "/writes/" + i));
-      } catch (InvalidInputException e) {
-        violations.addAll(e.violations());
-      }
-    }
-    if (!violations.isEmpty()) {
-      throw new InvalidInputException(violations);
-    }
-    return commands;
+    return InvalidInputException.mapAll(
+        request.writes(), (i, write) -> write(write, "/writes/" + i));
   }
 
   private static WriteCommand write(BatchWrite write, String at) {
@@ -168,10 +157,7 @@ final class RestMapper {
           Violation.at(at + "/kind", "must be one of TREASURE_LOCATION, DROP_TABLE, SPAWN_RULE"));
     }
     if (!DocumentKey.isValidId(write.id())) {
-      violations.add(
-          Violation.at(
-              at + "/id",
-              "must be 1-128 characters of [A-Za-z0-9._-], starting with a letter or digit"));
+      violations.add(Violation.at(at + "/id", DocumentKey.ID_RULE));
     }
     if (write.ifMatch() != null && write.ifMatch() < 1) {
       violations.add(Violation.at(at + "/ifMatch", "must be a version number, 1 or more"));

@@ -206,22 +206,16 @@ class GrpcApiTest extends GrpcTestBase {
 
     assertThat(code(() -> blocking.getConfigs(tooMany.build())))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(
-            code(
-                () ->
-                    blocking.getConfigs(
-                        GetConfigsRequest.newBuilder()
-                            .addRefs(ref(ConfigKind.DROP_TABLE, "bad id", 0))
-                            .build())))
-        .isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(
-            code(
-                () ->
-                    blocking.getConfigs(
-                        GetConfigsRequest.newBuilder()
-                            .addRefs(ref(ConfigKind.DROP_TABLE, "d", -1))
-                            .build())))
-        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    for (ConfigRef bad :
+        List.of(
+            ref(ConfigKind.DROP_TABLE, "bad id", 0),
+            ref(ConfigKind.DROP_TABLE, "d", -1),
+            ref(ConfigKind.CONFIG_KIND_UNSPECIFIED, "d", 0))) {
+      assertThat(
+              code(() -> blocking.getConfigs(GetConfigsRequest.newBuilder().addRefs(bad).build())))
+          .as(bad.toString())
+          .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
   }
 
   // --- ListActive -------------------------------------------------------------------------------
