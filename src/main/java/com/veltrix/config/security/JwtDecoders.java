@@ -1,7 +1,9 @@
 package com.veltrix.config.security;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import javax.crypto.spec.SecretKeySpec;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -34,5 +36,20 @@ class JwtDecoders {
     return NimbusJwtDecoder.withSecretKey(new SecretKeySpec(secret, "HmacSHA256"))
         .macAlgorithm(MacAlgorithm.HS256)
         .build();
+  }
+
+  /**
+   * Every decoder, the HS256 one above or Boot's issuer/JWK-set one, remembers what it verified.
+   */
+  @Bean
+  static BeanPostProcessor rememberVerifiedTokens() {
+    return new BeanPostProcessor() {
+      @Override
+      public Object postProcessAfterInitialization(Object bean, String name) {
+        return bean instanceof JwtDecoder decoder && !(bean instanceof VerifiedTokens)
+            ? new VerifiedTokens(decoder, Clock.systemUTC())
+            : bean;
+      }
+    };
   }
 }

@@ -9,6 +9,7 @@ import org.springframework.http.HttpMethod;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.web.SecurityFilterChain;
 
 /**
@@ -26,6 +27,16 @@ import org.springframework.security.web.SecurityFilterChain;
  */
 @Configuration(proxyBeanMethods = false)
 class WebSecurity {
+
+  /**
+   * No observation around each of the chain's dozen filters: on the point-read path they cost more
+   * CPU than the read itself (async-profiler, docs/performance.md). Requests stay timed by {@code
+   * http.server.requests}.
+   */
+  @Bean
+  SecurityObservationSettings noFilterChainObservations() {
+    return SecurityObservationSettings.noObservations();
+  }
 
   @Bean
   @Order(1)
