@@ -1,0 +1,76 @@
+package com.veltrix.config.bench;
+
+import java.time.Duration;
+
+/**
+ * How much each workload does. {@code standard} finishes in about five minutes on 2 cores; {@code
+ * full} ingests and cold-loads a million documents; {@code smoke} only proves, inside {@code ./mvnw
+ * verify}, that the harness still runs end to end.
+ */
+record BenchSize(
+    String name,
+    int documents,
+    int batch,
+    int ingestWarmupBatches,
+    int clients,
+    Duration warmup,
+    Duration measured,
+    int watchWritesPerSecond,
+    Duration watchMeasured,
+    Duration settle) {
+
+  static BenchSize standard() {
+    return new BenchSize(
+        "standard",
+        100_000,
+        500,
+        10,
+        32,
+        Duration.ofSeconds(15),
+        Duration.ofSeconds(20),
+        200,
+        Duration.ofSeconds(20),
+        Duration.ofSeconds(2));
+  }
+
+  static BenchSize full() {
+    return standard().with("full", 1_000_000);
+  }
+
+  static BenchSize smoke() {
+    return new BenchSize(
+        "smoke",
+        2_000,
+        500,
+        1,
+        4,
+        Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+        50,
+        Duration.ofSeconds(2),
+        Duration.ofMillis(200));
+  }
+
+  static BenchSize named(String name) {
+    return switch (name) {
+      case "standard" -> standard();
+      case "full" -> full();
+      case "smoke" -> smoke();
+      default -> throw new IllegalArgumentException("bench.size: standard, full or smoke");
+    };
+  }
+
+  private BenchSize with(String otherName, int otherDocuments) {
+    return new BenchSize(
+        otherName,
+        otherDocuments,
+        batch,
+        ingestWarmupBatches,
+        clients,
+        warmup,
+        measured,
+        watchWritesPerSecond,
+        watchMeasured,
+        settle);
+  }
+}

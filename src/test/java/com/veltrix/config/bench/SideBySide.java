@@ -1,0 +1,273 @@
+package com.veltrix.config.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.veltrix.config.VeltrixConfigApplication;
+import com.veltrix.config.support.FreePort;
+import com.veltrix.config.support.Tokens;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The harness: starts a real PostgreSQL, the service in a JVM of its own on it, and etcd 3.4 on
+ * loopback; runs every workload against both, alternating which goes first; writes {@code
+ * results.json} and {@code results.md}. etcd is taken from the PATH (Debian's {@code etcd-server});
+ * without it only the veltrix side runs and the report says so.
+ */
+final class SideBySide implements AutoCloseable {
+
+  /** The service's heap limit: the cold-load target is "heap ≤ 512 MiB". */
+  static final String SERVICE_HEAP = "-Xmx512m";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private final BenchSize size;
+  private final Path dir;
+  private final Map<String, Object> environment = new LinkedHashMap<>();
+  private final List<AutoCloseable> started = new ArrayList<>();
+  private final int managementPort = FreePort.find();
+  private final VeltrixStore veltrix;
+  private final Store etcd;
+
+  SideBySide(BenchSize size, Path dir) {
+    this.size = size;
+    this.dir = dir;
+    try {
+      Files.createDirectories(dir);
+      environment.put("size", size.name());
+      environment.put("documents", size.documents());
+      environment.putAll(Machine.describe());
+      veltrix = startVeltrix(startPostgres());
+      etcd = startEtcd().orElse(null);
+    } catch (IOException | SQLException | RuntimeException e) {
+      close();
+      throw new IllegalStateException("could not start the benchmark's servers", e);
+    }
+  }
+
+  /** Runs every workload on both systems; returns every measurement, veltrix rows first. */
+  List<Measured> run() {
+    Workloads workloads = new Workloads(size);
+    List<Measured> results = new ArrayList<>();
+    VeltrixStore veltrixRest = veltrix.overRest();
+    Map<String, Function<Boolean, List<Measured>>> steps = new LinkedHashMap<>();
+    steps.put("ingest", first -> both(first, List.of(veltrix), workloads::ingest));
+    steps.put("warmup", first -> both(first, List.of(veltrix, veltrixRest), workloads::warmup));
+    steps.put("read", first -> both(first, List.of(veltrix, veltrixRest), workloads::pointRead));
+    steps.put(
+        "cold", first -> both(first, List.of(veltrix), s -> workloads.coldLoad(s, heapFor(s))));
+    steps.put("watch", first -> both(first, List.of(veltrix), workloads::watch));
+    steps.put("mixed", first -> both(first, List.of(veltrix), workloads::mixed));
+    // -Dbench.workloads=ingest,read runs a subset while profiling (the reads need the ingest)
+    List<String> selected =
+        List.of(System.getProperty("bench.workloads", String.join(",", steps.keySet())).split(","));
+    boolean veltrixFirst = true;
+    for (var step : steps.entrySet()) {
+      if (selected.contains(step.getKey()) || step.getKey().equals("warmup")) {
+        List<Measured> measured = step.getValue().apply(veltrixFirst);
+        if (!step.getKey().equals("warmup")) {
+          results.addAll(measured);
+        }
+      }
+      veltrixFirst = !veltrixFirst;
+    }
+    return results;
+  }
+
+  private List<Measured> both(
+      boolean veltrixFirst, List<Store> veltrixSides, Function<Store, Measured> workload) {
+    List<Store> order = new ArrayList<>(veltrixSides);
+    if (etcd != null) {
+      order.add(veltrixFirst ? order.size() : 0, etcd);
+    }
+    List<Measured> measured = new ArrayList<>();
+    for (Store store : order) {
+      // The 32 clients saturate both cores: the service sheds load by failing calls past their
+      // deadline, which may leave its circuit breaker open for a second. Each run starts after it.
+      ChildProcess.sleep(size.settle().toMillis());
+      Measured m = workload.apply(store);
+      System.out.println("bench " + Report.row(m, m.notes().toString()));
+      measured.add(m);
+    }
+    return measured;
+  }
+
+  Map<String, Object> environment() {
+    return environment;
+  }
+
+  private java.util.function.LongSupplier heapFor(Store store) {
+    return store == etcd ? () -> 0 : this::serviceHeapUsed;
+  }
+
+  private long serviceHeapUsed() {
+    String url =
+        "http://127.0.0.1:" + managementPort + "/actuator/metrics/jvm.memory.used?tag=area:heap";
+    try {
+      HttpResponse<byte[]> response =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(url))
+                  .header("Authorization", "Bearer " + Tokens.admin())
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      JsonNode body = JSON.readTree(response.body());
+      return body.path("measurements").path(0).path("value").asLong();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** PostgreSQL with durable commits, like etcd's fsync per commit (zonky turns them off). */
+  private String startPostgres() throws IOException, SQLException {
+    EmbeddedPostgres postgres =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(dir.resolve("pgdata"))
+            .setCleanDataDirectory(true)
+            .setServerConfig("synchronous_commit", "on")
+            .setServerConfig("max_connections", "100")
+            .start();
+    started.add(postgres);
+    try (Connection c = postgres.getPostgresDatabase().getConnection();
+        var rs = c.createStatement().executeQuery("SHOW server_version")) {
+      rs.next();
+      environment.put("postgresql", rs.getString(1) + " (embedded, synchronous_commit=on)");
+    }
+    return postgres.getJdbcUrl("postgres", "postgres");
+  }
+
+  private VeltrixStore startVeltrix(String jdbcUrl) {
+    int restPort = FreePort.find();
+    int grpcPort = FreePort.find();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add(SERVICE_HEAP);
+    // e.g. -Dbench.service-jvm-args="-XX:StartFlightRecording=filename=target/bench/v.jfr"
+    String extra = System.getProperty("bench.service-jvm-args", "").trim();
+    if (!extra.isEmpty()) {
+      command.addAll(List.of(extra.split("\\s+")));
+    }
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            VeltrixConfigApplication.class.getName(),
+            "--spring.datasource.url=" + jdbcUrl,
+            "--spring.datasource.username=postgres",
+            "--spring.datasource.password=",
+            "--server.port=" + restPort,
+            "--management.server.port=" + managementPort,
+            "--grpc.server.port=" + grpcPort,
+            "--veltrix.readiness.stable-for=1s",
+            "--spring.main.banner-mode=off"));
+    ChildProcess service =
+        ChildProcess.start("veltrix-config", command, dir.resolve("veltrix.log"));
+    started.add(service);
+    service.awaitReady(
+        "http://127.0.0.1:" + managementPort + "/actuator/health/readiness",
+        body -> body.contains("\"UP\""),
+        Duration.ofSeconds(90));
+    environment.put("veltrix", "this checkout, JVM " + SERVICE_HEAP + ", default pool (16)");
+    VeltrixStore store = new VeltrixStore(grpcPort, restPort);
+    started.add(store);
+    return store;
+  }
+
+  private Optional<Store> startEtcd() {
+    Optional<Path> binary = onPath(System.getProperty("bench.etcd", "etcd"));
+    if (binary.isEmpty()) {
+      environment.put("etcd", "not run: no etcd on the PATH (apt-get install etcd-server)");
+      return Optional.empty();
+    }
+    int client = FreePort.find();
+    int peer = FreePort.find();
+    String clientUrl = "http://127.0.0.1:" + client;
+    String peerUrl = "http://127.0.0.1:" + peer;
+    Path data = dir.resolve("etcd-data");
+    deleteTree(data);
+    ChildProcess process =
+        ChildProcess.start(
+            "etcd",
+            List.of(
+                binary.get().toString(),
+                "--name=bench",
+                "--data-dir=" + data,
+                "--listen-client-urls=" + clientUrl,
+                "--advertise-client-urls=" + clientUrl,
+                "--listen-peer-urls=" + peerUrl,
+                "--initial-advertise-peer-urls=" + peerUrl,
+                "--initial-cluster=bench=" + peerUrl,
+                // a txn holds 128 operations by default; the ingest writes 500 at a time
+                "--max-txn-ops=1000",
+                "--quota-backend-bytes=8589934592",
+                "--log-level=warn",
+                "--logger=zap"),
+            dir.resolve("etcd.log"));
+    started.add(process);
+    process.awaitReady(
+        clientUrl + "/health", body -> body.contains("true"), Duration.ofSeconds(30));
+    environment.put(
+        "etcd",
+        Machine.firstLine(binary.get().toString(), "--version")
+            + " (single member, loopback, default fsync, --max-txn-ops=1000)");
+    EtcdStore store = new EtcdStore(clientUrl);
+    started.add(store);
+    return Optional.of(store);
+  }
+
+  private static Optional<Path> onPath(String command) {
+    if (command.contains(File.separator)) {
+      return Optional.of(Path.of(command)).filter(Files::isExecutable);
+    }
+    for (String entry : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      Path candidate = Path.of(entry, command);
+      if (Files.isExecutable(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (int i = started.size() - 1; i >= 0; i--) {
+      try {
+        started.get(i).close();
+      } catch (Exception e) {
+        // keep stopping the others
+      }
+    }
+    started.clear();
+  }
+}

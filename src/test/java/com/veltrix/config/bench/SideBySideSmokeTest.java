@@ -1,0 +1,55 @@
+package com.veltrix.config.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The benchmark harness, small (2,000 documents, 1 s windows), in every build so it cannot rot. It
+ * checks that every workload ran without errors and that the report is written; it asserts no
+ * speed. etcd's side runs when an etcd binary is on the PATH.
+ */
+class SideBySideSmokeTest {
+
+  @Test
+  void everyWorkloadRunsAndTheReportIsWritten() throws Exception {
+    Path dir = Path.of("target", "bench-smoke");
+    List<Measured> results;
+    boolean etcdRan;
+    try (SideBySide bench = new SideBySide(BenchSize.smoke(), dir)) {
+      results = bench.run();
+      Report.write(dir, bench.environment(), results);
+      etcdRan = !String.valueOf(bench.environment().get("etcd")).startsWith("not run");
+    }
+
+    List<String> systems =
+        etcdRan
+            ? List.of("veltrix gRPC", "veltrix REST", "etcd")
+            : List.of("veltrix gRPC", "veltrix REST");
+    assertThat(results.stream().map(Measured::system).distinct())
+        .containsExactlyInAnyOrderElementsOf(systems);
+    assertThat(results.stream().map(Measured::workload).distinct())
+        .containsExactly(
+            Workloads.INGEST,
+            Workloads.POINT_READ,
+            Workloads.COLD_LOAD,
+            Workloads.WATCH,
+            Workloads.MIXED);
+    assertThat(results)
+        .allSatisfy(
+            m -> {
+              assertThat(m.errors()).as(m.workload() + " on " + m.system()).isZero();
+              assertThat(m.operations()).as(m.workload() + " on " + m.system()).isPositive();
+            });
+    assertThat(results)
+        .filteredOn(
+            m -> m.workload().equals(Workloads.COLD_LOAD) && m.system().startsWith("veltrix"))
+        .singleElement()
+        .satisfies(m -> assertThat((Long) m.notes().get("peakHeapMiB")).isPositive());
+    assertThat(Files.readString(dir.resolve("results.md"))).contains("| " + Workloads.MIXED + " |");
+    assertThat(Files.readString(dir.resolve("results.json"))).contains("\"p999Ms\"");
+  }
+}

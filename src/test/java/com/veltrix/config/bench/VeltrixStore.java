@@ -1,0 +1,237 @@
+package com.veltrix.config.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.veltrix.config.grpc.v1.ChangeEvent;
+import com.veltrix.config.grpc.v1.ConfigKind;
+import com.veltrix.config.grpc.v1.ConfigRef;
+import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
+import com.veltrix.config.grpc.v1.ConfigWrite;
+import com.veltrix.config.grpc.v1.GetConfigsRequest;
+import com.veltrix.config.grpc.v1.GetConfigsResponse;
+import com.veltrix.config.grpc.v1.ListActiveRequest;
+import com.veltrix.config.grpc.v1.ListActiveResponse;
+import com.veltrix.config.grpc.v1.ManifestEntry;
+import com.veltrix.config.grpc.v1.PutConfigsRequest;
+import com.veltrix.config.grpc.v1.PutConfigsResponse;
+import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WriteOp;
+import com.veltrix.config.support.Tokens;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.HdrHistogram.Histogram;
+
+/**
+ * veltrix-config through its public APIs: writes, gRPC reads, the manifest and the watch over one
+ * gRPC channel; REST reads over one {@link HttpClient}. Authenticated like any client (a bearer
+ * token on every call), so token checks are part of every figure.
+ */
+final class VeltrixStore implements Store {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ManagedChannel channel;
+  private final ConfigServiceGrpc.ConfigServiceBlockingStub blocking;
+  private final ConfigServiceGrpc.ConfigServiceStub async;
+  private final HttpClient http = HttpClient.newBuilder().build();
+  private final String restBase;
+  private final String authorization;
+  private final boolean restReads;
+
+  VeltrixStore(int grpcPort, int restPort) {
+    this(
+        ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort)
+            .usePlaintext()
+            .maxInboundMessageSize(64 << 20)
+            .build(),
+        "http://127.0.0.1:" + restPort,
+        false);
+  }
+
+  private VeltrixStore(ManagedChannel channel, String restBase, boolean restReads) {
+    String token = Tokens.admin();
+    this.channel = channel;
+    this.blocking =
+        ConfigServiceGrpc.newBlockingStub(channel)
+            .withCallCredentials(Tokens.bearer(token))
+            .withMaxInboundMessageSize(64 << 20);
+    this.async = ConfigServiceGrpc.newStub(channel).withCallCredentials(Tokens.bearer(token));
+    this.restBase = restBase;
+    this.authorization = "Bearer " + token;
+    this.restReads = restReads;
+  }
+
+  /** The same service, read over REST ({@code GET /api/v1/drop-tables/{id}}) instead of gRPC. */
+  VeltrixStore overRest() {
+    return new VeltrixStore(channel, restBase, true);
+  }
+
+  @Override
+  public String name() {
+    return restReads ? "veltrix REST" : "veltrix gRPC";
+  }
+
+  @Override
+  public void putBatch(List<String> ids, List<byte[]> payloads) {
+    PutConfigsRequest.Builder request = PutConfigsRequest.newBuilder();
+    for (int i = 0; i < ids.size(); i++) {
+      request.addWrites(write(ids.get(i), payloads.get(i)));
+    }
+    PutConfigsResponse response = blocking.putConfigs(request.build());
+    if (response.getResultsCount() != ids.size()) {
+      throw new IllegalStateException("batch of " + ids.size() + " answered " + response);
+    }
+  }
+
+  @Override
+  public void put(String id, byte[] payload) {
+    blocking.putConfigs(PutConfigsRequest.newBuilder().addWrites(write(id, payload)).build());
+  }
+
+  @Override
+  public CompletableFuture<?> putAsync(String id, byte[] payload) {
+    CompletableFuture<PutConfigsResponse> done = new CompletableFuture<>();
+    async.putConfigs(
+        PutConfigsRequest.newBuilder().addWrites(write(id, payload)).build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(PutConfigsResponse value) {
+            done.complete(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    return done;
+  }
+
+  @Override
+  public void get(String id) {
+    if (restReads) {
+      HttpResponse<byte[]> response = send(restBase + "/api/v1/drop-tables/" + id);
+      if (response.statusCode() != 200 || response.body().length == 0) {
+        throw new IllegalStateException("GET " + id + ": " + response.statusCode());
+      }
+      return;
+    }
+    GetConfigsResponse response =
+        blocking.getConfigs(GetConfigsRequest.newBuilder().addRefs(ref(id, 0)).build());
+    if (response.getConfigsCount() != 1) {
+      throw new IllegalStateException("GetConfigs " + id + ": " + response);
+    }
+  }
+
+  @Override
+  public long coldLoad(Histogram pageLatency) {
+    long loaded = 0;
+    long t0 = System.nanoTime();
+    Iterator<ListActiveResponse> manifest =
+        blocking.listActive(ListActiveRequest.getDefaultInstance());
+    while (manifest.hasNext()) {
+      ListActiveResponse chunk = manifest.next();
+      GetConfigsRequest.Builder fetch = GetConfigsRequest.newBuilder();
+      for (ManifestEntry entry : chunk.getEntriesList()) {
+        fetch.addRefs(ref(entry.getId(), entry.getVersion()));
+      }
+      if (fetch.getRefsCount() > 0) {
+        GetConfigsResponse payloads = blocking.getConfigs(fetch.build());
+        if (payloads.getConfigsCount() != fetch.getRefsCount()) {
+          throw new IllegalStateException("missing at a pinned version: " + payloads.getMissing(0));
+        }
+        loaded += payloads.getConfigsCount();
+      }
+      long now = System.nanoTime();
+      pageLatency.recordValue((now - t0) / 1_000);
+      t0 = now;
+    }
+    return loaded;
+  }
+
+  @Override
+  public AutoCloseable watch(String idPrefix, Consumer<String> onChangedId) {
+    long now = JSON.valueToTree(body(send(restBase + "/api/v1/revision"))).get("revision").asLong();
+    Context.CancellableContext context = Context.current().withCancellation();
+    context.run(
+        () ->
+            async.watchChanges(
+                WatchChangesRequest.newBuilder().setAfterRevision(now).build(),
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ChangeEvent event) {
+                    if (event.getType() == ChangeEvent.ChangeType.UPSERTED
+                        && event.getId().startsWith(idPrefix)) {
+                      onChangedId.accept(event.getId());
+                    }
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {}
+
+                  @Override
+                  public void onCompleted() {}
+                }));
+    return () -> context.cancel(null);
+  }
+
+  @Override
+  public void close() {
+    if (!restReads) {
+      channel.shutdownNow();
+    }
+  }
+
+  private static ConfigWrite write(String id, byte[] payload) {
+    return ConfigWrite.newBuilder()
+        .setOp(WriteOp.UPSERT)
+        .setKind(ConfigKind.DROP_TABLE)
+        .setId(id)
+        .setPayloadJson(new String(payload, StandardCharsets.UTF_8))
+        .build();
+  }
+
+  private static ConfigRef ref(String id, long version) {
+    return ConfigRef.newBuilder()
+        .setKind(ConfigKind.DROP_TABLE)
+        .setId(id)
+        .setVersion(version)
+        .build();
+  }
+
+  private HttpResponse<byte[]> send(String uri) {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(uri)).header("Authorization", authorization).build();
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Object body(HttpResponse<byte[]> response) {
+    try {
+      return JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,249 @@
+package com.veltrix.config.bench;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/** The five workloads of issue 6, each written once against {@link Store}. */
+final class Workloads {
+
+  static final String INGEST = "ingest, batches of 500";
+  static final String POINT_READ = "point read by id";
+  static final String COLD_LOAD = "cold load (snapshot + every payload)";
+  static final String WATCH = "watch, commit-to-delivery";
+  static final String MIXED = "mixed 90 % read / 10 % write";
+
+  private final BenchSize size;
+  private final AtomicLong generation = new AtomicLong(1);
+
+  Workloads(BenchSize size) {
+    this.size = size;
+  }
+
+  /**
+   * Writes documents 0..N-1 in batches, one batch at a time. The first batches are the warm-up:
+   * written, not timed; the rate is over the others.
+   */
+  Measured ingest(Store store) {
+    Histogram batches = Measured.histogram();
+    long timedDocuments = 0;
+    long errors = 0;
+    long measuredFrom = 0;
+    for (int from = 0, b = 0; from < size.documents(); from += size.batch(), b++) {
+      if (b == size.ingestWarmupBatches()) {
+        measuredFrom = System.nanoTime();
+      }
+      List<String> ids = new ArrayList<>(size.batch());
+      List<byte[]> payloads = new ArrayList<>(size.batch());
+      for (int n = from; n < Math.min(size.documents(), from + size.batch()); n++) {
+        ids.add(BenchDocs.id(n));
+        payloads.add(BenchDocs.payload(n, 0));
+      }
+      long t0 = System.nanoTime();
+      try {
+        store.putBatch(ids, payloads);
+      } catch (RuntimeException e) {
+        if (b < size.ingestWarmupBatches()) {
+          throw e; // the documents must exist for the workloads that follow
+        }
+        errors++;
+        continue;
+      }
+      if (b >= size.ingestWarmupBatches()) {
+        batches.recordValue((System.nanoTime() - t0) / 1_000);
+        timedDocuments += ids.size();
+      }
+    }
+    double seconds = (System.nanoTime() - measuredFrom) / 1e9;
+    return Measured.of(INGEST, store.name(), timedDocuments, seconds, batches, errors)
+        .note("latency", "per batch of " + size.batch());
+  }
+
+  /**
+   * Not reported: the read/write mix, for {@code 2 × warmup}, so that the JVM has compiled the
+   * paths the measured runs take (C2 took 30-39 % of the service's CPU during the first 35 s of
+   * gRPC reads without it). etcd, compiled ahead of time, runs it too.
+   */
+  Measured warmup(Store store) {
+    ClosedLoop.Run run =
+        ClosedLoop.run(
+            size.clients(),
+            size.warmup().multipliedBy(2),
+            Duration.ZERO,
+            random -> mix(store, random));
+    return measured("warm-up", store, run);
+  }
+
+  /** {@code clients} clients reading random documents by id, back to back. */
+  Measured pointRead(Store store) {
+    ClosedLoop.Run run =
+        ClosedLoop.run(
+            size.clients(),
+            size.warmup(),
+            size.measured(),
+            random -> store.get(BenchDocs.id(random.nextInt(size.documents()))));
+    return measured(POINT_READ, store, run);
+  }
+
+  /** One snapshot of everything, every payload fetched; the service's heap is sampled meanwhile. */
+  Measured coldLoad(Store store, LongSupplier heapUsedBytes) {
+    Histogram pages = Measured.histogram();
+    HeapSampler heap = new HeapSampler(heapUsedBytes);
+    long t0 = System.nanoTime();
+    long loaded;
+    try (heap) {
+      loaded = store.coldLoad(pages);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    if (loaded != size.documents()) {
+      throw new IllegalStateException(store.name() + " cold load found " + loaded + " documents");
+    }
+    Measured result =
+        Measured.of(COLD_LOAD, store.name(), loaded, seconds, pages, 0)
+            .note("latency", "per page of 1,000");
+    if (heap.peak() > 0) {
+      result.note("peakHeapMiB", heap.peak() >> 20);
+    }
+    return result;
+  }
+
+  /**
+   * A writer creating new documents at a fixed rate, without waiting for answers; a watcher on
+   * their id prefix. Latency is from the moment the write is sent until the watcher has the event,
+   * so it includes the commit. Events that never arrive are errors.
+   */
+  Measured watch(Store store) {
+    String prefix = "watch-" + store.name().charAt(0) + "-";
+    Map<String, Long> sentAt = new ConcurrentHashMap<>();
+    Recorder delivered = new Recorder(3);
+    AtomicLong timed = new AtomicLong();
+    long periodNanos = 1_000_000_000L / size.watchWritesPerSecond();
+    long warmupWrites = size.warmup().toNanos() / periodNanos;
+    long total = warmupWrites + size.watchMeasured().toNanos() / periodNanos;
+    AtomicLong sequence = new AtomicLong();
+    AtomicLong failedWrites = new AtomicLong();
+    try (AutoCloseable watch =
+        store.watch(
+            prefix,
+            id -> {
+              Long sent = sentAt.remove(id);
+              if (sent != null) {
+                delivered.recordValue((System.nanoTime() - sent) / 1_000);
+                timed.incrementAndGet();
+              }
+            })) {
+      ChildProcess.sleep(500); // the watch is established before the first write
+      ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor();
+      writer.scheduleAtFixedRate(
+          () -> {
+            long n = sequence.getAndIncrement();
+            if (n >= total) {
+              return;
+            }
+            String id = prefix + n;
+            if (n >= warmupWrites) {
+              sentAt.put(id, System.nanoTime());
+            }
+            store
+                .putAsync(id, BenchDocs.payload(n, 0))
+                .whenComplete(
+                    (ok, failed) -> {
+                      if (failed != null) {
+                        failedWrites.incrementAndGet();
+                        sentAt.remove(id);
+                      }
+                    });
+          },
+          0,
+          periodNanos,
+          TimeUnit.NANOSECONDS);
+      while (sequence.get() < total) {
+        ChildProcess.sleep(10);
+      }
+      long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (!sentAt.isEmpty() && System.nanoTime() < giveUp) {
+        ChildProcess.sleep(10); // what has not arrived 5 s after the last write is lost
+      }
+      writer.shutdownNow();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    Histogram latency = delivered.getIntervalHistogram();
+    return Measured.of(
+            WATCH,
+            store.name(),
+            timed.get(),
+            size.watchMeasured().toNanos() / 1e9,
+            latency,
+            sentAt.size() + failedWrites.get())
+        .note("writesPerSecond", size.watchWritesPerSecond())
+        .note("latency", "from sending the write to the watcher having the event");
+  }
+
+  /** {@code clients} clients; each call is a write of a new content with probability 0.1. */
+  Measured mixed(Store store) {
+    ClosedLoop.Run run =
+        ClosedLoop.run(
+            size.clients(), size.warmup(), size.measured(), random -> mix(store, random));
+    return measured(MIXED, store, run);
+  }
+
+  private void mix(Store store, java.util.concurrent.ThreadLocalRandom random) {
+    int n = random.nextInt(size.documents());
+    if (random.nextInt(10) == 0) {
+      store.put(BenchDocs.id(n), BenchDocs.payload(n, generation.incrementAndGet()));
+    } else {
+      store.get(BenchDocs.id(n));
+    }
+  }
+
+  private Measured measured(String workload, Store store, ClosedLoop.Run run) {
+    return Measured.of(
+            workload, store.name(), run.operations(), run.seconds(), run.latencyUs(), run.errors())
+        .note("clients", size.clients());
+  }
+
+  /** Samples a byte count every 100 ms on a daemon thread and keeps the largest. */
+  private static final class HeapSampler implements AutoCloseable {
+    private final AtomicLong peak = new AtomicLong();
+    private final Thread thread;
+
+    HeapSampler(LongSupplier used) {
+      thread =
+          new Thread(
+              () -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                  try {
+                    peak.accumulateAndGet(used.getAsLong(), Math::max);
+                    Thread.sleep(100);
+                  } catch (InterruptedException e) {
+                    return;
+                  } catch (RuntimeException e) {
+                    // one missed sample
+                  }
+                }
+              },
+              "heap-sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    long peak() {
+      return peak.get();
+    }
+
+    @Override
+    public void close() {
+      thread.interrupt();
+    }
+  }
+}
