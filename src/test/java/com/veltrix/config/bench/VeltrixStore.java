@@ -30,6 +30,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 
@@ -142,8 +143,11 @@ final class VeltrixStore implements Store {
   public long coldLoad(Histogram pageLatency) {
     long loaded = 0;
     long t0 = System.nanoTime();
-    Iterator<ListActiveResponse> manifest =
-        blocking.listActive(ListActiveRequest.getDefaultInstance());
+    // A cold load is a job with a timeout of its own, not an interactive call: with a deadline,
+    // each page's database work may take what is left of it instead of the 250 ms request budget
+    // (one page stalled past 250 ms on I/O right after the million-document ingest).
+    var job = blocking.withDeadlineAfter(10, TimeUnit.MINUTES);
+    Iterator<ListActiveResponse> manifest = job.listActive(ListActiveRequest.getDefaultInstance());
     while (manifest.hasNext()) {
       ListActiveResponse chunk = manifest.next();
       GetConfigsRequest.Builder fetch = GetConfigsRequest.newBuilder();
@@ -151,7 +155,7 @@ final class VeltrixStore implements Store {
         fetch.addRefs(ref(entry.getId(), entry.getVersion()));
       }
       if (fetch.getRefsCount() > 0) {
-        GetConfigsResponse payloads = blocking.getConfigs(fetch.build());
+        GetConfigsResponse payloads = job.getConfigs(fetch.build());
         if (payloads.getConfigsCount() != fetch.getRefsCount()) {
           throw new IllegalStateException("missing at a pinned version: " + payloads.getMissing(0));
         }
