@@ -12,6 +12,7 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -96,7 +97,7 @@ final class EtcdStore implements Store {
         return loaded;
       }
       byte[] last = kvs.get(kvs.size() - 1).getKey().getBytes();
-      byte[] next = java.util.Arrays.copyOf(last, last.length + 1); // the smallest key after last
+      byte[] next = Arrays.copyOf(last, last.length + 1); // the smallest key after last
       from = ByteSequence.from(next);
     }
   }

@@ -19,11 +19,13 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * The harness: starts a real PostgreSQL, the service in a JVM of its own on it, and etcd 3.4 on
@@ -50,6 +52,8 @@ final class SideBySide implements AutoCloseable {
   SideBySide(BenchSize size, Path dir) {
     this.size = size;
     this.dir = dir;
+    // the service, PostgreSQL and etcd are processes of their own: stop them if this JVM is
+    Runtime.getRuntime().addShutdownHook(new Thread(this::close, "bench-servers-stop"));
     try {
       Files.createDirectories(dir);
       environment.put("size", size.name());
@@ -114,7 +118,7 @@ final class SideBySide implements AutoCloseable {
     return environment;
   }
 
-  private java.util.function.LongSupplier heapFor(Store store) {
+  private LongSupplier heapFor(Store store) {
     return store == etcd ? () -> 0 : this::serviceHeapUsed;
   }
 
@@ -253,14 +257,14 @@ final class SideBySide implements AutoCloseable {
       return;
     }
     try (var paths = Files.walk(root)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+      paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     for (int i = started.size() - 1; i >= 0; i--) {
       try {
         started.get(i).close();

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -98,12 +99,13 @@ final class Workloads {
   Measured coldLoad(Store store, LongSupplier heapUsedBytes) {
     Histogram pages = Measured.histogram();
     HeapSampler heap = new HeapSampler(heapUsedBytes);
-    long t0 = System.nanoTime();
     long loaded;
+    double seconds;
     try (heap) {
+      long t0 = System.nanoTime();
       loaded = store.coldLoad(pages);
+      seconds = (System.nanoTime() - t0) / 1e9; // not the sampler's last sample
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
     if (loaded != size.documents()) {
       throw new IllegalStateException(store.name() + " cold load found " + loaded + " documents");
     }
@@ -197,7 +199,7 @@ final class Workloads {
     return measured(MIXED, store, run);
   }
 
-  private void mix(Store store, java.util.concurrent.ThreadLocalRandom random) {
+  private void mix(Store store, ThreadLocalRandom random) {
     int n = random.nextInt(size.documents());
     if (random.nextInt(10) == 0) {
       store.put(BenchDocs.id(n), BenchDocs.payload(n, generation.incrementAndGet()));
@@ -215,20 +217,20 @@ final class Workloads {
   /** Samples a byte count every 100 ms on a daemon thread and keeps the largest. */
   private static final class HeapSampler implements AutoCloseable {
     private final AtomicLong peak = new AtomicLong();
+    private final LongSupplier used;
     private final Thread thread;
 
     HeapSampler(LongSupplier used) {
+      this.used = used;
       thread =
           new Thread(
               () -> {
                 while (!Thread.currentThread().isInterrupted()) {
+                  sample();
                   try {
-                    peak.accumulateAndGet(used.getAsLong(), Math::max);
                     Thread.sleep(100);
                   } catch (InterruptedException e) {
                     return;
-                  } catch (RuntimeException e) {
-                    // one missed sample
                   }
                 }
               },
@@ -237,13 +239,28 @@ final class Workloads {
       thread.start();
     }
 
+    private void sample() {
+      try {
+        peak.accumulateAndGet(used.getAsLong(), Math::max);
+      } catch (RuntimeException e) {
+        // one missed sample
+      }
+    }
+
     long peak() {
       return peak.get();
     }
 
+    /** Stops sampling, then takes one last sample, so that even a short load has one. */
     @Override
     public void close() {
       thread.interrupt();
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      sample();
     }
   }
 }
