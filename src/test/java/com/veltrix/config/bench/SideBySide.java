@@ -52,7 +52,7 @@ final class SideBySide implements AutoCloseable {
   SideBySide(BenchSize size, Path dir) {
     this.size = size;
     this.dir = dir;
-    // the service, PostgreSQL and etcd are processes of their own: stop them if this JVM is
+    // the service, PostgreSQL and etcd are processes of their own: stop them however this JVM ends
     Runtime.getRuntime().addShutdownHook(new Thread(this::close, "bench-servers-stop"));
     try {
       Files.createDirectories(dir);
@@ -67,7 +67,7 @@ final class SideBySide implements AutoCloseable {
     }
   }
 
-  /** Runs every workload on both systems; returns every measurement, veltrix rows first. */
+  /** Runs every workload on both systems; returns the measurements in the order they were taken. */
   List<Measured> run() {
     Workloads workloads = new Workloads(size);
     List<Measured> results = new ArrayList<>();
@@ -80,7 +80,8 @@ final class SideBySide implements AutoCloseable {
         "cold", first -> both(first, List.of(veltrix), s -> workloads.coldLoad(s, heapFor(s))));
     steps.put("watch", first -> both(first, List.of(veltrix), workloads::watch));
     steps.put("mixed", first -> both(first, List.of(veltrix), workloads::mixed));
-    // -Dbench.workloads=ingest,read runs a subset while profiling (the reads need the ingest)
+    // -Dbench.workloads=ingest,read runs a subset while profiling (the reads need the ingest);
+    // the unreported warm-up always runs
     List<String> selected =
         List.of(System.getProperty("bench.workloads", String.join(",", steps.keySet())).split(","));
     boolean veltrixFirst = true;
