@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.TransactionStatus;
 import org.springframework.transaction.support.TransactionCallback;
@@ -54,7 +55,7 @@ class TransactionRunner {
   private final ReentrantLock writeGate = new ReentrantLock(true);
 
   TransactionRunner(
-      TransactionTemplate transactions,
+      PlatformTransactionManager transactionManager,
       RetryProperties properties,
       DatabaseMigrations migrations,
       CircuitBreakerRegistry breakers,
@@ -62,7 +63,7 @@ class TransactionRunner {
     // Writes are SERIALIZABLE; reads are single statements at the pool's READ COMMITTED, which
     // sees every commit that finished before the statement began (no stale read) without the
     // predicate locks that ran PostgreSQL out of shared memory under the benchmark's 32 readers.
-    this.transactions = new TransactionTemplate(transactions.getTransactionManager());
+    this.transactions = new TransactionTemplate(transactionManager);
     this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_SERIALIZABLE);
     this.properties = properties;
     this.migrations = migrations;

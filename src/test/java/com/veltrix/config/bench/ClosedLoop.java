@@ -19,7 +19,11 @@ final class ClosedLoop {
     void call(ThreadLocalRandom random) throws Exception;
   }
 
-  record Run(Histogram latencyUs, long operations, long errors, double seconds) {}
+  record Run(Histogram latencyUs, long errors, double seconds) {
+    long operations() {
+      return latencyUs.getTotalCount();
+    }
+  }
 
   private ClosedLoop() {}
 
@@ -64,6 +68,6 @@ final class ClosedLoop {
     }
     Histogram latency = recorder.getIntervalHistogram();
     double seconds = (System.nanoTime() - measureFrom) / 1e9;
-    return new Run(latency, latency.getTotalCount(), errors.get(), seconds);
+    return new Run(latency, errors.get(), seconds);
   }
 }
