@@ -12,7 +12,8 @@ public abstract sealed class CatalogException extends RuntimeException
         ReferenceConflictException,
         PayloadTooLargeException,
         IdempotencyKeyReusedException,
-        RevisionOutOfRangeException {
+        RevisionOutOfRangeException,
+        OverloadedException {
 
   protected CatalogException(String message) {
     super(message, null, false, false);

@@ -14,10 +14,11 @@ import java.util.function.Function;
 public interface CatalogStore {
 
   /**
-   * Runs {@code work} in one SERIALIZABLE transaction whose first statement takes the next revision
-   * ({@link WriteTransaction#revision()}), and commits it unless the work {@linkplain
-   * WriteTransaction#discard() discarded} it. On a transient failure the whole transaction, work
-   * included, is run again; {@code work} must have no effect outside the transaction.
+   * Runs {@code work} in one SERIALIZABLE transaction and commits it unless the work {@linkplain
+   * WriteTransaction#discard() discarded} it. The work reads and checks first, then takes the next
+   * revision and writes with {@link WriteTransaction#append} (the only call that holds the revision
+   * row). On a transient failure the whole transaction, work included, is run again; {@code work}
+   * must have no effect outside the transaction.
    */
   <T> T write(Function<WriteTransaction, T> work);
 
@@ -56,19 +57,21 @@ public interface CatalogStore {
   List<Document> list(ListFilter filter, long revision, String afterId, int limit);
 
   /**
-   * Change events with revisions in ({@code afterRevision}, {@code throughRevision}] of the given
-   * kinds, ordered by revision (then kind, id); at most {@code maxRows}.
+   * The first {@code maxRows} change events (of every kind) with revisions in ({@code
+   * afterRevision}, {@code throughRevision}], ordered by revision (then kind, id). The work is
+   * bounded by {@code maxRows}, however many revisions lie behind.
    */
-  List<ChangeEvent> changes(long afterRevision, long throughRevision, Set<Kind> kinds, int maxRows);
+  List<ChangeEvent> changes(long afterRevision, long throughRevision, int maxRows);
 
   /** All events of one revision of the given kinds, however many. */
   List<ChangeEvent> changesAt(long revision, Set<Kind> kinds);
 
-  /** The work of one write transaction. */
+  /**
+   * The work of one write transaction. Everything but {@link #append} reads, before the revision
+   * row is taken: SERIALIZABLE keeps those reads valid until COMMIT (a concurrent change to what
+   * they saw aborts the transaction with 40001, and it is run again).
+   */
   interface WriteTransaction {
-
-    /** The revision this transaction writes; taken by its first statement. */
-    long revision();
 
     /** The heads of those of {@code keys} that exist, in one query. */
     Map<DocumentKey, Head> heads(Collection<DocumentKey> keys);
@@ -76,17 +79,19 @@ public interface CatalogStore {
     Optional<Document> version(DocumentKey key, long version);
 
     /**
-     * Stores new versions (all of this transaction: one revision, writer and time), moves each head
-     * to its new version and replaces each document's references, in a few statements.
+     * For each of {@code keys}, the documents whose current version references it, in one query.
      */
-    void appendAll(List<NewVersion> versions);
-
-    /** ACTIVE documents whose current version references {@code key}. */
-    List<DocumentKey> referrers(DocumentKey key);
+    Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys);
 
     Optional<IdempotencyRecord> idempotencyRecord(String key);
 
-    void saveIdempotencyRecord(IdempotencyRecord record);
+    /**
+     * Takes the next revision and, at it, stores the new versions (one writer and time; their
+     * documents' own revision is ignored), moves each head, replaces each document's references and
+     * stores {@code record} (its revision ignored) if given: one statement, a second only when
+     * there are references to insert. Returns the revision.
+     */
+    long append(List<NewVersion> versions, Optional<IdempotencyRecord> record);
 
     /** Roll back instead of committing: nothing changed, the revision is not consumed. */
     void discard();

@@ -21,6 +21,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.springframework.stereotype.Service;
@@ -126,16 +127,32 @@ public class ConfigWriter {
     Applied applied =
         store.write(
             tx -> new Transaction(tx, context, now).run(prepared, idempotencyKey, requestHash));
-    if (!applied.changed() && !applied.replayed() && idempotencyKey.isPresent()) {
-      store.saveIdempotencyRecordIfAbsent(record(idempotencyKey.get(), requestHash, applied, now));
+    if (applied.changed() || applied.replayed()) {
+      return applied.result();
     }
-    return applied.result();
+    BatchResult unchanged = applied.result();
+    if (unchanged.revision() == NOT_WRITTEN) { // neither by this attempt nor by an earlier one
+      unchanged = new BatchResult(store.currentRevision(), unchanged.results());
+    }
+    if (idempotencyKey.isPresent()) {
+      store.saveIdempotencyRecordIfAbsent(
+          record(idempotencyKey.get(), requestHash, unchanged.results(), now)
+              .atRevision(unchanged.revision()));
+    }
+    return unchanged;
   }
 
+  /** Marks a new version's revision until the write takes one. */
+  private static final long UNASSIGNED = 0;
+
+  /** The revision of a no-op batch that no attempt of this call wrote: the current one applies. */
+  private static final long NOT_WRITTEN = -1;
+
+  /** The record of a batch's results; its revision is the one the batch is written at. */
   private static IdempotencyRecord record(
-      String key, String requestHash, Applied applied, Instant now) {
+      String key, String requestHash, List<WriteResult> written, Instant now) {
     List<IdempotencyRecord.Result> results =
-        applied.result().results().stream()
+        written.stream()
             .map(
                 r ->
                     new IdempotencyRecord.Result(
@@ -144,7 +161,7 @@ public class ConfigWriter {
                         r.document().version(),
                         r.unchanged()))
             .toList();
-    return new IdempotencyRecord(key, requestHash, applied.result().revision(), results, now);
+    return new IdempotencyRecord(key, requestHash, UNASSIGNED, results, now);
   }
 
   private static String requestHash(List<Prepared> prepared) {
@@ -167,7 +184,12 @@ public class ConfigWriter {
 
   private record Applied(BatchResult result, boolean changed, boolean replayed) {}
 
-  /** One attempt at the transaction; run again from scratch when the store retries. */
+  /**
+   * One attempt at the transaction; run again from scratch when the store retries. Reads and checks
+   * come first (the idempotency record, the heads, the versions a retire or rollback copies, the
+   * references), then {@link WriteTransaction#append} takes the revision and writes: the revision
+   * row, where every writer in the cluster meets, is held for one or two statements and COMMIT.
+   */
   private final class Transaction {
     private final WriteTransaction tx;
     private final WriteContext context;
@@ -197,27 +219,30 @@ public class ConfigWriter {
       for (Prepared p : prepared) {
         results.add(apply(p, Optional.ofNullable(heads.get(p.command().key()))));
       }
-      tx.appendAll(pending);
       checkReferences();
-      boolean changed = !pending.isEmpty();
-      long revision = tx.revision();
-      if (!changed) {
+      if (pending.isEmpty()) {
         tx.discard();
-        // we hold the counter lock: nothing committed in between; or an earlier attempt of this
-        // very call committed (its commit reply was lost) and that is the batch's revision
-        revision =
+        // an earlier attempt of this very call may have committed (its reply was lost): that is
+        // the batch's revision; otherwise the caller reads the current one
+        OptionalLong revision =
             results.stream()
                 .filter(r -> !r.unchanged())
                 .mapToLong(r -> r.document().revision())
-                .max()
-                .orElse(revision - 1);
+                .max();
+        return new Applied(new BatchResult(revision.orElse(NOT_WRITTEN), results), false, false);
       }
-      BatchResult result = new BatchResult(revision, results);
-      Applied applied = new Applied(result, changed, false);
-      if (changed && idempotencyKey.isPresent()) {
-        tx.saveIdempotencyRecord(record(idempotencyKey.get(), requestHash, applied, now));
-      }
-      return applied;
+      Optional<IdempotencyRecord> record =
+          idempotencyKey.map(key -> record(key, requestHash, results, now));
+      long revision = tx.append(pending, record);
+      List<WriteResult> stamped =
+          results.stream()
+              .map(
+                  r ->
+                      r.document().revision() == UNASSIGNED
+                          ? new WriteResult(r.document().atRevision(revision), r.unchanged())
+                          : r)
+              .toList();
+      return new Applied(new BatchResult(revision, stamped), true, false);
     }
 
     private BatchResult replay(IdempotencyRecord previous, String key, String requestHash) {
@@ -289,6 +314,7 @@ public class ConfigWriter {
       return upsert(key, head, payload);
     }
 
+    /** A new version; its revision is assigned when {@link WriteTransaction#append} takes it. */
     private WriteResult append(
         DocumentKey key, Optional<Head> head, Status status, ValidatedPayload payload) {
       Document document =
@@ -296,7 +322,7 @@ public class ConfigWriter {
               key.kind(),
               key.id(),
               head.map(Head::version).orElse(0L) + 1,
-              tx.revision(),
+              UNASSIGNED,
               status,
               payload.contentHash(),
               payload.sizeBytes(),
@@ -333,27 +359,43 @@ public class ConfigWriter {
           .orElseThrow(() -> new IllegalStateException("head of " + key + " has no version row"));
     }
 
-    /** Against the state the whole batch leaves: one query for every reference written. */
+    /**
+     * Against the state the whole batch leaves, before anything is written: a reference must name a
+     * document this batch makes ACTIVE, or one ACTIVE now that the batch does not retire; a retired
+     * document must have no referrer outside the batch (referrers inside it are checked as
+     * references). One query for the references, one for the referrers.
+     */
     private void checkReferences() {
-      Set<DocumentKey> referenced = new LinkedHashSet<>();
-      activated.values().forEach(referenced::addAll);
-      if (!referenced.isEmpty()) {
-        Map<DocumentKey, Head> heads = tx.heads(referenced); // after appendAll: the batch's state
-        for (Map.Entry<DocumentKey, Set<DocumentKey>> written : activated.entrySet()) {
-          List<DocumentKey> missing =
-              written.getValue().stream()
-                  .filter(
-                      ref -> !heads.containsKey(ref) || heads.get(ref).status() != Status.ACTIVE)
-                  .toList();
-          if (!missing.isEmpty()) {
-            throw ReferenceConflictException.dangling(written.getKey(), missing);
-          }
+      Map<DocumentKey, Status> batch = new LinkedHashMap<>();
+      pending.forEach(v -> batch.put(v.document().key(), v.document().status()));
+      Set<DocumentKey> outside = new LinkedHashSet<>();
+      activated.values().forEach(outside::addAll);
+      outside.removeAll(batch.keySet());
+      Map<DocumentKey, Head> heads = outside.isEmpty() ? Map.of() : tx.heads(outside);
+      for (Map.Entry<DocumentKey, Set<DocumentKey>> written : activated.entrySet()) {
+        List<DocumentKey> missing =
+            written.getValue().stream()
+                .filter(
+                    ref ->
+                        batch.containsKey(ref)
+                            ? batch.get(ref) != Status.ACTIVE
+                            : !heads.containsKey(ref) || heads.get(ref).status() != Status.ACTIVE)
+                .toList();
+        if (!missing.isEmpty()) {
+          throw ReferenceConflictException.dangling(written.getKey(), missing);
         }
       }
-      for (DocumentKey key : retired) {
-        List<DocumentKey> referrers = tx.referrers(key);
-        if (!referrers.isEmpty()) {
-          throw ReferenceConflictException.stillReferenced(key, referrers);
+      if (!retired.isEmpty()) {
+        Map<DocumentKey, List<DocumentKey>> referrers = tx.referrers(retired);
+        for (DocumentKey key : retired) {
+          List<DocumentKey> still =
+              referrers.getOrDefault(key, List.of()).stream()
+                  .filter(referrer -> !batch.containsKey(referrer))
+                  .limit(100)
+                  .toList();
+          if (!still.isEmpty()) {
+            throw ReferenceConflictException.stillReferenced(key, still);
+          }
         }
       }
     }

@@ -20,6 +20,22 @@ public record Document(
     String requestId,
     String payload) {
 
+  /** This version as written at {@code revision} (a new version learns its revision last). */
+  public Document atRevision(long revision) {
+    return new Document(
+        kind,
+        id,
+        version,
+        revision,
+        status,
+        contentHash,
+        sizeBytes,
+        updatedAt,
+        updatedBy,
+        requestId,
+        payload);
+  }
+
   public DocumentKey key() {
     return new DocumentKey(kind, id);
   }

@@ -8,14 +8,23 @@ package com.veltrix.config.catalog;
 public class StoreUnavailableException extends RuntimeException {
 
   private final boolean circuitOpen;
+  private final boolean databaseAtFault;
 
+  /** The database itself did not answer (what the circuit breaker counts). */
   public StoreUnavailableException(String message, Throwable cause) {
-    this(message, cause, false);
+    this(message, cause, false, true);
   }
 
-  public StoreUnavailableException(String message, Throwable cause, boolean circuitOpen) {
+  /**
+   * @param circuitOpen refused without trying, because the circuit is open
+   * @param databaseAtFault whether the database failed, rather than the call running out of its own
+   *     deadline, writers contending, or a queue inside this pod
+   */
+  public StoreUnavailableException(
+      String message, Throwable cause, boolean circuitOpen, boolean databaseAtFault) {
     super(message, cause);
     this.circuitOpen = circuitOpen;
+    this.databaseAtFault = databaseAtFault;
   }
 
   /**
@@ -24,5 +33,9 @@ public class StoreUnavailableException extends RuntimeException {
    */
   public boolean circuitOpen() {
     return circuitOpen;
+  }
+
+  public boolean databaseAtFault() {
+    return databaseAtFault;
   }
 }

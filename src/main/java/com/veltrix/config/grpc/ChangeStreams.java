@@ -1,8 +1,10 @@
 package com.veltrix.config.grpc;
 
+import com.veltrix.config.catalog.CapacityProperties;
 import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.OverloadedException;
 import com.veltrix.config.grpc.v1.ChangeEvent;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -13,10 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import net.devh.boot.grpc.server.event.GrpcServerShutdownEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -35,12 +37,14 @@ class ChangeStreams implements DisposableBean {
 
   private final ConfigReader reader;
   private final GrpcProperties properties;
+  private final CapacityProperties capacity;
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService executor = DaemonThreads.scheduled("watch-changes", 2);
   private volatile long latestRevision;
 
-  ChangeStreams(ConfigReader reader, GrpcProperties properties) {
+  ChangeStreams(ConfigReader reader, GrpcProperties properties, CapacityProperties capacity) {
     this.reader = reader;
+    this.capacity = capacity;
     this.properties = properties;
     long interval = properties.watchPollInterval().toNanos();
     executor.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.NANOSECONDS);
@@ -51,6 +55,10 @@ class ChangeStreams implements DisposableBean {
    * revision) fails the call with its status before any event is sent.
    */
   void open(long afterRevision, Set<Kind> kinds, ServerCallStreamObserver<ChangeEvent> call) {
+    if (watches.size() >= capacity.maxWatches()) {
+      throw new OverloadedException(
+          "this instance serves " + watches.size() + " watches, its limit; resume on another");
+    }
     ChangePage first = reader.changes(afterRevision, OptionalInt.of(PAGE), kinds);
     latestRevision = Math.max(latestRevision, first.revision());
     Watch watch = new Watch(kinds, call, afterRevision);
@@ -79,12 +87,15 @@ class ChangeStreams implements DisposableBean {
   }
 
   /**
-   * Shutdown begins: end every watch with UNAVAILABLE so its client resumes on another pod at once.
-   * A watch never ends by itself, so left open it would hold the gRPC drain for its whole grace
-   * period.
+   * The gRPC server is about to stop (the starter announces it before it shuts the server down):
+   * first stop accepting (GOAWAY to every connection, the port closed), so a consumer that
+   * reconnects lands on another pod; then end every watch with UNAVAILABLE so its client resumes
+   * there at once. A watch never ends by itself, so left open it would hold the gRPC drain for its
+   * whole grace period. In-flight unary calls still finish.
    */
-  @EventListener(ContextClosedEvent.class)
-  void shuttingDown() {
+  @EventListener
+  void shuttingDown(GrpcServerShutdownEvent event) {
+    event.getServer().shutdown();
     for (Watch watch : List.copyOf(watches)) {
       watch.end(
           Status.UNAVAILABLE.withDescription(

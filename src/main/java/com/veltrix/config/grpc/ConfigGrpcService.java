@@ -1,5 +1,6 @@
 package com.veltrix.config.grpc;
 
+import com.veltrix.config.catalog.CallCapacity;
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.ConfigWriter;
 import com.veltrix.config.catalog.WriteCommand;
@@ -34,13 +35,16 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
   private final GrpcMapper mapper;
   private final ChangeStreams changes;
   private final GrpcProperties properties;
+  private final CallCapacity capacity;
 
   ConfigGrpcService(
       ConfigReader reader,
       ConfigWriter writer,
       GrpcMapper mapper,
       ChangeStreams changes,
-      GrpcProperties properties) {
+      GrpcProperties properties,
+      CallCapacity capacity) {
+    this.capacity = capacity;
     this.reader = reader;
     this.writer = writer;
     this.mapper = mapper;
@@ -61,7 +65,10 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
 
   @Override
   public void getConfigs(GetConfigsRequest request, StreamObserver<GetConfigsResponse> response) {
-    response.onNext(GrpcMapper.fetched(reader.fetch(GrpcMapper.refs(request.getRefsList()))));
+    // the answer is serialised by onNext, inside the reservation
+    try (var permit = capacity.forDocuments(request.getRefsCount(), "GetConfigs")) {
+      response.onNext(GrpcMapper.fetched(reader.fetch(GrpcMapper.refs(request.getRefsList()))));
+    }
     response.onCompleted();
   }
 
@@ -75,6 +82,12 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
 
   @Override
   public void putConfigs(PutConfigsRequest request, StreamObserver<PutConfigsResponse> response) {
+    try (var permit = capacity.forBatch(request.getSerializedSize(), "PutConfigs")) {
+      put(request, response);
+    }
+  }
+
+  private void put(PutConfigsRequest request, StreamObserver<PutConfigsResponse> response) {
     Optional<String> key = Optional.of(request.getIdempotencyKey()).filter(k -> !k.isEmpty());
     List<WriteCommand> writes = mapper.writes(request.getWritesList());
     Permissions.requireAdminToRetire(writes);

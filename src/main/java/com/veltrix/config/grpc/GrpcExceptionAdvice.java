@@ -1,12 +1,15 @@
 package com.veltrix.config.grpc;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
+import com.google.rpc.RetryInfo;
 import com.veltrix.config.catalog.CatalogException;
 import com.veltrix.config.catalog.DocumentNotFoundException;
 import com.veltrix.config.catalog.IdempotencyKeyReusedException;
 import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.OverloadedException;
 import com.veltrix.config.catalog.PayloadTooLargeException;
 import com.veltrix.config.catalog.PreconditionFailedException;
 import com.veltrix.config.catalog.ReferenceConflictException;
@@ -34,6 +37,7 @@ import org.springframework.security.access.AccessDeniedException;
  * IdempotencyKeyReusedException  FAILED_PRECONDITION
  * RevisionOutOfRangeException    OUT_OF_RANGE
  * PayloadTooLargeException       RESOURCE_EXHAUSTED
+ * OverloadedException            RESOURCE_EXHAUSTED + google.rpc.RetryInfo (this pod is at a cap)
  * StoreUnavailableException      UNAVAILABLE
  * AccessDeniedException          PERMISSION_DENIED (a batch that retires without configs:admin)
  * anything else                  INTERNAL
@@ -62,6 +66,19 @@ public class GrpcExceptionAdvice {
     if (e instanceof InvalidInputException invalid) {
       log.warn("INVALID_ARGUMENT {}", e.getMessage());
       return badRequest(invalid);
+    }
+    if (e instanceof OverloadedException) {
+      log.warn("RESOURCE_EXHAUSTED {}", e.getMessage());
+      return StatusProto.toStatusRuntimeException(
+          com.google.rpc.Status.newBuilder()
+              .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
+              .setMessage(e.getMessage())
+              .addDetails(
+                  Any.pack(
+                      RetryInfo.newBuilder()
+                          .setRetryDelay(Duration.newBuilder().setSeconds(1))
+                          .build()))
+              .build());
     }
     if (e instanceof CatalogException) {
       Status status = Status.fromCode(codeOf(e)).withDescription(e.getMessage());

@@ -10,6 +10,7 @@ import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.DocumentNotFoundException;
 import com.veltrix.config.catalog.IdempotencyKeyReusedException;
 import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.OverloadedException;
 import com.veltrix.config.catalog.PayloadTooLargeException;
 import com.veltrix.config.catalog.PreconditionFailedException;
 import com.veltrix.config.catalog.ReferenceConflictException;
@@ -47,6 +48,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  * PreconditionFailedException    412  currentVersion
  * PayloadTooLargeException       413
  * IdempotencyKeyReusedException  422
+ * OverloadedException            429  Retry-After (this pod is at a cap: heavy calls, watches)
  * StoreUnavailableException      503  Retry-After
  * AccessDeniedException          403  (a batch that retires without configs:admin)
  * anything else                  500
@@ -77,6 +79,11 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       }
     }
     log.warn("{} {}", problem.getStatus(), e.getMessage());
+    if (e instanceof OverloadedException) {
+      return ResponseEntity.status(problem.getStatus())
+          .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
+          .body(problem);
+    }
     return ResponseEntity.status(problem.getStatus()).body(problem);
   }
 
@@ -239,6 +246,8 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       return HttpStatus.PAYLOAD_TOO_LARGE;
     } else if (e instanceof IdempotencyKeyReusedException) {
       return HttpStatus.UNPROCESSABLE_ENTITY;
+    } else if (e instanceof OverloadedException) {
+      return HttpStatus.TOO_MANY_REQUESTS;
     }
     return HttpStatus.BAD_REQUEST;
   }

@@ -6,26 +6,39 @@ import java.time.Duration;
 import java.util.Properties;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
  * Fits the connection pool for failures: physical connections are opened through a {@link
- * ReconnectingDataSource} (prompt reconnects after a leader transition), and everything that uses
- * the pool gets it through a {@link DeadlineDataSource} (no query outlives its call's deadline).
+ * ReconnectingDataSource} (prompt reconnects after a leader transition) with the server-side
+ * session bounds of {@link DatabaseProperties}, and everything that uses the pool gets it through a
+ * {@link DeadlineDataSource} (no query outlives its call's deadline).
  */
 @Component
-class DataSourceWiring implements BeanPostProcessor {
+class DataSourceWiring implements BeanPostProcessor, EnvironmentAware {
 
   /** How long the pool keeps retrying a refused connection at a 10 ms pace. */
   static final Duration RECONNECT_WINDOW = Duration.ofSeconds(1);
+
+  private DatabaseProperties database;
+
+  @Override
+  public void setEnvironment(Environment environment) {
+    // a BeanPostProcessor is created before configuration-properties beans: bind directly
+    this.database =
+        Binder.get(environment).bindOrCreate("veltrix.database", DatabaseProperties.class);
+  }
 
   @Override
   public Object postProcessBeforeInitialization(Object bean, String beanName) {
     if (bean instanceof HikariDataSource hikari
         && hikari.getDataSource() == null
         && hikari.getJdbcUrl() != null) {
-      Properties properties = new Properties();
-      properties.putAll(hikari.getDataSourceProperties());
+      Properties properties =
+          Connections.withSessionBounds(hikari.getDataSourceProperties(), database);
       hikari.setDataSource(
           new ReconnectingDataSource(
               new DriverDataSource(

@@ -7,11 +7,14 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceProperties;
 import org.springframework.stereotype.Component;
 
 /**
- * One readiness probe of the database: migrate if that is still pending, then read the revision row
- * within {@code timeout}. Bypasses the circuit breaker: it asks the database itself.
+ * One readiness probe of the database: is the schema migrated, and does the database answer a read
+ * within the probe's timeout? It keeps a connection of its own, outside the pool and the circuit
+ * breaker (a pool busy with this pod's own requests is not a database outage), and opens a new one
+ * after any failure. Only the readiness gate's single thread calls it.
  */
 @Component
 public class DatabaseProbe {
@@ -20,16 +23,25 @@ public class DatabaseProbe {
 
   private final DataSource dataSource;
   private final DatabaseMigrations migrations;
+  private Connection connection;
 
-  DatabaseProbe(DataSource dataSource, DatabaseMigrations migrations) {
-    this.dataSource = dataSource;
+  DatabaseProbe(
+      DataSourceProperties source, DatabaseProperties database, DatabaseMigrations migrations) {
+    // pgjdbc counts connect and login timeouts in whole seconds: 1 s is its shortest
+    this.dataSource =
+        Connections.unpooled(source, database, Duration.ofSeconds(1), Duration.ofMinutes(1));
     this.migrations = migrations;
   }
 
-  /** Throws if the database did not answer correctly within {@code timeout}. */
-  public void check(Duration timeout) throws SQLException {
-    migrations.migrateIfNeeded();
-    try (Connection connection = dataSource.getConnection()) {
+  /** Throws if the schema is not migrated or the database did not answer within {@code timeout}. */
+  public synchronized void check(Duration timeout) throws SQLException {
+    if (!migrations.migrated()) {
+      throw new SQLException("the schema is not migrated yet", "08000");
+    }
+    try {
+      if (connection == null) {
+        connection = dataSource.getConnection();
+      }
       connection.setNetworkTimeout(DIRECT, (int) timeout.toMillis());
       try (Statement statement = connection.createStatement();
           ResultSet row =
@@ -38,6 +50,21 @@ public class DatabaseProbe {
           throw new SQLException("the revision row is missing", "XX000");
         }
       }
+    } catch (SQLException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** Drops the probe's connection (after a failure, or at shutdown). */
+  public synchronized void close() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        // it is being thrown away
+      }
+      connection = null;
     }
   }
 }

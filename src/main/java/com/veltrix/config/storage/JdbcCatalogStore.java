@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntFunction;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
@@ -31,8 +32,9 @@ import org.springframework.transaction.TransactionStatus;
 
 /**
  * The catalog's SQL, all of it: written in the dialect CockroachDB and PostgreSQL share, with
- * explicit column lists and named parameters. Writes take the revision with their first statement;
- * that row lock queues writers, so revision order is commit order.
+ * explicit column lists and named parameters. A write reads and checks first, then takes the
+ * revision in the statement that writes ({@link #APPEND}); that row lock queues writers, so
+ * revision order is commit order, and it is held for one or two statements and COMMIT.
  */
 @Repository
 class JdbcCatalogStore implements CatalogStore {
@@ -285,25 +287,34 @@ class JdbcCatalogStore implements CatalogStore {
                 .list());
   }
 
+  /**
+   * One branch per shard, each an ordered scan of {@code (shard, revision)} that stops after {@code
+   * :maxRows}: a page reads at most {@code SHARDS × maxRows} index entries however far behind the
+   * reader is. Written as uncorrelated UNION ALL branches (the shard numbers are the schema's
+   * constants, not values) rather than a LATERAL over the shards: CockroachDB decorrelates a
+   * LATERAL with ORDER BY ... LIMIT n into a window function over a full scan
+   * (cockroachdb/cockroach #165983, #68299); a constrained scan with a LIMIT is planned the same on
+   * both databases.
+   */
+  private static final String CHANGES_BY_SHARD =
+      IntStream.range(0, SHARDS)
+              .mapToObj(
+                  shard ->
+                      "(SELECT revision, kind, id, version, status, content_hash"
+                          + " FROM document_versions WHERE shard = "
+                          + shard
+                          + " AND revision > :after AND revision <= :through"
+                          + " ORDER BY revision LIMIT :maxRows)")
+              .collect(Collectors.joining("\n UNION ALL\n", "SELECT * FROM (", ""))
+          + ") AS c ORDER BY revision, kind, id LIMIT :maxRows";
+
   @Override
-  public List<ChangeEvent> changes(
-      long afterRevision, long throughRevision, Set<Kind> kinds, int maxRows) {
+  public List<ChangeEvent> changes(long afterRevision, long throughRevision, int maxRows) {
     return runner.read(
         () ->
-            jdbc.sql(
-                    """
-                    SELECT revision, kind, id, version, status, content_hash
-                      FROM document_versions
-                     WHERE shard IN (:shards)
-                       AND revision > :after AND revision <= :through
-                       AND kind IN (:kinds)
-                     ORDER BY revision, kind, id
-                     LIMIT :maxRows
-                    """)
-                .param("shards", ALL_SHARDS)
+            jdbc.sql(CHANGES_BY_SHARD)
                 .param("after", afterRevision)
                 .param("through", throughRevision)
-                .param("kinds", kindNames(kinds))
                 .param("maxRows", maxRows)
                 .query(CHANGE)
                 .list());
@@ -344,24 +355,73 @@ class JdbcCatalogStore implements CatalogStore {
     }
   }
 
-  /** One attempt at a write transaction; the first statement takes the revision. */
+  /**
+   * The revision, the versions, the heads, the old references and the idempotency record in one
+   * statement: the revision row is taken by this statement and held only until COMMIT. Each table
+   * is modified once (CockroachDB refuses two ON CONFLICT / UPDATE / DELETE modifications of one
+   * table in a statement, cockroachdb/cockroach#71595); the data-modifying CTEs are all referenced
+   * from the final SELECT, and PostgreSQL runs them against one snapshot, so the DELETE of old
+   * references never sees the new ones, which a second statement inserts.
+   */
+  private static final String APPEND =
+      """
+      WITH r AS (
+             UPDATE revision_counter SET revision = revision + 1 WHERE id = 1
+             RETURNING revision),
+           v AS (
+             INSERT INTO document_versions
+                 (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                  shard, updated_at, updated_by, request_id)
+             SELECT x.kind, x.id, x.version, r.revision, x.status, x.content_hash, x.size_bytes,
+                    x.zone, x.payload, x.shard, :updatedAt, :updatedBy, :requestId
+               FROM r, unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                              CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
+                              CAST(:hashes AS TEXT[]), CAST(:sizes AS BIGINT[]),
+                              CAST(:zones AS TEXT[]), CAST(:payloads AS TEXT[]),
+                              CAST(:shards AS BIGINT[]))
+                 AS x (kind, id, version, status, content_hash, size_bytes, zone, payload, shard)
+             RETURNING 1),
+           d AS (
+             INSERT INTO documents (kind, id, version, revision, status, content_hash)
+             SELECT x.kind, x.id, x.version, r.revision, x.status, x.content_hash
+               FROM r, unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                              CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
+                              CAST(:hashes AS TEXT[]))
+                 AS x (kind, id, version, status, content_hash)
+             ON CONFLICT (kind, id) DO UPDATE
+                SET version = excluded.version,
+                    revision = excluded.revision,
+                    status = excluded.status,
+                    content_hash = excluded.content_hash
+             RETURNING 1),
+           gone AS (
+             DELETE FROM document_references
+              WHERE (kind, id) IN (SELECT g.kind, g.id
+                                     FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
+                                       AS g (kind, id))
+             RETURNING 1),
+           i AS (
+             INSERT INTO idempotency_records
+                 (idempotency_key, request_hash, revision, results, created_at)
+             SELECT CAST(:key AS TEXT), CAST(:hash AS TEXT), r.revision, CAST(:results AS TEXT),
+                    CAST(:createdAt AS TIMESTAMPTZ)
+               FROM r
+              WHERE CAST(:key AS TEXT) IS NOT NULL
+             RETURNING 1)
+      SELECT r.revision,
+             (SELECT count(*) FROM v) AS versions,
+             (SELECT count(*) FROM d) AS heads,
+             (SELECT count(*) FROM gone) AS references_removed,
+             (SELECT count(*) FROM i) AS records
+        FROM r
+      """;
+
+  /** One attempt at a write transaction: reads until {@link #append}, which takes the revision. */
   private final class JdbcWriteTransaction implements WriteTransaction {
     private final TransactionStatus status;
-    private final long revision;
 
     JdbcWriteTransaction(TransactionStatus status) {
       this.status = status;
-      this.revision =
-          jdbc.sql(
-                  "UPDATE revision_counter SET revision = revision + 1 WHERE id = 1"
-                      + " RETURNING revision")
-              .query(Long.class)
-              .single();
-    }
-
-    @Override
-    public long revision() {
-      return revision;
     }
 
     @Override
@@ -396,134 +456,28 @@ class JdbcCatalogStore implements CatalogStore {
       return selectVersion(key, version);
     }
 
-    /**
-     * Four statements however many versions: the versions, the heads, the old references out, the
-     * new ones in, each over parameter arrays ({@code unnest}). What every version of one
-     * transaction shares (revision, writer, time, request) is bound once.
-     */
     @Override
-    public void appendAll(List<NewVersion> versions) {
-      if (versions.isEmpty()) {
-        return;
-      }
-      Document first = versions.get(0).document();
-      for (NewVersion v : versions) {
-        Document d = v.document();
-        if (d.revision() != first.revision()
-            || !d.updatedAt().equals(first.updatedAt())
-            || !d.updatedBy().equals(first.updatedBy())
-            || !v.requestId().equals(versions.get(0).requestId())) {
-          throw new IllegalArgumentException(
-              "versions of one transaction share revision and writer");
-        }
-      }
-      List<DocumentKey> keys = versions.stream().map(v -> v.document().key()).toList();
-      MapSqlParameterSource columns =
-          new MapSqlParameterSource()
-              .addValue("revision", first.revision())
-              .addValue("updatedAt", Timestamp.from(first.updatedAt()))
-              .addValue("updatedBy", first.updatedBy())
-              .addValue("requestId", versions.get(0).requestId())
-              .addValue("kinds", kindArray(keys))
-              .addValue("ids", idArray(keys))
-              .addValue("versions", column(versions, v -> v.document().version(), Long[]::new))
-              .addValue(
-                  "statuses", column(versions, v -> v.document().status().name(), String[]::new))
-              .addValue("hashes", column(versions, v -> v.document().contentHash(), String[]::new))
-              .addValue("sizes", column(versions, v -> v.document().sizeBytes(), Long[]::new))
-              .addValue("zones", column(versions, v -> v.zone().orElse(null), String[]::new))
-              .addValue("payloads", column(versions, v -> v.document().payload(), String[]::new))
-              .addValue(
-                  "shards",
-                  column(
-                      versions,
-                      v -> (long) shardOf(v.document().kind(), v.document().id()),
-                      Long[]::new));
+    public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {
+      Map<DocumentKey, List<DocumentKey>> referrers = new HashMap<>();
       jdbc.sql(
               """
-              INSERT INTO document_versions
-                  (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                   shard, updated_at, updated_by, request_id)
-              SELECT v.kind, v.id, v.version, :revision, v.status, v.content_hash, v.size_bytes,
-                     v.zone, v.payload, v.shard, :updatedAt, :updatedBy, :requestId
-                FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                            CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
-                            CAST(:hashes AS TEXT[]), CAST(:sizes AS BIGINT[]),
-                            CAST(:zones AS TEXT[]), CAST(:payloads AS TEXT[]),
-                            CAST(:shards AS BIGINT[]))
-                  AS v (kind, id, version, status, content_hash, size_bytes, zone, payload, shard)
-              """)
-          .paramSource(columns)
-          .update();
-      jdbc.sql(
-              """
-              INSERT INTO documents (kind, id, version, revision, status, content_hash)
-              SELECT v.kind, v.id, v.version, :revision, v.status, v.content_hash
-                FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                            CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
-                            CAST(:hashes AS TEXT[]))
-                  AS v (kind, id, version, status, content_hash)
-              ON CONFLICT (kind, id) DO UPDATE
-                 SET version = excluded.version,
-                     revision = excluded.revision,
-                     status = excluded.status,
-                     content_hash = excluded.content_hash
-              """)
-          .paramSource(columns)
-          .update();
-      replaceReferences(versions, keys);
-    }
-
-    private void replaceReferences(List<NewVersion> versions, List<DocumentKey> keys) {
-      jdbc.sql(
-              """
-              DELETE FROM document_references
-               WHERE (kind, id) IN (SELECT r.kind, r.id
-                                      FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
-                                        AS r (kind, id))
+              SELECT x.ref_kind, x.ref_id, x.kind, x.id
+                FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+                JOIN document_references x ON x.ref_kind = r.kind AND x.ref_id = r.id
+               ORDER BY x.ref_kind, x.ref_id, x.kind, x.id
               """)
           .param("kinds", kindArray(keys))
           .param("ids", idArray(keys))
-          .update();
-      List<DocumentKey> referrers = new ArrayList<>();
-      List<DocumentKey> referenced = new ArrayList<>();
-      for (NewVersion v : versions) {
-        for (DocumentKey ref : v.references()) {
-          referrers.add(v.document().key());
-          referenced.add(ref);
-        }
-      }
-      if (referenced.isEmpty()) {
-        return;
-      }
-      jdbc.sql(
-              """
-              INSERT INTO document_references (ref_kind, ref_id, kind, id)
-              SELECT r.ref_kind, r.ref_id, r.kind, r.id
-                FROM unnest(CAST(:refKinds AS TEXT[]), CAST(:refIds AS TEXT[]),
-                            CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
-                  AS r (ref_kind, ref_id, kind, id)
-              """)
-          .param("refKinds", kindArray(referenced))
-          .param("refIds", idArray(referenced))
-          .param("kinds", kindArray(referrers))
-          .param("ids", idArray(referrers))
-          .update();
-    }
-
-    @Override
-    public List<DocumentKey> referrers(DocumentKey key) {
-      return jdbc.sql(
-              """
-              SELECT kind, id FROM document_references
-               WHERE ref_kind = :kind AND ref_id = :id
-               ORDER BY kind, id
-               LIMIT 100
-              """)
-          .param("kind", key.kind().name())
-          .param("id", key.id())
-          .query(KEY)
-          .list();
+          .query(
+              rs -> {
+                referrers
+                    .computeIfAbsent(
+                        new DocumentKey(
+                            Kind.valueOf(rs.getString("ref_kind")), rs.getString("ref_id")),
+                        k -> new ArrayList<>())
+                    .add(new DocumentKey(Kind.valueOf(rs.getString("kind")), rs.getString("id")));
+              });
+      return referrers;
     }
 
     @Override
@@ -547,14 +501,88 @@ class JdbcCatalogStore implements CatalogStore {
     }
 
     @Override
-    public void saveIdempotencyRecord(IdempotencyRecord record) {
+    public long append(List<NewVersion> versions, Optional<IdempotencyRecord> record) {
+      if (versions.isEmpty()) {
+        throw new IllegalArgumentException("nothing to append");
+      }
+      NewVersion first = versions.get(0);
+      for (NewVersion v : versions) {
+        Document d = v.document();
+        if (!d.updatedAt().equals(first.document().updatedAt())
+            || !d.updatedBy().equals(first.document().updatedBy())
+            || !v.requestId().equals(first.requestId())) {
+          throw new IllegalArgumentException("versions of one transaction share their writer");
+        }
+      }
+      List<DocumentKey> keys = versions.stream().map(v -> v.document().key()).toList();
+      MapSqlParameterSource columns =
+          record
+              .map(r -> idempotencyParams(r))
+              .orElseGet(
+                  () ->
+                      new MapSqlParameterSource()
+                          .addValue("key", null)
+                          .addValue("hash", null)
+                          .addValue("results", null)
+                          .addValue("createdAt", null))
+              .addValue("updatedAt", Timestamp.from(first.document().updatedAt()))
+              .addValue("updatedBy", first.document().updatedBy())
+              .addValue("requestId", first.requestId())
+              .addValue("kinds", kindArray(keys))
+              .addValue("ids", idArray(keys))
+              .addValue("versions", column(versions, v -> v.document().version(), Long[]::new))
+              .addValue(
+                  "statuses", column(versions, v -> v.document().status().name(), String[]::new))
+              .addValue("hashes", column(versions, v -> v.document().contentHash(), String[]::new))
+              .addValue("sizes", column(versions, v -> v.document().sizeBytes(), Long[]::new))
+              .addValue("zones", column(versions, v -> v.zone().orElse(null), String[]::new))
+              .addValue("payloads", column(versions, v -> v.document().payload(), String[]::new))
+              .addValue(
+                  "shards",
+                  column(
+                      versions,
+                      v -> (long) shardOf(v.document().kind(), v.document().id()),
+                      Long[]::new));
+      long revision =
+          jdbc.sql(APPEND)
+              .paramSource(columns)
+              .query(
+                  (rs, n) -> {
+                    if (rs.getLong("versions") != versions.size()
+                        || rs.getLong("heads") != versions.size()) {
+                      throw new IllegalStateException("the append wrote a partial batch");
+                    }
+                    return rs.getLong("revision");
+                  })
+              .single();
+      insertReferences(versions);
+      return revision;
+    }
+
+    private void insertReferences(List<NewVersion> versions) {
+      List<DocumentKey> referrers = new ArrayList<>();
+      List<DocumentKey> referenced = new ArrayList<>();
+      for (NewVersion v : versions) {
+        for (DocumentKey ref : v.references()) {
+          referrers.add(v.document().key());
+          referenced.add(ref);
+        }
+      }
+      if (referenced.isEmpty()) {
+        return;
+      }
       jdbc.sql(
               """
-              INSERT INTO idempotency_records
-                  (idempotency_key, request_hash, revision, results, created_at)
-              VALUES (:key, :hash, :revision, :results, :createdAt)
+              INSERT INTO document_references (ref_kind, ref_id, kind, id)
+              SELECT r.ref_kind, r.ref_id, r.kind, r.id
+                FROM unnest(CAST(:refKinds AS TEXT[]), CAST(:refIds AS TEXT[]),
+                            CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
+                  AS r (ref_kind, ref_id, kind, id)
               """)
-          .paramSource(idempotencyParams(record))
+          .param("refKinds", kindArray(referenced))
+          .param("refIds", idArray(referenced))
+          .param("kinds", kindArray(referrers))
+          .param("ids", idArray(referrers))
           .update();
     }
 

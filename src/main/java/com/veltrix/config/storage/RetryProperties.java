@@ -5,16 +5,20 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * How database calls are retried ({@code veltrix.resilience.*}).
+ * How database calls are bounded and retried ({@code veltrix.resilience.*}). The retry itself is
+ * Resilience4j's ({@code resilience4j.retry.instances.database}); these set its deadline and waits.
  *
  * @param requestBudget how long one REST call may spend on a database operation, retries included;
- *     well inside the 300 ms p99.9 target
+ *     well inside the 300 ms p99.9 target (gRPC calls use the client's deadline)
  * @param initialBackoff the cap of the first backoff; each retry doubles it (full jitter: the
- *     actual pause is uniformly random below the cap)
+ *     actual pause is uniformly random below the cap), and no pause runs past the deadline
  * @param maxBackoff the largest backoff cap
+ * @param breakerMinBudget a call that gave the database less time than this does not count against
+ *     it when it times out: a client sending 2 ms deadlines must not open the breaker for everyone
  */
 @ConfigurationProperties("veltrix.resilience")
 public record RetryProperties(
     @DefaultValue("250ms") Duration requestBudget,
     @DefaultValue("2ms") Duration initialBackoff,
-    @DefaultValue("20ms") Duration maxBackoff) {}
+    @DefaultValue("20ms") Duration maxBackoff,
+    @DefaultValue("50ms") Duration breakerMinBudget) {}

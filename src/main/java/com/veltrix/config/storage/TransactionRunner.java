@@ -5,6 +5,9 @@ import com.veltrix.config.catalog.StoreUnavailableException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.common.retry.configuration.RetryConfigCustomizer;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ThreadLocalRandom;
@@ -13,6 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -21,36 +25,37 @@ import org.springframework.transaction.support.TransactionCallback;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Runs every database call at the database edge, in this order:
+ * Runs every database call at the database edge, as one {@link DatabaseCall} with a deadline (the
+ * gRPC client's, else the REST request budget), in this order:
  *
  * <ol>
- *   <li>the circuit breaker ({@value #BREAKER}, tuned in application.yaml): while it is open, or
- *       before the schema is migrated, the call fails at once with {@link
- *       StoreUnavailableException} instead of queueing on the pool;
  *   <li>for writes, a fair in-process gate (see {@link #inTransaction});
- *   <li>the unit itself (a whole transaction, or one read statement), re-run on transient failures
- *       ({@link TransientFailures}) with exponential backoff and full jitter, never past the
- *       deadline: the caller's (a gRPC client's) or else the request budget. Connections carry the
- *       remaining time as their network timeout ({@link DeadlineDataSource}).
+ *   <li>the circuit breaker ({@value #DATABASE}, tuned in application.yaml): while it is open, or
+ *       before the schema is migrated, the call fails at once with {@link
+ *       StoreUnavailableException} instead of queueing on the pool. It counts only the database's
+ *       own failures ({@link DatabaseUnavailable}) and ignores the rest ({@link
+ *       NotTheDatabasesFault});
+ *   <li>Resilience4j's Retry ({@value #DATABASE}): the unit (a whole transaction, or one read
+ *       statement) is run again on transient failures ({@link TransientFailures}) with exponential
+ *       backoff and full jitter. Its predicate and interval function read the call's deadline, so
+ *       no attempt starts and no wait runs past it ({@link #databaseRetry});
+ *   <li>connections carry the remaining time as their network timeout ({@link DeadlineDataSource}).
  * </ol>
- *
- * The retry is this class's own loop rather than a Resilience4j Retry: its waits must be cut to a
- * per-call deadline, which Resilience4j's attempt-numbered interval functions cannot see.
  */
 @Component
 class TransactionRunner {
 
-  /** The circuit breaker's instance name in application.yaml. */
-  static final String BREAKER = "database";
+  /** The circuit breaker's and the retry's instance name in application.yaml. */
+  static final String DATABASE = "database";
 
   private static final Logger log = LoggerFactory.getLogger(TransactionRunner.class);
+  private static final long MIN_ATTEMPT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final TransactionTemplate transactions;
   private final RetryProperties properties;
   private final DatabaseMigrations migrations;
   private final CircuitBreaker breaker;
-  private final Counter retried;
-  private final Counter recovered;
+  private final Retry retry;
   private final Counter exhausted;
   private final ReentrantLock writeGate = new ReentrantLock(true);
 
@@ -59,6 +64,7 @@ class TransactionRunner {
       RetryProperties properties,
       DatabaseMigrations migrations,
       CircuitBreakerRegistry breakers,
+      RetryRegistry retries,
       MeterRegistry meters) {
     // Writes are SERIALIZABLE; reads are single statements at the pool's READ COMMITTED, which
     // sees every commit that finished before the statement began (no stale read) without the
@@ -67,13 +73,54 @@ class TransactionRunner {
     this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_SERIALIZABLE);
     this.properties = properties;
     this.migrations = migrations;
-    this.breaker = breakers.circuitBreaker(BREAKER);
+    this.breaker = breakers.circuitBreaker(DATABASE);
     breaker
         .getEventPublisher()
         .onStateTransition(e -> log.warn("Database circuit {}", e.getStateTransition()));
-    this.retried = meters.counter("veltrix.db.retries", "outcome", "retried");
-    this.recovered = meters.counter("veltrix.db.retries", "outcome", "recovered");
+    this.retry = retries.retry(DATABASE);
+    Counter retried = meters.counter("veltrix.db.retries", "outcome", "retried");
+    Counter recovered = meters.counter("veltrix.db.retries", "outcome", "recovered");
+    retry.getEventPublisher().onRetry(e -> retried.increment());
+    retry.getEventPublisher().onSuccess(e -> recovered.increment()); // after one retry or more
     this.exhausted = meters.counter("veltrix.db.retries", "outcome", "exhausted");
+  }
+
+  /**
+   * The retry's predicate and waits, which configuration files cannot express: retry a transient
+   * failure only while the call has time left, and never wait past its deadline. Attempts, metrics
+   * and events stay Resilience4j's ({@code resilience4j_retry_calls_total}).
+   */
+  @Bean
+  static RetryConfigCustomizer databaseRetry(RetryProperties properties) {
+    return RetryConfigCustomizer.of(
+        DATABASE,
+        builder ->
+            builder
+                // the customizer's builder is raw: its lambdas see Objects
+                .retryOnException(failure -> worthRetrying((Throwable) failure))
+                .intervalBiFunction(
+                    (attempt, outcome) -> pauseMillis((Integer) attempt, properties)));
+  }
+
+  private static boolean worthRetrying(Throwable failure) {
+    DatabaseCall call = DatabaseCall.current();
+    if (call == null) {
+      return false;
+    }
+    call.failed(failure);
+    return TransientFailures.isTransient(failure) && call.remainingNanos() > MIN_ATTEMPT_NANOS;
+  }
+
+  /** Full jitter below an exponentially growing cap, cut to what is left of the deadline. */
+  private static long pauseMillis(int attempt, RetryProperties properties) {
+    long cap =
+        Math.min(
+            properties.initialBackoff().toNanos() << Math.min(attempt - 1, 20),
+            properties.maxBackoff().toNanos());
+    long pause = ThreadLocalRandom.current().nextLong(cap + 1);
+    DatabaseCall call = DatabaseCall.current();
+    long left = call == null ? 0 : call.remainingNanos() - MIN_ATTEMPT_NANOS;
+    return TimeUnit.NANOSECONDS.toMillis(Math.max(0, Math.min(pause, left)));
   }
 
   /**
@@ -92,22 +139,22 @@ class TransactionRunner {
       entered = writeGate.tryLock(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new StoreUnavailableException("interrupted while queued to write", e);
+      throw new StoreUnavailableException("interrupted while queued to write", e, false, false);
     }
     if (!entered) {
       exhausted.increment();
-      throw new StoreUnavailableException("writers are queued past the call's deadline", null);
+      throw new StoreUnavailableException(
+          "writers are queued past the call's deadline", null, false, false);
     }
     try {
-      return guarded(() -> withRetries(deadline, () -> transactions.execute(work)));
+      return guarded(deadline, () -> transactions.execute(work));
     } finally {
       writeGate.unlock();
     }
   }
 
   <T> T read(Supplier<T> query) {
-    long deadline = deadline();
-    return guarded(() -> withRetries(deadline, query));
+    return guarded(deadline(), query);
   }
 
   static void discard(TransactionStatus status) {
@@ -120,53 +167,45 @@ class TransactionRunner {
         .orElseGet(() -> System.nanoTime() + properties.requestBudget().toNanos());
   }
 
-  private <T> T guarded(Supplier<T> unit) {
+  private <T> T guarded(long deadline, Supplier<T> unit) {
     if (!migrations.migrated()) {
       throw new StoreUnavailableException("the database has not been reached yet", null);
     }
-    try {
-      return breaker.executeSupplier(unit);
-    } catch (CallNotPermittedException e) {
-      throw new StoreUnavailableException("the database circuit is open", e, true);
-    }
+    return DatabaseCall.run(
+        deadline,
+        () -> {
+          try {
+            return breaker.executeSupplier(() -> attempts(unit));
+          } catch (CallNotPermittedException e) {
+            throw new StoreUnavailableException("the database circuit is open", e, true, true);
+          }
+        });
   }
 
-  private <T> T withRetries(long deadline, Supplier<T> unit) {
-    long cap = properties.initialBackoff().toNanos();
-    for (int attempt = 1; ; attempt++) {
-      try {
-        T result = DeadlineDataSource.within(deadline, unit);
-        if (attempt > 1) {
-          recovered.increment();
-        }
-        return result;
-      } catch (RuntimeException e) {
-        if (!TransientFailures.isTransient(e)) {
-          throw e;
-        }
-        long pause = ThreadLocalRandom.current().nextLong(cap + 1);
-        if (System.nanoTime() + pause >= deadline) {
-          exhausted.increment();
-          log.warn(
-              "database call failed after {} attempts within the deadline: {}",
-              attempt,
-              TransientFailures.sqlState(e).orElse(e.getClass().getSimpleName()));
-          throw new StoreUnavailableException(
-              "the database did not answer within the call's deadline", e);
-        }
-        retried.increment();
-        sleep(pause);
-        cap = Math.min(cap * 2, properties.maxBackoff().toNanos());
+  private <T> T attempts(Supplier<T> unit) {
+    try {
+      return retry.executeSupplier(unit);
+    } catch (RuntimeException e) {
+      if (!TransientFailures.isTransient(e)) {
+        throw e;
       }
-    }
-  }
-
-  private static void sleep(long nanos) {
-    try {
-      TimeUnit.NANOSECONDS.sleep(nanos);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while backing off", e);
+      DatabaseCall call = DatabaseCall.current();
+      boolean databaseAtFault =
+          call.databaseFailed() && call.budgetNanos() >= properties.breakerMinBudget().toNanos();
+      exhausted.increment();
+      String state = TransientFailures.sqlState(e).orElse(e.getClass().getSimpleName());
+      if (databaseAtFault) {
+        log.warn("database did not answer within the call's deadline: {}", state);
+      } else {
+        log.debug("call ran out of its deadline (not the database's fault): {}", state);
+      }
+      throw new StoreUnavailableException(
+          databaseAtFault
+              ? "the database did not answer within the call's deadline"
+              : "the call's deadline passed while waiting (contention or a queue in this pod)",
+          e,
+          false,
+          databaseAtFault);
     }
   }
 }

@@ -10,17 +10,28 @@ import org.springframework.transaction.TransactionSystemException;
 /**
  * The one place that decides which database failures are transient, from the SQLSTATE found
  * anywhere in the cause chain (Spring's exception types are too coarse: they file 40001 and 40003
- * alike). Transient: serialization failures and CockroachDB's "restart transaction" (40001),
- * deadlocks (40P01), connection failures (08xxx), shutdowns (57P01-57P03), too many connections
- * (53300), and CockroachDB's ambiguous commit (40003), which is safe to retry only because every
- * write is idempotent (idempotency key, content hash, and a retried call recognising its own
- * earlier commit). A COMMIT or ROLLBACK that failed without a SQLSTATE (the connection broke under
- * it) is an ambiguous commit too. Everything else is not retried.
+ * alike), and which of them are the database's fault.
+ *
+ * <p>Transient (the whole transaction is run again within the caller's deadline): serialization
+ * failures and CockroachDB's "restart transaction" (40001), deadlocks (40P01), connection failures
+ * (08xxx, except 08P01, a protocol violation such as a message over CockroachDB's 16 MiB limit,
+ * which fails the same way every time), shutdowns (57P01-57P03), too many connections (53300),
+ * CockroachDB's ambiguous commit (40003, safe to retry only because every write is idempotent), and
+ * a lock wait cut by the session's {@code lock_timeout} (55P03: the writer queues again). A COMMIT
+ * or ROLLBACK that failed without a SQLSTATE (the connection broke under it) is an ambiguous commit
+ * too. Everything else is not retried.
+ *
+ * <p>The database's fault (what the circuit breaker counts): the connection-class failures among
+ * them. Contention (40001, 40P01, 55P03) is writers meeting each other, a pool wait without a
+ * connection failure behind it is a queue inside this pod, and a deadline that passed before the
+ * database was asked is the caller's.
  */
 public final class TransientFailures {
 
-  private static final Set<String> TRANSIENT_STATES =
-      Set.of("40001", "40P01", "40003", "57P01", "57P02", "57P03", "53300");
+  private static final Set<String> CONTENTION = Set.of("40001", "40P01", "55P03");
+  private static final Set<String> UNAVAILABLE =
+      Set.of("40003", "57P01", "57P02", "57P03", "53300");
+  private static final String PROTOCOL_VIOLATION = "08P01";
 
   private TransientFailures() {}
 
@@ -47,8 +58,43 @@ public final class TransientFailures {
     return false;
   }
 
+  /** Whether a (transient) failure says the database itself did not answer. */
+  static boolean isDatabaseFailure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof DatabaseCall.DeadlinePassed) {
+        return false;
+      }
+      if (t instanceof SQLTransientConnectionException pool
+          && pool.getCause() == null
+          && pool.getSQLState() == null) {
+        return false; // the pool had no free connection in time, and none failed to open
+      }
+      if (t instanceof SocketException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        if (CONTENTION.contains(state)) {
+          return false;
+        }
+        if (isTransientState(state)) {
+          return true;
+        }
+      }
+      if (t instanceof TransactionSystemException tse) {
+        return sqlState(tse).map(TransientFailures::isTransientState).orElse(true);
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
   static boolean isTransientState(String sqlState) {
-    return TRANSIENT_STATES.contains(sqlState) || sqlState.startsWith("08");
+    return CONTENTION.contains(sqlState)
+        || UNAVAILABLE.contains(sqlState)
+        || (sqlState.startsWith("08") && !sqlState.equals(PROTOCOL_VIOLATION));
   }
 
   /** The first SQLSTATE in the cause chain. */

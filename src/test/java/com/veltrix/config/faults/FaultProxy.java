@@ -7,19 +7,33 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A loopback TCP proxy between the service and its database that can fail on command:
+ * A loopback TCP proxy between the services and their database that behaves like a network across
+ * zones and fails on command:
  *
  * <ul>
+ *   <li>{@link #latency(int)}: delay every chunk by this many milliseconds in each direction (1 ms
+ *       each way by default: a cross-zone round trip);
  *   <li>{@link #cut()}: reset every connection and refuse new ones (a leader moving away);
  *   <li>{@link #blackhole()}: accept connections and never answer (a partition);
+ *   <li>{@link #halfOpenAfterRevisionRow()}: the next connection that takes the revision row
+ *       ({@code UPDATE revision_counter ...}) has its client side reset as soon as the database
+ *       answers that statement, while its database side stays open and silent: what the database
+ *       sees when a pod is killed or partitioned mid-transaction (no FIN ever arrives). The
+ *       services must use {@code prepareThreshold=0} so that pgjdbc sends the statement's text
+ *       every time;
  *   <li>{@link #restore()}: forward again; connections held in the blackhole are reset.
  * </ul>
  */
 final class FaultProxy implements AutoCloseable {
+
+  private static final byte[] REVISION_ROW =
+      "UPDATE revision_counter SET revision".getBytes(StandardCharsets.US_ASCII);
 
   enum Mode {
     PASS,
@@ -30,13 +44,22 @@ final class FaultProxy implements AutoCloseable {
   private final ServerSocket server;
   private final int targetPort;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+  private final Set<Socket> orphans = ConcurrentHashMap.newKeySet();
   private volatile Mode mode = Mode.PASS;
+  private volatile int latencyMillis;
+  private volatile CompletableFuture<Void> halfOpen;
+  private volatile CompletableFuture<Void> taken;
   private volatile boolean closed;
 
   FaultProxy(int targetPort) {
+    this(targetPort, 0);
+  }
+
+  FaultProxy(int targetPort, int latencyMillis) {
     this.targetPort = targetPort;
+    this.latencyMillis = latencyMillis;
     try {
-      this.server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+      this.server = new ServerSocket(0, 500, InetAddress.getLoopbackAddress());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -47,6 +70,10 @@ final class FaultProxy implements AutoCloseable {
 
   int port() {
     return server.getLocalPort();
+  }
+
+  void latency(int millis) {
+    latencyMillis = millis;
   }
 
   synchronized void cut() {
@@ -63,6 +90,28 @@ final class FaultProxy implements AutoCloseable {
       resetAll(); // nothing would ever come back on them
     }
     mode = Mode.PASS;
+  }
+
+  /** Arms the half-open trap; the future completes when a connection has been orphaned. */
+  CompletableFuture<Void> halfOpenAfterRevisionRow() {
+    CompletableFuture<Void> trap = new CompletableFuture<>();
+    halfOpen = trap;
+    return trap;
+  }
+
+  /**
+   * Completes when the next connection has taken the revision row (the database answered the
+   * statement), without disturbing it: the moment to kill a writer mid-transaction.
+   */
+  CompletableFuture<Void> revisionRowTaken() {
+    CompletableFuture<Void> notice = new CompletableFuture<>();
+    taken = notice;
+    return notice;
+  }
+
+  /** Database-side sockets left open and silent by the half-open trap. */
+  int orphans() {
+    return orphans.size();
   }
 
   private void acceptLoop() {
@@ -85,46 +134,109 @@ final class FaultProxy implements AutoCloseable {
     Socket upstream;
     try {
       upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+      client.setTcpNoDelay(true); // as pgjdbc and PostgreSQL do: no Nagle delays in the path
+      upstream.setTcpNoDelay(true);
     } catch (IOException e) {
       reset(client); // the database itself is down: the client sees a refused connection
       return;
     }
-    try {
-      client.setTcpNoDelay(true); // as pgjdbc and PostgreSQL do: no Nagle delays in the path
-      upstream.setTcpNoDelay(true);
-    } catch (IOException e) {
-      reset(client);
-      reset(upstream);
-      return;
-    }
     sockets.add(client);
     sockets.add(upstream);
-    pump(client, upstream);
-    pump(upstream, client);
+    Pair pair = new Pair(client, upstream);
+    start(() -> pump(pair, client, upstream, true));
+    start(() -> pump(pair, upstream, client, false));
   }
 
-  private void pump(Socket from, Socket to) {
-    Thread t =
-        new Thread(
-            () -> {
-              byte[] buffer = new byte[16 * 1024];
-              try (InputStream in = from.getInputStream()) {
-                OutputStream out = to.getOutputStream();
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                  if (mode == Mode.BLACKHOLE) {
-                    continue; // swallowed: the other side never hears back
-                  }
-                  out.write(buffer, 0, n);
-                  out.flush();
-                }
-              } catch (IOException e) {
-                // reset or closed: tear down the pair below
-              }
-              reset(from);
-              reset(to);
-            },
-            "fault-proxy-pump");
+  /** One proxied connection; {@code trapped} once it has sent the revision-row statement. */
+  private static final class Pair {
+    final Socket client;
+    final Socket upstream;
+    volatile CompletableFuture<Void> trapped;
+    volatile CompletableFuture<Void> noticed;
+
+    Pair(Socket client, Socket upstream) {
+      this.client = client;
+      this.upstream = upstream;
+    }
+  }
+
+  private void pump(Pair pair, Socket from, Socket to, boolean toDatabase) {
+    byte[] buffer = new byte[16 * 1024];
+    try (InputStream in = from.getInputStream()) {
+      OutputStream out = to.getOutputStream();
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        if (mode == Mode.BLACKHOLE) {
+          continue; // swallowed: the other side never hears back
+        }
+        if (toDatabase && contains(buffer, n, REVISION_ROW)) {
+          CompletableFuture<Void> trap = halfOpen;
+          CompletableFuture<Void> notice = taken;
+          if (trap != null) {
+            halfOpen = null;
+            pair.trapped = trap;
+          } else if (notice != null) {
+            taken = null;
+            pair.noticed = notice;
+          }
+        }
+        if (!toDatabase && pair.noticed != null) {
+          CompletableFuture<Void> notice = pair.noticed;
+          pair.noticed = null;
+          delay();
+          out.write(buffer, 0, n);
+          out.flush();
+          notice.complete(null);
+          continue;
+        }
+        if (!toDatabase && pair.trapped != null) {
+          // the database holds the row for this session now: the client vanishes without a FIN
+          // reaching the database; its side of the connection stays open and silent
+          orphans.add(pair.upstream);
+          sockets.remove(pair.upstream);
+          reset(pair.client);
+          pair.trapped.complete(null);
+          return;
+        }
+        delay();
+        out.write(buffer, 0, n);
+        out.flush();
+      }
+    } catch (IOException e) {
+      // reset or closed: tear down the pair below
+    }
+    if (!orphans.contains(pair.upstream)) {
+      reset(from);
+      reset(to);
+    }
+  }
+
+  private void delay() {
+    int millis = latencyMillis;
+    if (millis > 0) {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static boolean contains(byte[] buffer, int length, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (buffer[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private static void start(Runnable pump) {
+    Thread t = new Thread(pump, "fault-proxy-pump");
     t.setDaemon(true);
     t.start();
   }
@@ -147,6 +259,7 @@ final class FaultProxy implements AutoCloseable {
   public void close() {
     closed = true;
     resetAll();
+    orphans.forEach(this::reset);
     try {
       server.close();
     } catch (IOException e) {

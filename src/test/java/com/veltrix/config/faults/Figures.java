@@ -39,6 +39,25 @@ record Figures(
         / (double) TimeUnit.MILLISECONDS.toNanos(1);
   }
 
+  /** p50 / p99 / errors of each kind of call (restRead, grpcWrite, ...), for diagnosis. */
+  static String byKind(List<Load.Call> calls) {
+    Map<String, List<Load.Call>> kinds;
+    synchronized (calls) {
+      kinds =
+          calls.stream()
+              .collect(Collectors.groupingBy(Load.Call::what, TreeMap::new, Collectors.toList()));
+    }
+    StringBuilder out = new StringBuilder();
+    kinds.forEach(
+        (kind, list) -> {
+          Figures f = of(list);
+          out.append(
+              String.format(
+                  " %s[n=%d p50=%.1f p99=%.1f err=%d]", kind, f.calls, f.p50, f.p99, f.errors));
+        });
+    return out.toString();
+  }
+
   @Override
   public String toString() {
     return String.format(

@@ -8,6 +8,8 @@ import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
 import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.Tokens;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.InputStream;
@@ -62,11 +64,10 @@ class GracefulShutdownTest {
     };
   }
 
-  @Test
-  void shutdownEndsWatchesFinishesInFlightCallsAndDoesNotHang() throws Exception {
-    ServiceUnderTest service = new ServiceUnderTest(TestDatabase.jdbcUrl(), "0s");
-    CompletableFuture<Status> watchEnd = new CompletableFuture<>();
-    ConfigServiceGrpc.newStub(service.channel)
+  /** Opens a watch; the future completes with the status it ends with. */
+  static CompletableFuture<Status> watch(ManagedChannel channel) {
+    CompletableFuture<Status> end = new CompletableFuture<>();
+    ConfigServiceGrpc.newStub(channel)
         .withCallCredentials(Tokens.bearer(Tokens.admin()))
         .watchChanges(
             WatchChangesRequest.getDefaultInstance(),
@@ -74,13 +75,20 @@ class GracefulShutdownTest {
               public void onNext(ChangeEvent value) {}
 
               public void onError(Throwable t) {
-                watchEnd.complete(Status.fromThrowable(t));
+                end.complete(Status.fromThrowable(t));
               }
 
               public void onCompleted() {
-                watchEnd.complete(Status.OK);
+                end.complete(Status.OK);
               }
             });
+    return end;
+  }
+
+  @Test
+  void shutdownEndsWatchesFinishesInFlightCallsAndDoesNotHang() throws Exception {
+    ServiceUnderTest service = new ServiceUnderTest(TestDatabase.jdbcUrl(), "0s");
+    CompletableFuture<Status> watchEnd = watch(service.channel);
     StringBuilder batch = new StringBuilder("{\"writes\":[");
     for (int i = 0; i < 1000; i++) {
       batch
@@ -110,6 +118,17 @@ class GracefulShutdownTest {
     CompletableFuture<Void> closed = CompletableFuture.runAsync(service::close);
 
     assertThat(watchEnd.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    // the consumer resumes at once: this pod no longer accepts it, so it must go elsewhere
+    ManagedChannel again =
+        ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build();
+    try {
+      Status resumed = watch(again).get(5, TimeUnit.SECONDS);
+      assertThat(resumed.getCode())
+          .as("a watch opened after shutdown began is refused, not served by the dying pod")
+          .isEqualTo(Status.Code.UNAVAILABLE);
+    } finally {
+      again.shutdownNow();
+    }
     closed.get(20, TimeUnit.SECONDS);
     long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closing);
     HttpResponse<String> response = inFlight.get(5, TimeUnit.SECONDS);

@@ -51,26 +51,43 @@ final class Load {
   final List<String> attempted = Collections.synchronizedList(new ArrayList<>());
   final List<String> staleReads = Collections.synchronizedList(new ArrayList<>());
   final Map<String, AtomicLong> acked = new ConcurrentHashMap<>();
-  private final ServiceUnderTest service;
+  private final List<? extends Instance> instances;
   private final String scenario;
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private volatile boolean running = true;
   private final AtomicLong sequence = new AtomicLong();
+  private final long startNanos = System.nanoTime();
+  private volatile long stoppedNanos;
 
-  Load(ServiceUnderTest service, String scenario, int readers, int writers) {
-    this.service = service;
+  /**
+   * Readers and writers spread over {@code instances} (thread i calls instance i mod n), half of
+   * them over REST and half over gRPC, each pausing {@link #PAUSE_MILLIS} between calls.
+   */
+  Load(List<? extends Instance> instances, String scenario, int readers, int writers) {
+    this.instances = instances;
     this.scenario = scenario;
     for (int i = 0; i < DOCUMENTS; i++) {
       acked.put(doc(i), new AtomicLong());
     }
     for (int r = 0; r < readers; r++) {
+      Instance at = instances.get(r % instances.size());
       boolean grpc = r % 2 == 1;
-      threads.submit(() -> loop(grpc ? this::grpcRead : this::restRead));
+      threads.submit(() -> loop(grpc ? () -> grpcRead(at) : () -> restRead(at)));
     }
     for (int w = 0; w < writers; w++) {
-      boolean grpc = w % 2 == 1;
-      threads.submit(() -> loop(grpc ? this::grpcWrite : this::restWrite));
+      Instance at = instances.get(w % instances.size());
+      boolean grpc = (w / instances.size()) % 2 == 1;
+      threads.submit(() -> loop(grpc ? () -> grpcWrite(at) : () -> restWrite(at)));
     }
+  }
+
+  static final long PAUSE_MILLIS = Long.getLong("faults.pause", 35);
+
+  /** The calls a second the load made, for the report. */
+  String rate() {
+    long end = stoppedNanos > 0 ? stoppedNanos : System.nanoTime();
+    double seconds = (end - startNanos) / 1e9;
+    return String.format(" rate=%.0f/s", calls.size() / seconds);
   }
 
   String doc(int i) {
@@ -78,6 +95,7 @@ final class Load {
   }
 
   void stop() throws InterruptedException {
+    stoppedNanos = System.nanoTime();
     running = false;
     threads.shutdown();
     threads.awaitTermination(30, TimeUnit.SECONDS);
@@ -91,7 +109,7 @@ final class Load {
         calls.add(
             new Call("client", System.nanoTime(), 0, false, e.getClass().getSimpleName(), false));
       }
-      sleepMillis(50);
+      sleepMillis(PAUSE_MILLIS);
     }
   }
 
@@ -99,45 +117,45 @@ final class Load {
     return doc(ThreadLocalRandom.current().nextInt(DOCUMENTS));
   }
 
-  private void restRead() {
+  private void restRead(Instance service) {
     String doc = randomDoc();
     long expected = acked.get(doc).get();
     long start = System.nanoTime();
     Http.Response r = service.rest.get("/api/v1/drop-tables/" + doc);
-    record("restRead", start, r.status() == 200 || r.status() == 404, failure(r));
+    record("restRead@" + service.name, start, r.status() == 200 || r.status() == 404, failure(r));
     if (r.status() == 200) {
       checkFresh(doc, expected, r.json().get("version").asLong());
     }
   }
 
-  private void grpcRead() {
+  private void grpcRead(Instance service) {
     String doc = randomDoc();
     long expected = acked.get(doc).get();
     long start = System.nanoTime();
     try {
       var response =
-          stub()
+          stub(service)
               .getConfigs(
                   GetConfigsRequest.newBuilder()
                       .addRefs(ConfigRef.newBuilder().setKind(ConfigKind.DROP_TABLE).setId(doc))
                       .build());
-      record("grpcRead", start, true, null);
+      record("grpcRead@" + service.name, start, true, null);
       if (response.getConfigsCount() == 1) {
         checkFresh(doc, expected, response.getConfigs(0).getVersion());
       }
     } catch (StatusRuntimeException e) {
-      record("grpcRead", start, false, e.getStatus().getCode().name());
+      record("grpcRead@" + service.name, start, false, e.getStatus().getCode().name());
     }
   }
 
-  private void restWrite() {
+  private void restWrite(Instance service) {
     String doc = randomDoc();
     String item = "i" + sequence.incrementAndGet();
     attempted.add(item);
     long start = System.nanoTime();
     Http.Response r = service.rest.put("/api/v1/drop-tables/" + doc, dropTable(item, 1));
     boolean ok = r.status() == 200 || r.status() == 201;
-    record("restWrite", start, ok, failure(r));
+    record("restWrite@" + service.name, start, ok, failure(r));
     if (ok) {
       acknowledge(
           item, doc, r.json().get("version").asLong(), r.json().get("contentHash").asText());
@@ -145,7 +163,7 @@ final class Load {
   }
 
   /** A gRPC batch, retried with the same idempotency key until it is acknowledged. */
-  private void grpcWrite() {
+  private void grpcWrite(Instance service) {
     String doc = randomDoc();
     String item = "i" + sequence.incrementAndGet();
     attempted.add(item);
@@ -162,13 +180,13 @@ final class Load {
     while (true) {
       long start = System.nanoTime();
       try {
-        PutConfigsResponse response = stub().putConfigs(request);
-        record("grpcWrite", start, true, null);
+        PutConfigsResponse response = stub(service).putConfigs(request);
+        record("grpcWrite@" + service.name, start, true, null);
         var d = response.getResults(0).getDocument();
         acknowledge(item, doc, d.getVersion(), d.getContentHash());
         return;
       } catch (StatusRuntimeException e) {
-        record("grpcWrite", start, false, e.getStatus().getCode().name());
+        record("grpcWrite@" + service.name, start, false, e.getStatus().getCode().name());
         if (!running) {
           return; // gave up: not acknowledged
         }
@@ -177,7 +195,7 @@ final class Load {
     }
   }
 
-  private ConfigServiceGrpc.ConfigServiceBlockingStub stub() {
+  private static ConfigServiceGrpc.ConfigServiceBlockingStub stub(Instance service) {
     return ConfigServiceGrpc.newBlockingStub(service.channel)
         .withCallCredentials(TOKEN)
         .withDeadlineAfter(1, TimeUnit.SECONDS);
@@ -204,7 +222,7 @@ final class Load {
             latency,
             ok,
             ok ? null : failure,
-            !ok && latency < TimeUnit.MILLISECONDS.toNanos(50)));
+            !ok && latency < TimeUnit.MILLISECONDS.toNanos(100)));
   }
 
   private static String failure(Http.Response r) {

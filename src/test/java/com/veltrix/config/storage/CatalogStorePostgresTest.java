@@ -1,15 +1,19 @@
 package com.veltrix.config.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.veltrix.config.catalog.Status;
+import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.support.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -44,7 +48,64 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     }
     assertThat(meters.counter("veltrix.db.retries", "outcome", "retried").count())
         .isGreaterThan(retriesBefore);
-    assertThat(store.changes(0, 2, java.util.Set.of(), 10)).hasSize(1);
+    assertThat(store.changes(0, 2, 10)).hasSize(1);
+  }
+
+  @Autowired DataSource dataSource;
+
+  @Test
+  void everyPooledSessionCarriesTheServerSideBounds() {
+    assertThat(jdbc.sql("SHOW statement_timeout").query(String.class).single()).isEqualTo("10s");
+    assertThat(jdbc.sql("SHOW lock_timeout").query(String.class).single()).isEqualTo("500ms");
+    assertThat(jdbc.sql("SHOW idle_in_transaction_session_timeout").query(String.class).single())
+        .isEqualTo("3s");
+  }
+
+  /**
+   * A pod killed right after taking the revision row: its session stays open and silent, idle in
+   * its transaction. The database ends it after idle_in_transaction_session_timeout (3 s), and
+   * writers, each bounded by its deadline and lock_timeout, go on. The bound is the feature.
+   */
+  @Test
+  void anAbandonedTransactionReleasesTheRevisionRowWithinSeconds() throws Exception {
+    Connection orphan = dataSource.getConnection(); // the service's own session settings
+    orphan.setAutoCommit(false);
+    try (Statement s = orphan.createStatement()) {
+      s.executeUpdate("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
+    }
+    long start = System.nanoTime();
+    int refused = 0;
+    Long revision = null;
+    while (revision == null) {
+      try {
+        revision = write(Status.ACTIVE, dt("after-orphan"));
+      } catch (StoreUnavailableException e) {
+        refused++;
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+            .as("writes resume once the database ends the idle transaction")
+            .isLessThan(6000);
+      }
+    }
+    long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+    assertThatThrownBy(orphan::close)
+        .as("the database ended the orphan's session")
+        .hasMessageContaining("idle-in-transaction timeout");
+
+    assertThat(refused).as("writes waited while the orphan held the row").isPositive();
+    assertThat(waitedMillis).isBetween(2500L, 6000L);
+    assertThat(revision).as("the orphan's increment was rolled back").isEqualTo(1);
+    long queued = Long.MAX_VALUE;
+    for (int i = 0;
+        i < 100 && queued > 0;
+        i++) { // backends of abandoned attempts end by lock_timeout
+      queued =
+          jdbc.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+              .query(Long.class)
+              .single();
+      Thread.sleep(10);
+    }
+    assertThat(queued).as("no backend left queued on the lock").isZero();
   }
 
   private void awaitWriterBlockedOnTheRevisionRow() throws InterruptedException {

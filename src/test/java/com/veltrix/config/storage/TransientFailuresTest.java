@@ -27,14 +27,16 @@ class TransientFailuresTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"40001", "40P01", "40003", "08006", "08001", "57P01", "57P02", "57P03", "53300"})
+      strings = {
+        "40001", "40P01", "40003", "08006", "08001", "57P01", "57P02", "57P03", "53300", "55P03"
+      })
   void retriesTransientStates(String sqlState) {
     assertThat(TransientFailures.isTransient(new CannotAcquireLockException("x", server(sqlState))))
         .isTrue();
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"23505", "42P01", "22001", "57014", "42601", "XX000"})
+  @ValueSource(strings = {"23505", "42P01", "22001", "57014", "42601", "XX000", "08P01"})
   void doesNotRetryAnythingElse(String sqlState) {
     assertThat(
             TransientFailures.isTransient(
@@ -113,5 +115,58 @@ class TransientFailuresTest {
 
     assertThat(TransientFailures.sqlState(duplicate)).contains("23505");
     assertThat(TransientFailures.isTransient(duplicate)).isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"08006", "08001", "57P01", "53300", "40003"})
+  void connectionFailuresAreTheDatabasesFault(String sqlState) {
+    assertThat(
+            TransientFailures.isDatabaseFailure(
+                new CannotGetJdbcConnectionException("x", server(sqlState))))
+        .isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"40001", "40P01", "55P03"})
+  void contentionIsNotTheDatabasesFault(String sqlState) {
+    assertThat(
+            TransientFailures.isDatabaseFailure(
+                new CannotAcquireLockException("x", server(sqlState))))
+        .isFalse();
+  }
+
+  @Test
+  void aPoolWaitWithoutAFailedConnectionIsAQueueInThisPod() {
+    SQLTransientConnectionException queued =
+        new SQLTransientConnectionException("Connection is not available, request timed out");
+    SQLTransientConnectionException refused =
+        new SQLTransientConnectionException(
+            "Connection is not available, request timed out", "08001", server("08001"));
+
+    assertThat(TransientFailures.isDatabaseFailure(queued)).isFalse();
+    assertThat(TransientFailures.isDatabaseFailure(refused)).isTrue();
+    assertThat(TransientFailures.isDatabaseFailure(new DatabaseCall.DeadlinePassed())).isFalse();
+  }
+
+  @Test
+  void aRealLockTimeoutIsRetriedButNotTheDatabasesFault() throws Exception {
+    SQLException timedOut = null;
+    try (var holder = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "");
+        var waiter = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "");
+        var h = holder.createStatement();
+        var w = waiter.createStatement()) {
+      h.execute("CREATE TABLE IF NOT EXISTS lock_probe (id INT PRIMARY KEY)");
+      h.execute("INSERT INTO lock_probe VALUES (1) ON CONFLICT DO NOTHING");
+      holder.setAutoCommit(false);
+      h.execute("UPDATE lock_probe SET id = 1 WHERE id = 1");
+      w.execute("SET lock_timeout = 50");
+      w.execute("UPDATE lock_probe SET id = 1 WHERE id = 1");
+    } catch (SQLException e) {
+      timedOut = e;
+    }
+
+    assertThat(TransientFailures.sqlState(timedOut)).contains("55P03");
+    assertThat(TransientFailures.isTransient(timedOut)).isTrue();
+    assertThat(TransientFailures.isDatabaseFailure(timedOut)).isFalse();
   }
 }

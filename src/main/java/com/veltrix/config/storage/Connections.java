@@ -1,0 +1,50 @@
+package com.veltrix.config.storage;
+
+import com.zaxxer.hikari.util.DriverDataSource;
+import java.time.Duration;
+import java.util.Properties;
+import javax.sql.DataSource;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceProperties;
+
+/**
+ * Unpooled data sources for the two callers that must not share the pool: the readiness probe (a
+ * busy pool is not a database outage) and the migrations (a hung DDL must not hold a pooled
+ * connection, and needs a socket timeout of its own). Both open sessions with the same server-side
+ * bounds as the pool.
+ */
+final class Connections {
+
+  private Connections() {}
+
+  /** pgjdbc properties: the session bounds merged into any {@code options} already configured. */
+  static Properties withSessionBounds(Properties configured, DatabaseProperties database) {
+    Properties properties = new Properties();
+    properties.putAll(configured);
+    String options = properties.getProperty("options");
+    properties.setProperty(
+        "options",
+        options == null || options.isBlank()
+            ? database.sessionOptions()
+            : database.sessionOptions() + " " + options);
+    return properties;
+  }
+
+  static DataSource unpooled(
+      DataSourceProperties source,
+      DatabaseProperties database,
+      Duration connectTimeout,
+      Duration socketTimeout) {
+    Properties properties = withSessionBounds(new Properties(), database);
+    long connectSeconds = Math.max(1, (connectTimeout.toMillis() + 999) / 1000);
+    properties.setProperty("connectTimeout", Long.toString(connectSeconds));
+    properties.setProperty("loginTimeout", Long.toString(connectSeconds));
+    properties.setProperty("socketTimeout", Long.toString(Math.max(1, socketTimeout.toSeconds())));
+    properties.setProperty("tcpKeepAlive", "true");
+    return new DriverDataSource(
+        source.determineUrl(),
+        source.determineDriverClassName(),
+        properties,
+        source.determineUsername(),
+        source.determinePassword());
+  }
+}

@@ -1,0 +1,41 @@
+package com.veltrix.config.storage;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Server-side bounds of every database session ({@code veltrix.database.*}), sent in the
+ * connection's startup packet (pgjdbc's {@code options=-c name=value}), so they hold on every
+ * connection the pool ever opens and need no extra round trip. PostgreSQL and CockroachDB both know
+ * all three variables.
+ *
+ * @param statementTimeout the longest any one statement may run on the server; a query whose client
+ *     gave up (its socket timed out at the call's deadline) is cancelled by the database by then
+ * @param lockTimeout the longest a statement waits for one row lock (the revision row, above all).
+ *     A writer that gave up must not leave a backend queued on the lock; the failure (55P03) is
+ *     retried within the caller's deadline. On CockroachDB it also bounds reads that wait on a
+ *     writer's lock
+ * @param idleInTransactionTimeout a session idle inside a transaction this long is ended by the
+ *     database: a pod killed or partitioned mid-transaction (no FIN ever reaches the database) then
+ *     releases the revision row within seconds instead of stalling every writer on every pod
+ * @param migrationTimeout the socket timeout of the migration connection (DDL may run long; a
+ *     database that stopped answering must not hold the migration thread forever)
+ */
+@ConfigurationProperties("veltrix.database")
+public record DatabaseProperties(
+    @DefaultValue("10s") Duration statementTimeout,
+    @DefaultValue("500ms") Duration lockTimeout,
+    @DefaultValue("3s") Duration idleInTransactionTimeout,
+    @DefaultValue("10m") Duration migrationTimeout) {
+
+  /** The pgjdbc {@code options} value that sets the three bounds on a new session. */
+  String sessionOptions() {
+    return "-c statement_timeout="
+        + statementTimeout.toMillis()
+        + " -c lock_timeout="
+        + lockTimeout.toMillis()
+        + " -c idle_in_transaction_session_timeout="
+        + idleInTransactionTimeout.toMillis();
+  }
+}

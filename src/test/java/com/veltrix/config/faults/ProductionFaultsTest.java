@@ -1,0 +1,646 @@
+package com.veltrix.config.faults;
+
+import static com.veltrix.config.support.Payloads.dropTable;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.veltrix.config.grpc.v1.ConfigKind;
+import com.veltrix.config.grpc.v1.ConfigRef;
+import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
+import com.veltrix.config.grpc.v1.GetConfigsRequest;
+import com.veltrix.config.support.FreePort;
+import com.veltrix.config.support.Tokens;
+import io.grpc.StatusRuntimeException;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * The production topology in one JVM and one child process: three instances of the service (two
+ * in-process, one in a JVM of its own so it can be SIGKILLed) share one real PostgreSQL through
+ * fault proxies that add 1 ms each way (a cross-zone round trip). REST readers and writers and gRPC
+ * watchers run on all of them while the database loses its leader, a session is orphaned holding
+ * the revision row, the network blackholes, the database restarts, an instance dies mid-batch, and
+ * a careless client sends 2 ms deadlines. After each scenario the {@link Checker} reads the
+ * database: every acknowledged write stored once at its version, versions gap-free, no stale read;
+ * and every watcher has seen every revision exactly once, in order.
+ *
+ * <p>The instances use {@code prepareThreshold=0} so that the proxy can see the revision-row
+ * statement on every execution (its half-open trap). Timing bounds here are the features under
+ * test: p99.9, fail fast, resume, readiness.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ProductionFaultsTest {
+
+  static final String STABLE_FOR = "2s";
+  static final long STABLE_FOR_MILLIS = 2000;
+  static final long FAIL_AFTER_MILLIS = 3000; // the default of veltrix.readiness.fail-after
+  static final int POOL = 16; // spring.datasource.hikari.maximum-pool-size
+
+  /**
+   * The load: what two cores sustain with three services (two JVMs), PostgreSQL and the clients on
+   * them: 12 readers alone saturate both cores at about 200 calls a second; 3 readers and 3 writers
+   * make 80-110 calls a second at 81-98 % CPU.
+   */
+  static final int READERS = Integer.getInteger("faults.readers", 3);
+
+  static final int WRITERS = Integer.getInteger("faults.writers", 3);
+  static final Map<String, Object> SETTINGS =
+      Map.of("veltrix.grpc.watch-progress-interval", "500ms");
+
+  Path dataDirectory;
+  final int postgresPort = FreePort.find();
+  EmbeddedPostgres postgres;
+  FaultProxy proxy;
+  FaultProxy childProxy;
+  ServiceUnderTest a;
+  ServiceUnderTest b;
+  ServiceProcess c;
+  JdbcClient db;
+  Watchers watchers;
+
+  @BeforeAll
+  void start() throws Exception {
+    dataDirectory = Files.createTempDirectory("veltrix-topology");
+    startPostgres();
+    proxy = new FaultProxy(postgresPort, 1);
+    childProxy = new FaultProxy(postgresPort, 1);
+    c = new ServiceProcess("c", url(childProxy.port(), "postgres"), STABLE_FOR, SETTINGS);
+    a = new ServiceUnderTest("a", url(proxy.port(), "postgres"), STABLE_FOR, SETTINGS);
+    b = new ServiceUnderTest("b", url(proxy.port(), "postgres"), STABLE_FOR, SETTINGS);
+    PGSimpleDataSource direct = new PGSimpleDataSource();
+    direct.setUrl(url(postgresPort, "postgres"));
+    direct.setUser("postgres");
+    db = JdbcClient.create(direct);
+    for (Instance i : all()) {
+      awaitReadiness(i, "UP", 90_000);
+    }
+    // JIT, pools and channels, as traffic would: three services in two JVMs on two cores compile
+    // for
+    // tens of seconds; measured before that, every call waits behind the compilers
+    MachineCpu cpu = MachineCpu.now(c.handle());
+    Load warmUp = new Load(all(), "warm", READERS, WRITERS);
+    Thread.sleep(Long.getLong("faults.warmup", 20_000));
+    warmUp.stop();
+    report(
+        "warm-up",
+        Figures.of(warmUp.calls) + warmUp.rate() + MachineCpu.now(c.handle()).since(cpu));
+    Supplier<Instance> cOrElseA = () -> c.alive() ? c : a;
+    watchers = new Watchers(List.of(() -> a, () -> b, cOrElseA), revision());
+  }
+
+  @AfterAll
+  void stop() throws IOException {
+    watchers.close();
+    c.close();
+    a.close();
+    b.close();
+    proxy.close();
+    childProxy.close();
+    postgres.close();
+  }
+
+  List<Instance> all() {
+    return c.alive() ? List.of(a, b, c) : List.of(a, b);
+  }
+
+  void startPostgres() throws IOException {
+    postgres =
+        EmbeddedPostgres.builder()
+            .setPort(postgresPort)
+            .setDataDirectory(dataDirectory)
+            .setCleanDataDirectory(false)
+            .setServerConfig("max_connections", "200")
+            .start();
+  }
+
+  static String url(int port, String database) {
+    return "jdbc:postgresql://localhost:" + port + "/" + database + "?prepareThreshold=0";
+  }
+
+  long revision() {
+    return db.sql("SELECT revision FROM revision_counter WHERE id = 1").query(Long.class).single();
+  }
+
+  @Test
+  @Order(1)
+  void a_leaderTransitionsAreInvisibleToClientsOnEveryInstance() throws Exception {
+    MachineCpu cpu = MachineCpu.now(c.handle());
+    double retriesBefore = retries();
+    Load load = new Load(all(), "a", READERS, WRITERS);
+    Readiness readiness = new Readiness(all());
+    Thread.sleep(1000);
+    List<Long> cuts = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      cuts.add(System.nanoTime());
+      proxy.cut();
+      childProxy.cut();
+      Thread.sleep(150);
+      proxy.restore();
+      childProxy.restore();
+      Thread.sleep(1500);
+    }
+    load.stop();
+    readiness.stop();
+
+    Figures figures = Figures.of(load.calls);
+    report(
+        "a two 150 ms cuts, 3 instances",
+        figures
+            + load.rate()
+            + MachineCpu.now(c.handle()).since(cpu)
+            + String.format(" retriesOnAandB=%.0f", retries() - retriesBefore)
+            + readiness
+            + Figures.byKind(load.calls));
+    assertAbsorbed(load, cuts);
+    assertThat(readiness.downs).as("readiness DOWN on any instance").isEmpty();
+    Checker.check(db, load);
+    watchers.check(db, revision());
+  }
+
+  /**
+   * gRPC calls (reads and writes, with the client's 1 s deadline): no error. REST calls have the
+   * 250 ms request budget; right after a cut has reset every pooled connection (the pool reopens
+   * them one at a time) a few of them still run out of it on two saturated cores. Those must be
+   * retryable (503 with Retry-After) and must start within 400 ms of a fault; their count is
+   * reported and is the open part of the issue (see the closing note). Successful calls of every
+   * kind: p99.9 under 300 ms. With no fault ({@code faults} empty), no call may fail.
+   */
+  static void assertAbsorbed(Load load, List<Long> faults) {
+    List<Load.Call> calls = List.copyOf(load.calls);
+    Figures grpc = Figures.of(calls.stream().filter(x -> x.what().startsWith("grpc")).toList());
+    Figures answered = Figures.of(calls.stream().filter(Load.Call::ok).toList());
+    long restRefused = calls.stream().filter(x -> x.what().startsWith("rest") && !x.ok()).count();
+    report(
+        "  gRPC calls", grpc + " | answered calls: " + answered + " | REST 503s: " + restRefused);
+    assertThat(grpc.errors()).as("client-visible errors of gRPC calls").isZero();
+    assertThat(answered.p999()).as("p99.9 ms of answered calls").isLessThan(300);
+    for (Load.Call x : calls) {
+      if (x.what().startsWith("rest") && !x.ok()) {
+        assertThat(x.failure()).as("a REST call refused retryably").isEqualTo("503");
+        assertThat(
+                faults.stream()
+                    .anyMatch(
+                        f ->
+                            x.startNanos() >= f - TimeUnit.MILLISECONDS.toNanos(250)
+                                && x.startNanos() <= f + TimeUnit.MILLISECONDS.toNanos(400)))
+            .as(x.what() + " failed only when it overlapped a fault")
+            .isTrue();
+      }
+    }
+  }
+
+  @Test
+  @Order(2)
+  void b_aCarelessClientDoesNotOpenTheBreakerForEveryone() throws Exception {
+    Load load = new Load(all(), "b", READERS, WRITERS);
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger careless = new AtomicInteger();
+    Map<String, Boolean> opened = new ConcurrentHashMap<>();
+    Thread client =
+        new Thread(
+            () -> {
+              while (running.get()) {
+                for (ServiceUnderTest at : List.of(a, b)) {
+                  try {
+                    ConfigServiceGrpc.newBlockingStub(at.channel)
+                        .withCallCredentials(Tokens.bearer(Tokens.admin()))
+                        .withDeadlineAfter(2, TimeUnit.MILLISECONDS)
+                        .getConfigs(
+                            GetConfigsRequest.newBuilder()
+                                .addRefs(
+                                    ConfigRef.newBuilder()
+                                        .setKind(ConfigKind.DROP_TABLE)
+                                        .setId(load.doc(0)))
+                                .build());
+                  } catch (StatusRuntimeException e) {
+                    careless.incrementAndGet();
+                  }
+                  if (!"CLOSED".equals(at.breaker())) {
+                    opened.put(at.name, true);
+                  }
+                }
+                sleep(40); // 2 × 25 calls a second
+              }
+            });
+    client.start();
+    Thread.sleep(6000);
+    running.set(false);
+    client.join();
+    load.stop();
+
+    Figures figures = Figures.of(load.calls);
+    report(
+        "b careless client (2 ms deadlines, 50/s)",
+        figures + load.rate() + " carelessFailures=" + careless + " breakerOpened=" + opened);
+    assertThat(careless.get()).as("the careless client's calls did fail").isPositive();
+    assertThat(opened).as("breaker left CLOSED on every instance").isEmpty();
+    assertAbsorbed(load, List.of());
+    Checker.check(db, load);
+    watchers.check(db, revision());
+  }
+
+  @Test
+  @Order(3)
+  void c_anOrphanedSessionHoldingTheRevisionRowStallsWritesForSecondsOnly() throws Exception {
+    Load load = new Load(all(), "c", READERS, WRITERS);
+    Thread.sleep(1000);
+    CompletableFuture<Void> orphaned = proxy.halfOpenAfterRevisionRow();
+    orphaned.get(10, TimeUnit.SECONDS);
+    long t0 = System.nanoTime();
+    int peak = 0;
+    while (millisSince(t0) < 7000) {
+      peak = Math.max(peak, clientConnections());
+      Thread.sleep(100);
+    }
+    load.stop();
+
+    List<Load.Call> calls = List.copyOf(load.calls);
+    StringBuilder resumed = new StringBuilder();
+    for (Instance i : all()) {
+      long resume =
+          calls.stream()
+              .filter(
+                  x ->
+                      x.ok() && x.what().startsWith("rest")
+                          || x.ok() && x.what().startsWith("grpc"))
+              .filter(x -> x.what().contains("Write@" + i.name) && x.startNanos() >= t0)
+              .mapToLong(x -> TimeUnit.NANOSECONDS.toMillis(x.startNanos() + x.latencyNanos() - t0))
+              .min()
+              .orElse(-1);
+      resumed.append(' ').append(i.name).append('=').append(resume).append("ms");
+      assertThat(resume)
+          .as("writes on " + i.name + " resume within 5 s of the orphan")
+          .isBetween(0L, 5000L);
+    }
+    long reads = calls.stream().filter(x -> x.what().contains("Read@")).count();
+    long readsOk = calls.stream().filter(x -> x.what().contains("Read@") && x.ok()).count();
+    int bound = 3 * POOL + 3 + 2; // the pools, the probes, this test and the orphan
+    report(
+        "c orphaned session holding the revision row",
+        Figures.of(calls)
+            + load.rate()
+            + String.format(
+                " writesResumed:%s readsOk=%.2f%% connectionPeak=%d (bound %d)",
+                resumed, 100.0 * readsOk / reads, peak, bound));
+    assertThat(readsOk)
+        .as("reads keep answering (99 %)")
+        .isGreaterThanOrEqualTo((long) Math.ceil(reads * 0.99));
+    assertThat(peak).as("database connections").isLessThanOrEqualTo(bound);
+    Checker.check(db, load);
+    watchers.check(db, revision());
+  }
+
+  @Test
+  @Order(4)
+  void d_aBlackholeFailsFastAndRecoversWithoutRestart() throws Exception {
+    outage("d 10 s blackhole", this::blackhole, this::restore, 10_000);
+  }
+
+  @Test
+  @Order(5)
+  void e_aDatabaseRestartFailsFastAndRecoversWithoutRestart() throws Exception {
+    outage(
+        "e database restart (stop, 5 s, start)",
+        () -> postgres.close(),
+        this::startPostgres,
+        5_000);
+  }
+
+  @Test
+  @Order(6)
+  void f_anInstanceKilledMidBatchLeavesTheBatchWholeOrAbsent() throws Exception {
+    Load load = new Load(List.of(a, b), "f", READERS, WRITERS);
+    Thread.sleep(1000);
+    StringBuilder body = new StringBuilder("{\"writes\":[");
+    for (int i = 0; i < 1000; i++) {
+      body.append(i == 0 ? "" : ",")
+          .append("{\"op\":\"upsert\",\"kind\":\"DROP_TABLE\",\"id\":\"killed-")
+          .append(i)
+          .append("\",\"payload\":")
+          .append(dropTable("k" + i, 1))
+          .append('}');
+    }
+    String batch = body.append("]}").toString();
+    CompletableFuture<Void> taken = childProxy.revisionRowTaken();
+    HttpClient.newHttpClient().sendAsync(post(c, batch), HttpResponse.BodyHandlers.ofString());
+    taken.get(20, TimeUnit.SECONDS);
+    c.kill(); // SIGKILL while its transaction holds the revision row
+    long t0 = System.nanoTime();
+    Thread.sleep(5000);
+    load.stop();
+
+    long stored = countKilled();
+    HttpResponse<String> retried =
+        HttpClient.newHttpClient().send(post(a, batch), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> replayed =
+        HttpClient.newHttpClient().send(post(b, batch), HttpResponse.BodyHandlers.ofString());
+    long maxGap = maxGapBetweenWrites(load, t0);
+    report(
+        "f instance SIGKILLed mid-batch",
+        Figures.of(load.calls)
+            + load.rate()
+            + " storedAfterKill="
+            + stored
+            + " retry="
+            + retried.statusCode()
+            + " replay="
+            + replayed.statusCode()
+            + " longestWriteGapAfterKill="
+            + maxGap
+            + "ms watcherReconnects="
+            + watchers.reconnects());
+    assertThat(stored).as("the killed batch is absent or whole").isIn(0L, 1000L);
+    assertThat(retried.statusCode()).as(retried.body()).isIn(200, 201);
+    assertThat(replayed.body()).isEqualTo(retried.body());
+    assertThat(countKilled()).isEqualTo(1000);
+    assertThat(
+            db.sql(
+                    "SELECT count(DISTINCT revision) FROM document_versions WHERE id LIKE 'killed-%'")
+                .query(Long.class)
+                .single())
+        .as("applied once, at one revision")
+        .isEqualTo(1);
+    assertThat(maxGap).as("the others keep writing").isLessThan(5000);
+    Checker.check(db, load);
+    watchers.check(db, revision());
+  }
+
+  @Test
+  @Order(7)
+  void g_startsWhileTheDatabaseAcceptsButDoesNotAnswer() throws Exception {
+    db.sql("CREATE DATABASE late_start").update();
+    try (FaultProxy late = new FaultProxy(postgresPort, 1)) {
+      late.blackhole();
+      long started = System.nanoTime();
+      try (ServiceUnderTest fresh =
+          new ServiceUnderTest("late", url(late.port(), "late_start"), STABLE_FOR, SETTINGS)) {
+        long startupMillis = millisSince(started);
+        boolean liveAndNotReady = true;
+        while (millisSince(started) < 30_000) {
+          liveAndNotReady &= "UP".equals(fresh.liveness()) && !"UP".equals(fresh.readiness());
+          Thread.sleep(250);
+        }
+        int refused = fresh.rest.get("/api/v1/revision").status();
+        long restored = System.nanoTime();
+        late.restore();
+        awaitReadiness(fresh, "UP", STABLE_FOR_MILLIS + 10_000);
+        long readyMillis = millisSince(restored);
+        report(
+            "g start while the database accepts but does not answer (30 s)",
+            String.format(
+                "startup=%dms liveAndNotReadyWhileSilent=%s answerWhileSilent=%d readyAfterRestore=%dms",
+                startupMillis, liveAndNotReady, refused, readyMillis));
+        assertThat(startupMillis).as("the pod starts").isLessThan(25_000);
+        assertThat(liveAndNotReady).isTrue();
+        assertThat(refused).isEqualTo(503);
+        assertThat(readyMillis).isBetween(STABLE_FOR_MILLIS, STABLE_FOR_MILLIS + 8000);
+        assertThat(fresh.rest.get("/api/v1/revision").status()).isEqualTo(200);
+      }
+    }
+  }
+
+  interface Step {
+    void run() throws IOException;
+  }
+
+  void blackhole() {
+    proxy.blackhole();
+    childProxy.blackhole();
+  }
+
+  void restore() {
+    proxy.restore();
+    childProxy.restore();
+  }
+
+  void outage(String name, Step fail, Step recover, long outageMillis) throws Exception {
+    List<Instance> instances = all();
+    Load load = new Load(instances, name.substring(0, 1), READERS, WRITERS);
+    Thread.sleep(1000);
+    fail.run();
+    long t0 = System.nanoTime();
+    Map<String, Long> down = new ConcurrentHashMap<>();
+    boolean alwaysLive = true;
+    while (millisSince(t0) < outageMillis) {
+      for (Instance i : instances) {
+        if (!down.containsKey(i.name) && !"UP".equals(i.readiness())) {
+          down.put(i.name, millisSince(t0));
+        }
+        alwaysLive &= "UP".equals(i.liveness());
+      }
+      Thread.sleep(100);
+    }
+    long restoredAt = System.nanoTime();
+    recover.run();
+    Map<String, Long> ready = new ConcurrentHashMap<>();
+    while (ready.size() < instances.size()
+        && millisSince(restoredAt) < STABLE_FOR_MILLIS + 10_000) {
+      for (Instance i : instances) {
+        alwaysLive &= "UP".equals(i.liveness());
+        if (!ready.containsKey(i.name) && "UP".equals(i.readiness())) {
+          ready.put(i.name, millisSince(restoredAt));
+        }
+      }
+      Thread.sleep(50);
+    }
+    Thread.sleep(500);
+    load.stop();
+
+    List<Load.Call> calls = List.copyOf(load.calls);
+    long firstFastFailure =
+        calls.stream()
+            .filter(x -> x.fastFailure() && x.startNanos() >= t0)
+            .mapToLong(x -> TimeUnit.NANOSECONDS.toMillis(x.startNanos() + x.latencyNanos() - t0))
+            .min()
+            .orElse(-1);
+    List<Load.Call> lateFailures =
+        calls.stream()
+            .filter(
+                x ->
+                    !x.ok()
+                        && x.startNanos() >= t0 + TimeUnit.SECONDS.toNanos(2)
+                        && x.startNanos() < restoredAt)
+            .toList();
+    double fastShare =
+        lateFailures.isEmpty()
+            ? 0
+            : lateFailures.stream().filter(Load.Call::fastFailure).count()
+                / (double) lateFailures.size();
+    long firstSuccess =
+        calls.stream()
+            .filter(x -> x.ok() && x.startNanos() >= restoredAt)
+            .mapToLong(
+                x -> TimeUnit.NANOSECONDS.toMillis(x.startNanos() + x.latencyNanos() - restoredAt))
+            .min()
+            .orElse(-1);
+    report(
+        name,
+        Figures.of(calls)
+            + String.format(
+                " firstFastFailure=%dms fastShareAfter2s=%.1f%% readinessDown=%s"
+                    + " firstSuccessAfterRestore=%dms readyAfterRestore=%s",
+                firstFastFailure, fastShare * 100, down, firstSuccess, ready));
+    assertThat(alwaysLive).as("liveness UP throughout").isTrue();
+    assertThat(firstFastFailure)
+        .as("first fail-fast (<100 ms) answer, ms after the fault")
+        .isBetween(0L, 2000L);
+    assertThat(fastShare).as("share of failures after 2 s that failed fast").isGreaterThan(0.9);
+    for (Instance i : instances) {
+      assertThat(down.get(i.name))
+          .as(i.name + " readiness DOWN, ms after the fault (fail-after is 3 s)")
+          .isNotNull()
+          .isBetween(FAIL_AFTER_MILLIS - 200, FAIL_AFTER_MILLIS + 2000);
+      assertThat(ready.get(i.name))
+          .as(i.name + " readiness UP, ms after restore")
+          .isNotNull()
+          .isBetween(STABLE_FOR_MILLIS, STABLE_FOR_MILLIS + 5000);
+    }
+    assertThat(firstSuccess).as("first success, ms after restore").isBetween(0L, 2000L);
+    assertThat(calls.stream().filter(x -> !x.ok()).map(Load.Call::failure).distinct())
+        .as("failures are 503 with Retry-After or UNAVAILABLE / DEADLINE_EXCEEDED")
+        .allMatch(f -> f.equals("503") || f.equals("UNAVAILABLE") || f.equals("DEADLINE_EXCEEDED"));
+    Checker.check(db, load);
+    watchers.check(db, revision());
+  }
+
+  /** Transactions and reads run again on the two in-process instances. */
+  double retries() {
+    return a.meter("veltrix.db.retries", "outcome", "retried")
+        + b.meter("veltrix.db.retries", "outcome", "retried");
+  }
+
+  long countKilled() {
+    return db.sql("SELECT count(*) FROM documents WHERE id LIKE 'killed-%'")
+        .query(Long.class)
+        .single();
+  }
+
+  int clientConnections() {
+    return db.sql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")
+        .query(Integer.class)
+        .single();
+  }
+
+  static HttpRequest post(Instance at, String batch) {
+    return HttpRequest.newBuilder(URI.create(at.rest.base() + "/api/v1/batches"))
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + Tokens.admin())
+        .header("Idempotency-Key", "killed-batch")
+        .POST(HttpRequest.BodyPublishers.ofString(batch))
+        .build();
+  }
+
+  /** The longest time, from {@code t0} on, without a successful write completing. */
+  static long maxGapBetweenWrites(Load load, long t0) {
+    List<Long> ends = new ArrayList<>();
+    ends.add(t0);
+    for (Load.Call x : List.copyOf(load.calls)) {
+      long end = x.startNanos() + x.latencyNanos();
+      if (x.ok() && x.what().contains("Write@") && end >= t0) {
+        ends.add(end);
+      }
+    }
+    ends.sort(Long::compare);
+    long gap = 0;
+    for (int i = 1; i < ends.size(); i++) {
+      gap = Math.max(gap, ends.get(i) - ends.get(i - 1));
+    }
+    return TimeUnit.NANOSECONDS.toMillis(gap);
+  }
+
+  /**
+   * Samples every instance's readiness every 100 ms (a DOWN lasts at least stable-for, 2 s);
+   * records any answer but UP.
+   */
+  static final class Readiness {
+    final List<String> downs = new ArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Thread thread;
+    private int samples;
+
+    Readiness(List<Instance> instances) {
+      thread =
+          new Thread(
+              () -> {
+                while (running.get()) {
+                  for (Instance i : instances) {
+                    String status = i.readiness();
+                    synchronized (downs) {
+                      samples++;
+                      if (!"UP".equals(status)) {
+                        downs.add(i.name + ":" + status);
+                      }
+                    }
+                  }
+                  sleep(100);
+                }
+              });
+      thread.start();
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      thread.join();
+    }
+
+    @Override
+    public String toString() {
+      synchronized (downs) {
+        return " readinessSamples=" + samples + " notUp=" + downs.size();
+      }
+    }
+  }
+
+  static void awaitReadiness(Instance s, String status, long timeoutMillis)
+      throws InterruptedException {
+    long start = System.nanoTime();
+    while (!status.equals(s.readiness())) {
+      assertThat(millisSince(start))
+          .as(s.name + " readiness " + status + " in time")
+          .isLessThan(timeoutMillis);
+      Thread.sleep(50);
+    }
+  }
+
+  static long millisSince(long nanoTime) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoTime);
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static void report(String scenario, String figures) {
+    System.out.println("FAULTS " + scenario + ": " + figures);
+  }
+}

@@ -1,0 +1,108 @@
+package com.veltrix.config.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.veltrix.config.grpc.v1.ChangeEvent;
+import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A consumer that resumes from revision 0 behind a large backlog: 400 batches of 1,000 documents.
+ * Every feed page reads a bounded number of rows, so the watch reaches the head without a page
+ * outliving its budget (before, each page sorted a 1,000-revision window of up to a million rows,
+ * got UNAVAILABLE and resumed at the same revision forever).
+ */
+class WatchBacklogTest extends GrpcTestBase {
+
+  static final int REVISIONS = 400;
+  static final int PER_REVISION = 1000;
+
+  void seedBacklog() {
+    // straight into the tables: what 400 PutConfigs of 1,000 documents leave behind
+    jdbc.sql(
+            """
+            INSERT INTO document_versions
+                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                 shard, updated_at, updated_by, request_id)
+            SELECT 'DROP_TABLE', 'backlog-' || g, 1, 1 + g / :per, 'ACTIVE', md5(g::text), 2,
+                   NULL, '{}', g % 16, now(), 'seed', 'seed'
+              FROM generate_series(0, :count - 1) AS g
+            """)
+        .param("per", PER_REVISION)
+        .param("count", REVISIONS * PER_REVISION)
+        .update();
+    jdbc.sql(
+            """
+            INSERT INTO documents (kind, id, version, revision, status, content_hash)
+            SELECT kind, id, version, revision, status, content_hash FROM document_versions
+            """)
+        .update();
+    jdbc.sql("UPDATE revision_counter SET revision = :r WHERE id = 1")
+        .param("r", REVISIONS)
+        .update();
+    jdbc.sql("ANALYZE document_versions").update();
+  }
+
+  @Test
+  void aConsumerResumedFromZeroBehindFourHundredThousandChangesReachesTheHead() throws Exception {
+    seedBacklog();
+    AtomicLong events = new AtomicLong();
+    AtomicLong lastRevision = new AtomicLong();
+    AtomicLong outOfOrder = new AtomicLong();
+    CompletableFuture<Status> done = new CompletableFuture<>();
+    long start = System.nanoTime();
+    async
+        .withDeadlineAfter(2, TimeUnit.MINUTES)
+        .watchChanges(
+            WatchChangesRequest.newBuilder().setAfterRevision(0).build(),
+            new StreamObserver<>() {
+              @Override
+              public void onNext(ChangeEvent event) {
+                if (event.getType() == ChangeEvent.ChangeType.PROGRESS) {
+                  if (event.getRevision() >= REVISIONS) {
+                    done.complete(Status.OK);
+                  }
+                  return;
+                }
+                if (event.getRevision() < lastRevision.get()) {
+                  outOfOrder.incrementAndGet();
+                }
+                lastRevision.set(event.getRevision());
+                events.incrementAndGet();
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                done.complete(Status.fromThrowable(t));
+              }
+
+              @Override
+              public void onCompleted() {
+                done.complete(Status.OK);
+              }
+            });
+
+    Status status = done.get(3, TimeUnit.MINUTES);
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    System.out.printf(
+        "BACKLOG watch from 0: %d events through revision %d in %d ms (%s)%n",
+        events.get(), lastRevision.get(), millis, status.getCode());
+    assertThat(status.getCode()).as("the watch was never cut short").isEqualTo(Status.Code.OK);
+    assertThat(events.get()).isEqualTo((long) REVISIONS * PER_REVISION);
+    assertThat(lastRevision.get()).isEqualTo(REVISIONS);
+    assertThat(outOfOrder.get()).isZero();
+    // the REST feed behind the same backlog: each page within the 250 ms request budget
+    for (long after : new long[] {0, REVISIONS / 2, REVISIONS - 2}) {
+      var page = http.get("/api/v1/changes?limit=1000&afterRevision=" + after);
+
+      assertThat(page.status()).as(page.body()).isEqualTo(200);
+      assertThat(page.json().get("revision").asLong()).isEqualTo(after + 1);
+      assertThat(page.json().get("events")).hasSize(PER_REVISION);
+    }
+  }
+}
