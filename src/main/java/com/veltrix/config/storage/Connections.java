@@ -18,23 +18,33 @@ final class Connections {
 
   /** pgjdbc properties: the session bounds merged into any {@code options} already configured. */
   static Properties withSessionBounds(Properties configured, DatabaseProperties database) {
+    return withOptions(configured, database.sessionOptions());
+  }
+
+  private static Properties withOptions(Properties configured, String bounds) {
     Properties properties = new Properties();
     properties.putAll(configured);
     String options = properties.getProperty("options");
     properties.setProperty(
-        "options",
-        options == null || options.isBlank()
-            ? database.sessionOptions()
-            : database.sessionOptions() + " " + options);
+        "options", options == null || options.isBlank() ? bounds : bounds + " " + options);
     return properties;
   }
 
-  static DataSource unpooled(
-      DataSourceProperties source,
-      DatabaseProperties database,
-      Duration connectTimeout,
-      Duration socketTimeout) {
-    Properties properties = withSessionBounds(new Properties(), database);
+  /** For the readiness probe: the request sessions' bounds. */
+  static DataSource forProbe(
+      DataSourceProperties source, DatabaseProperties database, Duration connectTimeout) {
+    return unpooled(source, database.sessionOptions(), connectTimeout, Duration.ofMinutes(1));
+  }
+
+  /** For the migrations: the migration session's bounds and its socket timeout. */
+  static DataSource forMigrations(DataSourceProperties source, DatabaseProperties database) {
+    return unpooled(
+        source, database.migrationOptions(), Duration.ofSeconds(2), database.migrationTimeout());
+  }
+
+  private static DataSource unpooled(
+      DataSourceProperties source, String bounds, Duration connectTimeout, Duration socketTimeout) {
+    Properties properties = withOptions(new Properties(), bounds);
     long connectSeconds = Math.max(1, (connectTimeout.toMillis() + 999) / 1000);
     properties.setProperty("connectTimeout", Long.toString(connectSeconds));
     properties.setProperty("loginTimeout", Long.toString(connectSeconds));

@@ -22,7 +22,8 @@ import org.springframework.stereotype.Component;
  * <p>Migrations use a connection of their own (not the pool's), opened with a 2 s connect timeout
  * and a socket timeout of {@code veltrix.database.migration-timeout}: a database that accepts
  * connections but never answers holds this thread for that long at most, and never the readiness
- * probe, which only asks {@link #migrated()}.
+ * probe, which only asks {@link #migrated()}. Its session has no statement timeout and waits at
+ * most 10 s for a lock ({@link DatabaseProperties#migrationOptions()}).
  */
 @Component
 public class DatabaseMigrations implements SmartInitializingSingleton, DisposableBean {
@@ -47,9 +48,7 @@ public class DatabaseMigrations implements SmartInitializingSingleton, Disposabl
       @Value("${spring.flyway.locations:classpath:db/migration}") String[] locations) {
     this.flyway =
         Flyway.configure()
-            .dataSource(
-                Connections.unpooled(
-                    dataSource, database, Duration.ofSeconds(2), database.migrationTimeout()))
+            .dataSource(Connections.forMigrations(dataSource, database))
             .locations(locations)
             .connectRetries(0)
             .load();

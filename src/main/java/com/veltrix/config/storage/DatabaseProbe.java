@@ -28,8 +28,7 @@ public class DatabaseProbe {
   DatabaseProbe(
       DataSourceProperties source, DatabaseProperties database, DatabaseMigrations migrations) {
     // pgjdbc counts connect and login timeouts in whole seconds: 1 s is its shortest
-    this.dataSource =
-        Connections.unpooled(source, database, Duration.ofSeconds(1), Duration.ofMinutes(1));
+    this.dataSource = Connections.forProbe(source, database, Duration.ofSeconds(1));
     this.migrations = migrations;
   }
 

@@ -29,13 +29,29 @@ public record DatabaseProperties(
     @DefaultValue("3s") Duration idleInTransactionTimeout,
     @DefaultValue("10m") Duration migrationTimeout) {
 
-  /** The pgjdbc {@code options} value that sets the three bounds on a new session. */
+  /** The pgjdbc {@code options} value that sets the three bounds on a request session. */
   String sessionOptions() {
+    return options(statementTimeout, lockTimeout, idleInTransactionTimeout);
+  }
+
+  /**
+   * The bounds of the migration session: no statement timeout (a DDL may legitimately run long; the
+   * socket timeout bounds it), and a lock wait of {@link #MIGRATION_LOCK_WAIT}: a DDL queued behind
+   * a long transaction would otherwise hold every later reader and writer behind its exclusive lock
+   * request. It gives up instead, and the migration is tried again a second later.
+   */
+  String migrationOptions() {
+    return options(Duration.ZERO, MIGRATION_LOCK_WAIT, idleInTransactionTimeout);
+  }
+
+  static final Duration MIGRATION_LOCK_WAIT = Duration.ofSeconds(10);
+
+  private static String options(Duration statement, Duration lock, Duration idle) {
     return "-c statement_timeout="
-        + statementTimeout.toMillis()
+        + statement.toMillis()
         + " -c lock_timeout="
-        + lockTimeout.toMillis()
+        + lock.toMillis()
         + " -c idle_in_transaction_session_timeout="
-        + idleInTransactionTimeout.toMillis();
+        + idle.toMillis();
   }
 }

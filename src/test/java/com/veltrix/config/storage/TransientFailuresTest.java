@@ -155,12 +155,15 @@ class TransientFailuresTest {
         var waiter = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "");
         var h = holder.createStatement();
         var w = waiter.createStatement()) {
-      h.execute("CREATE TABLE IF NOT EXISTS lock_probe (id INT PRIMARY KEY)");
-      h.execute("INSERT INTO lock_probe VALUES (1) ON CONFLICT DO NOTHING");
+      // a schema of its own: a table in the shared database's public schema would stop Flyway
+      // ("non-empty schema but no schema history table") in every test that runs after this one
+      h.execute("CREATE SCHEMA IF NOT EXISTS classifier_test");
+      h.execute("CREATE TABLE IF NOT EXISTS classifier_test.lock_probe (id INT PRIMARY KEY)");
+      h.execute("INSERT INTO classifier_test.lock_probe VALUES (1) ON CONFLICT DO NOTHING");
       holder.setAutoCommit(false);
-      h.execute("UPDATE lock_probe SET id = 1 WHERE id = 1");
+      h.execute("UPDATE classifier_test.lock_probe SET id = 1 WHERE id = 1");
       w.execute("SET lock_timeout = 50");
-      w.execute("UPDATE lock_probe SET id = 1 WHERE id = 1");
+      w.execute("UPDATE classifier_test.lock_probe SET id = 1 WHERE id = 1");
     } catch (SQLException e) {
       timedOut = e;
     }
