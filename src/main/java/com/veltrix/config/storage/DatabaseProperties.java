@@ -13,9 +13,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param statementTimeout the longest any one statement may run on the server; a query whose client
  *     gave up (its socket timed out at the call's deadline) is cancelled by the database by then
  * @param lockTimeout the longest a statement waits for one row lock (the revision row, above all).
- *     A writer that gave up must not leave a backend queued on the lock; the failure (55P03) is
- *     retried within the caller's deadline. On CockroachDB it also bounds reads that wait on a
- *     writer's lock
+ *     Shorter than the REST request budget, so the database gives up before the client does: the
+ *     wait ends as a 55P03 on a healthy connection (retried within the caller's deadline) instead
+ *     of a client that closed its socket and a backend left queued on the lock. On CockroachDB it
+ *     also bounds reads that wait on a writer's lock
  * @param idleInTransactionTimeout a session idle inside a transaction this long is ended by the
  *     database: a pod killed or partitioned mid-transaction (no FIN ever reaches the database) then
  *     releases the revision row within seconds instead of stalling every writer on every pod
@@ -25,7 +26,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("veltrix.database")
 public record DatabaseProperties(
     @DefaultValue("10s") Duration statementTimeout,
-    @DefaultValue("500ms") Duration lockTimeout,
+    @DefaultValue("200ms") Duration lockTimeout,
     @DefaultValue("3s") Duration idleInTransactionTimeout,
     @DefaultValue("10m") Duration migrationTimeout) {
 

@@ -79,20 +79,33 @@ class JdbcCatalogStore implements CatalogStore {
   private final JdbcClient jdbc;
   private final TransactionRunner runner;
   private final ObjectMapper json;
+  private final DatabaseProperties database;
 
-  JdbcCatalogStore(JdbcClient jdbc, TransactionRunner runner, ObjectMapper json) {
+  JdbcCatalogStore(
+      JdbcClient jdbc, TransactionRunner runner, ObjectMapper json, DatabaseProperties database) {
     this.jdbc = jdbc;
     this.runner = runner;
     this.json = json;
+    this.database = database;
   }
 
   static int shardOf(Kind kind, String id) {
     return Math.floorMod((kind.name() + "/" + id).hashCode(), SHARDS);
   }
 
+  /**
+   * Each attempt first bounds its lock wait by its own deadline ({@code SET LOCAL}, before the
+   * revision row is taken, so outside the critical section): the value is a number computed here,
+   * not input.
+   */
   @Override
   public <T> T write(Function<WriteTransaction, T> work) {
-    return runner.inTransaction(status -> work.apply(new JdbcWriteTransaction(status)));
+    return runner.inTransaction(
+        status -> {
+          long wait = TransactionRunner.lockWaitMillis(database.lockTimeout().toMillis());
+          jdbc.sql("SET LOCAL lock_timeout = " + wait).update();
+          return work.apply(new JdbcWriteTransaction(status));
+        });
   }
 
   @Override

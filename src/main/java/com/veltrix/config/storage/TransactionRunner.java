@@ -111,6 +111,18 @@ class TransactionRunner {
     return TransientFailures.isTransient(failure) && call.remainingNanos() > MIN_ATTEMPT_NANOS;
   }
 
+  /**
+   * The lock wait this write attempt may spend: what is left of its deadline, less a margin for the
+   * statement and COMMIT, and never more than the session's lock_timeout. The database then gives
+   * up before the client does, so a writer out of time never leaves a backend queued on the
+   * revision row (the client closing its socket would not stop that backend waiting).
+   */
+  static long lockWaitMillis(long sessionLockTimeoutMillis) {
+    DatabaseCall call = DatabaseCall.current();
+    long left = call == null ? sessionLockTimeoutMillis : call.remainingNanos() / 1_000_000 - 20;
+    return Math.max(1, Math.min(sessionLockTimeoutMillis, left));
+  }
+
   /** Full jitter below an exponentially growing cap, cut to what is left of the deadline. */
   private static long pauseMillis(int attempt, RetryProperties properties) {
     long cap =
@@ -147,14 +159,14 @@ class TransactionRunner {
           "writers are queued past the call's deadline", null, false, false);
     }
     try {
-      return guarded(deadline, () -> transactions.execute(work));
+      return guarded(deadline, true, () -> transactions.execute(work));
     } finally {
       writeGate.unlock();
     }
   }
 
   <T> T read(Supplier<T> query) {
-    return guarded(deadline(), query);
+    return guarded(deadline(), false, query);
   }
 
   static void discard(TransactionStatus status) {
@@ -167,12 +179,13 @@ class TransactionRunner {
         .orElseGet(() -> System.nanoTime() + properties.requestBudget().toNanos());
   }
 
-  private <T> T guarded(long deadline, Supplier<T> unit) {
+  private <T> T guarded(long deadline, boolean write, Supplier<T> unit) {
     if (!migrations.migrated()) {
       throw new StoreUnavailableException("the database has not been reached yet", null);
     }
     return DatabaseCall.run(
         deadline,
+        write,
         () -> {
           try {
             return breaker.executeSupplier(() -> attempts(unit));

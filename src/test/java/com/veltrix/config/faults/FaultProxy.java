@@ -162,7 +162,10 @@ final class FaultProxy implements AutoCloseable {
 
   private void pump(Pair pair, Socket from, Socket to, boolean toDatabase) {
     byte[] buffer = new byte[16 * 1024];
-    try (InputStream in = from.getInputStream()) {
+    // not try-with-resources: closing the stream closes the socket, and an orphaned database side
+    // must stay open and silent (no FIN), as it does when a pod dies without a word
+    try {
+      InputStream in = from.getInputStream();
       OutputStream out = to.getOutputStream();
       int n;
       while ((n = in.read(buffer)) >= 0) {
@@ -188,6 +191,12 @@ final class FaultProxy implements AutoCloseable {
           out.flush();
           notice.complete(null);
           continue;
+        }
+        if (!toDatabase && pair.trapped != null && failed(buffer, n)) {
+          // the statement failed (a lock wait cut by lock_timeout): it holds nothing; wait for the
+          // next connection that takes the row
+          halfOpen = pair.trapped;
+          pair.trapped = null;
         }
         if (!toDatabase && pair.trapped != null) {
           // the database holds the row for this session now: the client vanishes without a FIN
@@ -220,6 +229,29 @@ final class FaultProxy implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /**
+   * Whether the database's answer holds an ErrorResponse: PostgreSQL's backend messages are a type
+   * byte and a four-byte length (which counts itself), and 'E' is an error.
+   */
+  private static boolean failed(byte[] buffer, int length) {
+    int at = 0;
+    while (at + 5 <= length) {
+      if (buffer[at] == 'E') {
+        return true;
+      }
+      int size =
+          ((buffer[at + 1] & 0xff) << 24)
+              | ((buffer[at + 2] & 0xff) << 16)
+              | ((buffer[at + 3] & 0xff) << 8)
+              | (buffer[at + 4] & 0xff);
+      if (size < 4) {
+        return false;
+      }
+      at += 1 + size;
+    }
+    return false;
   }
 
   private static boolean contains(byte[] buffer, int length, byte[] needle) {

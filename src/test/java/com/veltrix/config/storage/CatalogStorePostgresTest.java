@@ -56,7 +56,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   @Test
   void everyPooledSessionCarriesTheServerSideBounds() {
     assertThat(jdbc.sql("SHOW statement_timeout").query(String.class).single()).isEqualTo("10s");
-    assertThat(jdbc.sql("SHOW lock_timeout").query(String.class).single()).isEqualTo("500ms");
+    assertThat(jdbc.sql("SHOW lock_timeout").query(String.class).single()).isEqualTo("200ms");
     assertThat(jdbc.sql("SHOW idle_in_transaction_session_timeout").query(String.class).single())
         .isEqualTo("3s");
   }

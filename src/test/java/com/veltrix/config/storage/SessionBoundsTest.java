@@ -18,7 +18,7 @@ class SessionBoundsTest {
   static final DatabaseProperties DEFAULTS =
       new DatabaseProperties(
           Duration.ofSeconds(10),
-          Duration.ofMillis(500),
+          Duration.ofMillis(200),
           Duration.ofSeconds(3),
           Duration.ofMinutes(10));
 
@@ -44,7 +44,7 @@ class SessionBoundsTest {
     DataSource probe = Connections.forProbe(embedded(), DEFAULTS, Duration.ofSeconds(1));
 
     assertThat(show(probe, "statement_timeout")).isEqualTo("10s");
-    assertThat(show(probe, "lock_timeout")).isEqualTo("500ms");
+    assertThat(show(probe, "lock_timeout")).isEqualTo("200ms");
     assertThat(show(probe, "idle_in_transaction_session_timeout")).isEqualTo("3s");
   }
 
