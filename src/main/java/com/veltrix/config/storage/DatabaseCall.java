@@ -15,22 +15,17 @@ final class DatabaseCall {
 
   final long startNanos;
   final long deadlineNanos;
-  final boolean write;
   private boolean databaseFailed;
 
-  private DatabaseCall(long startNanos, long deadlineNanos, boolean write) {
+  private DatabaseCall(long startNanos, long deadlineNanos) {
     this.startNanos = startNanos;
     this.deadlineNanos = deadlineNanos;
-    this.write = write;
   }
 
-  /**
-   * Runs {@code work} as one call with the given deadline ({@link System#nanoTime()} terms); {@code
-   * write} for a write transaction, which may wait for the revision row.
-   */
-  static <T> T run(long deadlineNanos, boolean write, Supplier<T> work) {
+  /** Runs {@code work} as one call with the given deadline ({@link System#nanoTime()} terms). */
+  static <T> T run(long deadlineNanos, Supplier<T> work) {
     DatabaseCall previous = CURRENT.get();
-    CURRENT.set(new DatabaseCall(System.nanoTime(), deadlineNanos, write));
+    CURRENT.set(new DatabaseCall(System.nanoTime(), deadlineNanos));
     try {
       return work.get();
     } finally {

@@ -159,14 +159,14 @@ class TransactionRunner {
           "writers are queued past the call's deadline", null, false, false);
     }
     try {
-      return guarded(deadline, true, () -> transactions.execute(work));
+      return guarded(deadline, () -> transactions.execute(work));
     } finally {
       writeGate.unlock();
     }
   }
 
   <T> T read(Supplier<T> query) {
-    return guarded(deadline(), false, query);
+    return guarded(deadline(), query);
   }
 
   static void discard(TransactionStatus status) {
@@ -179,13 +179,12 @@ class TransactionRunner {
         .orElseGet(() -> System.nanoTime() + properties.requestBudget().toNanos());
   }
 
-  private <T> T guarded(long deadline, boolean write, Supplier<T> unit) {
+  private <T> T guarded(long deadline, Supplier<T> unit) {
     if (!migrations.migrated()) {
       throw new StoreUnavailableException("the database has not been reached yet", null);
     }
     return DatabaseCall.run(
         deadline,
-        write,
         () -> {
           try {
             return breaker.executeSupplier(() -> attempts(unit));

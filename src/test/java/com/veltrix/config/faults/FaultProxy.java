@@ -109,11 +109,6 @@ final class FaultProxy implements AutoCloseable {
     return notice;
   }
 
-  /** Database-side sockets left open and silent by the half-open trap. */
-  int orphans() {
-    return orphans.size();
-  }
-
   private void acceptLoop() {
     while (!closed) {
       Socket client;

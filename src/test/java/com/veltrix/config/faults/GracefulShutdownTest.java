@@ -65,15 +65,12 @@ class GracefulShutdownTest {
   }
 
   /** Opens a watch; the future completes with the status it ends with. */
-  static CompletableFuture<Status> watch(ManagedChannel channel) {
-    return watch(channel, 0);
-  }
-
   /**
-   * Opens a watch with a deadline of {@code seconds} (none when 0); with a deadline, the first
-   * event completes the future with OK (the watch was served).
+   * Opens a watch after revision {@code after} (the current one: leftover data of other tests must
+   * not turn it into a backlog replay) with a deadline of {@code seconds} (none when 0); with a
+   * deadline, the first event completes the future with OK (the watch was served).
    */
-  static CompletableFuture<Status> watch(ManagedChannel channel, int seconds) {
+  static CompletableFuture<Status> watch(ManagedChannel channel, int seconds, long after) {
     CompletableFuture<Status> end = new CompletableFuture<>();
     ConfigServiceGrpc.ConfigServiceStub stub =
         ConfigServiceGrpc.newStub(channel).withCallCredentials(Tokens.bearer(Tokens.admin()));
@@ -81,7 +78,7 @@ class GracefulShutdownTest {
       stub = stub.withDeadlineAfter(seconds, TimeUnit.SECONDS);
     }
     stub.watchChanges(
-        WatchChangesRequest.getDefaultInstance(),
+        WatchChangesRequest.newBuilder().setAfterRevision(after).build(),
         new StreamObserver<>() {
           public void onNext(ChangeEvent value) {
             end.complete(Status.OK); // served: an event came
@@ -101,7 +98,8 @@ class GracefulShutdownTest {
   @Test
   void shutdownEndsWatchesFinishesInFlightCallsAndDoesNotHang() throws Exception {
     ServiceUnderTest service = new ServiceUnderTest(TestDatabase.jdbcUrl(), "0s");
-    CompletableFuture<Status> watchEnd = watch(service.channel);
+    long current = service.rest.get("/api/v1/revision").json().get("revision").asLong();
+    CompletableFuture<Status> watchEnd = watch(service.channel, 0, current);
     StringBuilder batch = new StringBuilder("{\"writes\":[");
     for (int i = 0; i < 1000; i++) {
       batch
@@ -137,7 +135,7 @@ class GracefulShutdownTest {
     try {
       // refused (the port is closed), or never answered when the connection raced the listener's
       // asynchronous close: either way the dying pod does not serve it, and the client goes on
-      Status resumed = watch(again, 2).get(5, TimeUnit.SECONDS);
+      Status resumed = watch(again, 2, current).get(5, TimeUnit.SECONDS);
       assertThat(resumed.getCode())
           .as("a watch opened after shutdown began is not served by the dying pod")
           .isIn(Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED);
