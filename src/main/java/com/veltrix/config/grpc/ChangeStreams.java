@@ -41,6 +41,10 @@ class ChangeStreams implements DisposableBean {
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService executor = DaemonThreads.scheduled("watch-changes", 2);
   private volatile long latestRevision;
+  private volatile boolean closing;
+
+  private static final String SHUTTING_DOWN =
+      "server shutting down; resume from your last revision on another instance";
 
   ChangeStreams(ConfigReader reader, GrpcProperties properties, CapacityProperties capacity) {
     this.reader = reader;
@@ -55,6 +59,10 @@ class ChangeStreams implements DisposableBean {
    * revision) fails the call with its status before any event is sent.
    */
   void open(long afterRevision, Set<Kind> kinds, ServerCallStreamObserver<ChangeEvent> call) {
+    if (closing) {
+      // the listener closes asynchronously: a connection that raced it must not get a watch here
+      throw Status.UNAVAILABLE.withDescription(SHUTTING_DOWN).asRuntimeException();
+    }
     if (watches.size() >= capacity.maxWatches()) {
       throw new OverloadedException(
           "this instance serves " + watches.size() + " watches, its limit; resume on another");
@@ -95,11 +103,10 @@ class ChangeStreams implements DisposableBean {
    */
   @EventListener
   void shuttingDown(GrpcServerShutdownEvent event) {
+    closing = true;
     event.getServer().shutdown();
     for (Watch watch : List.copyOf(watches)) {
-      watch.end(
-          Status.UNAVAILABLE.withDescription(
-              "server shutting down; resume from your last revision on another instance"));
+      watch.end(Status.UNAVAILABLE.withDescription(SHUTTING_DOWN));
     }
   }
 
