@@ -1,6 +1,7 @@
 package com.veltrix.config.catalog;
 
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
  * The deadline of the call being served on this thread, when the caller gave one (a gRPC client's
@@ -15,10 +16,20 @@ public final class CallDeadline {
 
   /** Runs {@code work} with the deadline {@code nanoTime} (in {@link System#nanoTime()} terms). */
   public static void run(long nanoTime, Runnable work) {
+    call(
+        nanoTime,
+        () -> {
+          work.run();
+          return null;
+        });
+  }
+
+  /** Computes {@code work} with the deadline {@code nanoTime}. */
+  public static <T> T call(long nanoTime, Supplier<T> work) {
     Long previous = NANO_TIME.get();
     NANO_TIME.set(nanoTime);
     try {
-      work.run();
+      return work.get();
     } finally {
       if (previous == null) {
         NANO_TIME.remove();

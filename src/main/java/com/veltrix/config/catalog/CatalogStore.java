@@ -68,30 +68,31 @@ public interface CatalogStore {
 
   /**
    * The work of one write transaction. Everything but {@link #append} reads, before the revision
-   * row is taken: SERIALIZABLE keeps those reads valid until COMMIT (a concurrent change to what
-   * they saw aborts the transaction with 40001, and it is run again).
+   * row is taken, and each read is one statement however many keys it is given: SERIALIZABLE keeps
+   * those reads valid until COMMIT (a concurrent change to what they saw aborts the transaction
+   * with 40001, and it is run again).
    */
   interface WriteTransaction {
 
-    /** The heads of those of {@code keys} that exist, in one query. */
+    /** The heads of those of {@code keys} that exist. */
     Map<DocumentKey, Head> heads(Collection<DocumentKey> keys);
 
-    Optional<Document> version(DocumentKey key, long version);
+    /** Each given version that exists, in no particular order. */
+    List<Document> versions(Collection<VersionRef> refs);
 
-    /**
-     * For each of {@code keys}, the documents whose current version references it, in one query.
-     */
+    /** For each of {@code keys}, the documents whose current version references it. */
     Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys);
 
-    Optional<IdempotencyRecord> idempotencyRecord(String key);
+    /** The records stored under those of {@code keys} that have one. */
+    Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys);
 
     /**
-     * Takes the next revision and, at it, stores the new versions (one writer and time; their
-     * documents' own revision is ignored), moves each head, replaces each document's references and
-     * stores {@code record} (its revision ignored) if given: one statement, a second only when
-     * there are references to insert. Returns the revision.
+     * Takes the next revision and, at it, stores the new versions (each with its own writer, time
+     * and request id; their documents' own revision is ignored), moves each head, replaces each
+     * document's references and stores the {@code records} (their revision ignored): one statement,
+     * a second only when there are references to insert. Returns the revision.
      */
-    long append(List<NewVersion> versions, Optional<IdempotencyRecord> record);
+    long append(List<NewVersion> versions, List<IdempotencyRecord> records);
 
     /** Roll back instead of committing: nothing changed, the revision is not consumed. */
     void discard();
@@ -101,8 +102,7 @@ public interface CatalogStore {
   record Head(long version, long revision, Status status, String contentHash) {}
 
   /** A version to append, with what the store indexes besides the document itself. */
-  record NewVersion(
-      Document document, Optional<String> zone, Set<DocumentKey> references, String requestId) {}
+  record NewVersion(Document document, Optional<String> zone, Set<DocumentKey> references) {}
 
   /** A document version by its coordinates. */
   record VersionRef(Kind kind, String id, long version) {}

@@ -7,7 +7,7 @@ public final class DocumentNotFoundException extends CatalogException {
     super(message);
   }
 
-  static DocumentNotFoundException of(DocumentKey key) {
+  public static DocumentNotFoundException of(DocumentKey key) {
     return new DocumentNotFoundException(key + " does not exist");
   }
 }

@@ -21,7 +21,7 @@ public enum Kind {
     return pathSegment;
   }
 
-  String schemaName() {
+  public String schemaName() {
     return schemaName;
   }
 

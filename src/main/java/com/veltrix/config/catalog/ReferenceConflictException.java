@@ -20,7 +20,8 @@ public final class ReferenceConflictException extends CatalogException {
     this.referrers = List.copyOf(referrers);
   }
 
-  static ReferenceConflictException dangling(DocumentKey subject, List<DocumentKey> missing) {
+  public static ReferenceConflictException dangling(
+      DocumentKey subject, List<DocumentKey> missing) {
     return new ReferenceConflictException(
         subject + " references documents that are not ACTIVE: " + missing,
         subject,
@@ -28,7 +29,7 @@ public final class ReferenceConflictException extends CatalogException {
         List.of());
   }
 
-  static ReferenceConflictException stillReferenced(
+  public static ReferenceConflictException stillReferenced(
       DocumentKey subject, List<DocumentKey> referrers) {
     return new ReferenceConflictException(
         subject + " is still referenced by ACTIVE documents: " + referrers,

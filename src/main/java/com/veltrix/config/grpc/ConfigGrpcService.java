@@ -2,9 +2,9 @@ package com.veltrix.config.grpc;
 
 import com.veltrix.config.catalog.CallCapacity;
 import com.veltrix.config.catalog.ConfigReader;
-import com.veltrix.config.catalog.ConfigWriter;
-import com.veltrix.config.catalog.WriteCommand;
-import com.veltrix.config.catalog.WriteContext;
+import com.veltrix.config.catalog.write.ConfigWriter;
+import com.veltrix.config.catalog.write.WriteCommand;
+import com.veltrix.config.catalog.write.WriteContext;
 import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import com.veltrix.config.grpc.v1.GetConfigsRequest;

@@ -2,9 +2,9 @@ package com.veltrix.config.rest;
 
 import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
-import com.veltrix.config.catalog.ConfigWriter;
 import com.veltrix.config.catalog.InvalidInputException;
-import com.veltrix.config.catalog.WriteCommand;
+import com.veltrix.config.catalog.write.ConfigWriter;
+import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.rest.Bodies.BatchBody;
 import com.veltrix.config.rest.Bodies.BatchRequest;
 import com.veltrix.config.rest.Bodies.ChangesBody;

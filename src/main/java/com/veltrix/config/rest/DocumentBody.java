@@ -3,7 +3,7 @@ package com.veltrix.config.rest;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import com.veltrix.config.catalog.Document;
-import com.veltrix.config.catalog.WriteResult;
+import com.veltrix.config.catalog.write.WriteResult;
 import java.time.Instant;
 
 /**

@@ -1,6 +1,6 @@
 package com.veltrix.config.rest;
 
-import com.veltrix.config.catalog.WriteContext;
+import com.veltrix.config.catalog.write.WriteContext;
 import com.veltrix.config.security.Permissions;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;

@@ -1,17 +1,17 @@
 package com.veltrix.config.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.veltrix.config.catalog.BatchResult;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.DocumentNotFoundException;
 import com.veltrix.config.catalog.InvalidInputException;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.Page;
-import com.veltrix.config.catalog.Precondition;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.catalog.Violation;
-import com.veltrix.config.catalog.WriteCommand;
+import com.veltrix.config.catalog.write.BatchResult;
+import com.veltrix.config.catalog.write.Precondition;
+import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.rest.Bodies.BatchBody;
 import com.veltrix.config.rest.Bodies.BatchRequest;
 import com.veltrix.config.rest.Bodies.BatchWrite;

@@ -1,6 +1,6 @@
 package com.veltrix.config.security;
 
-import com.veltrix.config.catalog.WriteCommand;
+import com.veltrix.config.catalog.write.WriteCommand;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.security.access.AccessDeniedException;

@@ -201,25 +201,24 @@ class JdbcCatalogStore implements CatalogStore {
    */
   @Override
   public List<Document> versions(Collection<VersionRef> refs) {
-    if (refs.isEmpty()) {
-      return List.of();
-    }
-    return runner.read(
-        () ->
-            jdbc.sql(
-                    """
-                    SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-                           v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
-                      FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                                  CAST(:versions AS BIGINT[])) AS r (kind, id, version)
-                      JOIN document_versions v
-                        ON v.kind = r.kind AND v.id = r.id AND v.version = r.version
-                    """)
-                .param("kinds", refs.stream().map(r -> r.kind().name()).toArray(String[]::new))
-                .param("ids", refs.stream().map(VersionRef::id).toArray(String[]::new))
-                .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))
-                .query(DOCUMENT)
-                .list());
+    return refs.isEmpty() ? List.of() : runner.read(() -> selectVersions(refs));
+  }
+
+  private List<Document> selectVersions(Collection<VersionRef> refs) {
+    return jdbc.sql(
+            """
+            SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
+                   v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
+              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                          CAST(:versions AS BIGINT[])) AS r (kind, id, version)
+              JOIN document_versions v
+                ON v.kind = r.kind AND v.id = r.id AND v.version = r.version
+            """)
+        .param("kinds", refs.stream().map(r -> r.kind().name()).toArray(String[]::new))
+        .param("ids", refs.stream().map(VersionRef::id).toArray(String[]::new))
+        .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))
+        .query(DOCUMENT)
+        .list();
   }
 
   @Override
@@ -356,13 +355,17 @@ class JdbcCatalogStore implements CatalogStore {
   }
 
   private MapSqlParameterSource idempotencyParams(IdempotencyRecord record) {
+    return new MapSqlParameterSource()
+        .addValue("key", record.key())
+        .addValue("hash", record.requestHash())
+        .addValue("revision", record.revision())
+        .addValue("results", writeResults(record.results()))
+        .addValue("createdAt", Timestamp.from(record.createdAt()));
+  }
+
+  private String writeResults(List<IdempotencyRecord.Result> results) {
     try {
-      return new MapSqlParameterSource()
-          .addValue("key", record.key())
-          .addValue("hash", record.requestHash())
-          .addValue("revision", record.revision())
-          .addValue("results", json.writeValueAsString(record.results()))
-          .addValue("createdAt", Timestamp.from(record.createdAt()));
+      return json.writeValueAsString(results);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot serialise idempotency results", e);
     }
@@ -386,13 +389,15 @@ class JdbcCatalogStore implements CatalogStore {
                  (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
                   shard, updated_at, updated_by, request_id)
              SELECT x.kind, x.id, x.version, r.revision, x.status, x.content_hash, x.size_bytes,
-                    x.zone, x.payload, x.shard, :updatedAt, :updatedBy, :requestId
+                    x.zone, x.payload, x.shard, x.updated_at, x.updated_by, x.request_id
                FROM r, unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
                               CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
                               CAST(:hashes AS TEXT[]), CAST(:sizes AS BIGINT[]),
                               CAST(:zones AS TEXT[]), CAST(:payloads AS TEXT[]),
-                              CAST(:shards AS BIGINT[]))
-                 AS x (kind, id, version, status, content_hash, size_bytes, zone, payload, shard)
+                              CAST(:shards AS BIGINT[]), CAST(:updatedAts AS TIMESTAMPTZ[]),
+                              CAST(:updatedBys AS TEXT[]), CAST(:requestIds AS TEXT[]))
+                 AS x (kind, id, version, status, content_hash, size_bytes, zone, payload, shard,
+                       updated_at, updated_by, request_id)
              RETURNING 1),
            d AS (
              INSERT INTO documents (kind, id, version, revision, status, content_hash)
@@ -416,10 +421,11 @@ class JdbcCatalogStore implements CatalogStore {
            i AS (
              INSERT INTO idempotency_records
                  (idempotency_key, request_hash, revision, results, created_at)
-             SELECT CAST(:key AS TEXT), CAST(:hash AS TEXT), r.revision, CAST(:results AS TEXT),
-                    CAST(:createdAt AS TIMESTAMPTZ)
-               FROM r
-              WHERE CAST(:key AS TEXT) IS NOT NULL
+             SELECT k.idempotency_key, k.request_hash, r.revision, k.results, k.created_at
+               FROM r, unnest(CAST(:recordKeys AS TEXT[]), CAST(:recordHashes AS TEXT[]),
+                              CAST(:recordResults AS TEXT[]),
+                              CAST(:recordCreatedAts AS TIMESTAMPTZ[]))
+                 AS k (idempotency_key, request_hash, results, created_at)
              RETURNING 1)
       SELECT r.revision,
              (SELECT count(*) FROM v) AS versions,
@@ -465,8 +471,8 @@ class JdbcCatalogStore implements CatalogStore {
     }
 
     @Override
-    public Optional<Document> version(DocumentKey key, long version) {
-      return selectVersion(key, version);
+    public List<Document> versions(Collection<VersionRef> refs) {
+      return refs.isEmpty() ? List.of() : selectVersions(refs);
     }
 
     @Override
@@ -494,53 +500,40 @@ class JdbcCatalogStore implements CatalogStore {
     }
 
     @Override
-    public Optional<IdempotencyRecord> idempotencyRecord(String key) {
-      return jdbc.sql(
+    public Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys) {
+      Map<String, IdempotencyRecord> records = new HashMap<>();
+      if (keys.isEmpty()) {
+        return records;
+      }
+      jdbc.sql(
               """
-              SELECT idempotency_key, request_hash, revision, results, created_at
-                FROM idempotency_records
-               WHERE idempotency_key = :key
+              SELECT i.idempotency_key, i.request_hash, i.revision, i.results, i.created_at
+                FROM unnest(CAST(:keys AS TEXT[])) AS k (idempotency_key)
+                JOIN idempotency_records i ON i.idempotency_key = k.idempotency_key
               """)
-          .param("key", key)
+          .param("keys", keys.toArray(String[]::new))
           .query(
-              (rs, n) ->
-                  new IdempotencyRecord(
-                      rs.getString("idempotency_key"),
-                      rs.getString("request_hash"),
-                      rs.getLong("revision"),
-                      readResults(rs.getString("results")),
-                      rs.getTimestamp("created_at").toInstant()))
-          .optional();
+              rs -> {
+                records.put(
+                    rs.getString("idempotency_key"),
+                    new IdempotencyRecord(
+                        rs.getString("idempotency_key"),
+                        rs.getString("request_hash"),
+                        rs.getLong("revision"),
+                        readResults(rs.getString("results")),
+                        rs.getTimestamp("created_at").toInstant()));
+              });
+      return records;
     }
 
     @Override
-    public long append(List<NewVersion> versions, Optional<IdempotencyRecord> record) {
+    public long append(List<NewVersion> versions, List<IdempotencyRecord> records) {
       if (versions.isEmpty()) {
         throw new IllegalArgumentException("nothing to append");
       }
-      NewVersion first = versions.get(0);
-      for (NewVersion v : versions) {
-        Document d = v.document();
-        if (!d.updatedAt().equals(first.document().updatedAt())
-            || !d.updatedBy().equals(first.document().updatedBy())
-            || !v.requestId().equals(first.requestId())) {
-          throw new IllegalArgumentException("versions of one transaction share their writer");
-        }
-      }
       List<DocumentKey> keys = versions.stream().map(v -> v.document().key()).toList();
       MapSqlParameterSource columns =
-          record
-              .map(r -> idempotencyParams(r))
-              .orElseGet(
-                  () ->
-                      new MapSqlParameterSource()
-                          .addValue("key", null)
-                          .addValue("hash", null)
-                          .addValue("results", null)
-                          .addValue("createdAt", null))
-              .addValue("updatedAt", Timestamp.from(first.document().updatedAt()))
-              .addValue("updatedBy", first.document().updatedBy())
-              .addValue("requestId", first.requestId())
+          new MapSqlParameterSource()
               .addValue("kinds", kindArray(keys))
               .addValue("ids", idArray(keys))
               .addValue("versions", column(versions, v -> v.document().version(), Long[]::new))
@@ -555,14 +548,35 @@ class JdbcCatalogStore implements CatalogStore {
                   column(
                       versions,
                       v -> (long) shardOf(v.document().kind(), v.document().id()),
-                      Long[]::new));
+                      Long[]::new))
+              .addValue(
+                  "updatedAts",
+                  column(versions, v -> Timestamp.from(v.document().updatedAt()), Timestamp[]::new))
+              .addValue(
+                  "updatedBys", column(versions, v -> v.document().updatedBy(), String[]::new))
+              .addValue(
+                  "requestIds", column(versions, v -> v.document().requestId(), String[]::new))
+              .addValue(
+                  "recordKeys", records.stream().map(IdempotencyRecord::key).toArray(String[]::new))
+              .addValue(
+                  "recordHashes",
+                  records.stream().map(IdempotencyRecord::requestHash).toArray(String[]::new))
+              .addValue(
+                  "recordResults",
+                  records.stream().map(r -> writeResults(r.results())).toArray(String[]::new))
+              .addValue(
+                  "recordCreatedAts",
+                  records.stream()
+                      .map(r -> Timestamp.from(r.createdAt()))
+                      .toArray(Timestamp[]::new));
       long revision =
           jdbc.sql(APPEND)
               .paramSource(columns)
               .query(
                   (rs, n) -> {
                     if (rs.getLong("versions") != versions.size()
-                        || rs.getLong("heads") != versions.size()) {
+                        || rs.getLong("heads") != versions.size()
+                        || rs.getLong("records") != records.size()) {
                       throw new IllegalStateException("the append wrote a partial batch");
                     }
                     return rs.getLong("revision");

@@ -6,10 +6,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * How database calls are bounded and retried ({@code veltrix.resilience.*}). The retry itself is
- * Resilience4j's ({@code resilience4j.retry.instances.database}); these set its deadline and waits.
+ * Resilience4j's ({@code resilience4j.retry.instances.database}); these set its waits. The deadline
+ * is the call's ({@link com.veltrix.config.catalog.RequestBudget}).
  *
- * @param requestBudget how long one REST call may spend on a database operation, retries included;
- *     well inside the 300 ms p99.9 target (gRPC calls use the client's deadline)
  * @param initialBackoff the cap of the first backoff; each retry doubles it (full jitter: the
  *     actual pause is uniformly random below the cap), and no pause runs past the deadline
  * @param maxBackoff the largest backoff cap
@@ -18,7 +17,6 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("veltrix.resilience")
 public record RetryProperties(
-    @DefaultValue("250ms") Duration requestBudget,
     @DefaultValue("2ms") Duration initialBackoff,
     @DefaultValue("20ms") Duration maxBackoff,
     @DefaultValue("50ms") Duration breakerMinBudget) {}

@@ -1,6 +1,6 @@
 package com.veltrix.config.storage;
 
-import com.veltrix.config.catalog.CallDeadline;
+import com.veltrix.config.catalog.RequestBudget;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -53,6 +53,7 @@ class TransactionRunner {
 
   private final TransactionTemplate transactions;
   private final RetryProperties properties;
+  private final RequestBudget budget;
   private final DatabaseMigrations migrations;
   private final CircuitBreaker breaker;
   private final Retry retry;
@@ -62,6 +63,7 @@ class TransactionRunner {
   TransactionRunner(
       PlatformTransactionManager transactionManager,
       RetryProperties properties,
+      RequestBudget budget,
       DatabaseMigrations migrations,
       CircuitBreakerRegistry breakers,
       RetryRegistry retries,
@@ -72,6 +74,7 @@ class TransactionRunner {
     this.transactions = new TransactionTemplate(transactionManager);
     this.transactions.setIsolationLevel(TransactionDefinition.ISOLATION_SERIALIZABLE);
     this.properties = properties;
+    this.budget = budget;
     this.migrations = migrations;
     this.breaker = breakers.circuitBreaker(DATABASE);
     breaker
@@ -175,8 +178,7 @@ class TransactionRunner {
 
   /** The caller's deadline when it gave one (gRPC), else the request budget from now (REST). */
   private long deadline() {
-    return CallDeadline.nanoTime()
-        .orElseGet(() -> System.nanoTime() + properties.requestBudget().toNanos());
+    return budget.deadlineNanos();
   }
 
   private <T> T guarded(long deadline, Supplier<T> unit) {

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.veltrix.config.catalog.payload.PayloadValidator;
+import com.veltrix.config.catalog.payload.ValidatedPayload;
 import java.util.Optional;
 
 /**

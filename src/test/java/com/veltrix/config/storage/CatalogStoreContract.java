@@ -53,7 +53,11 @@ import org.springframework.transaction.annotation.Transactional;
   CircuitBreakerAutoConfiguration.class,
   RetryAutoConfiguration.class
 })
-@EnableConfigurationProperties({RetryProperties.class, DatabaseProperties.class})
+@EnableConfigurationProperties({
+  RetryProperties.class,
+  DatabaseProperties.class,
+  com.veltrix.config.catalog.RequestBudget.class
+})
 @Import({
   JdbcCatalogStore.class,
   TransactionRunner.class,
@@ -91,12 +95,9 @@ abstract class CatalogStoreContract {
             long version = heads.containsKey(key) ? heads.get(key).version() + 1 : 1;
             versions.add(
                 new NewVersion(
-                    document(key, version, 0, status, now),
-                    Optional.of("zone-a"),
-                    Set.of(),
-                    "req-1"));
+                    document(key, version, 0, status, now), Optional.of("zone-a"), Set.of()));
           }
-          return tx.append(versions, Optional.empty());
+          return tx.append(versions, List.of());
         });
   }
 
@@ -147,8 +148,8 @@ abstract class CatalogStoreContract {
           tx.append(
               List.of(
                   new NewVersion(
-                      document(dt("a"), 1, 0, Status.ACTIVE), Optional.empty(), Set.of(), "r")),
-              Optional.empty());
+                      document(dt("a"), 1, 0, Status.ACTIVE), Optional.empty(), Set.of())),
+              List.of());
           tx.discard();
           return null;
         });
@@ -251,7 +252,7 @@ abstract class CatalogStoreContract {
         store.write(
             tx -> {
               tx.discard();
-              return tx.idempotencyRecord("k").orElseThrow();
+              return tx.idempotencyRecords(List.of("k")).get("k");
             });
     assertThat(stored.requestHash()).isEqualTo("hash-1");
     assertThat(stored.results()).containsExactlyElementsOf(first.results());

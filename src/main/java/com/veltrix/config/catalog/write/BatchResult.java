@@ -1,4 +1,4 @@
-package com.veltrix.config.catalog;
+package com.veltrix.config.catalog.write;
 
 import java.util.List;
 

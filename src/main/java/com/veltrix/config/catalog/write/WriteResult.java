@@ -1,4 +1,6 @@
-package com.veltrix.config.catalog;
+package com.veltrix.config.catalog.write;
+
+import com.veltrix.config.catalog.Document;
 
 /** A write's document: the new version, or the current one when the write was a no-op. */
 public record WriteResult(Document document, boolean unchanged) {

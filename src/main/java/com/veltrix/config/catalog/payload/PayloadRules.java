@@ -1,6 +1,9 @@
-package com.veltrix.config.catalog;
+package com.veltrix.config.catalog.payload;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.Violation;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;

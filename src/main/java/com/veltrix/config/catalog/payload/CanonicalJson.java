@@ -1,8 +1,9 @@
-package com.veltrix.config.catalog;
+package com.veltrix.config.catalog.payload;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.veltrix.config.catalog.Violation;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -22,7 +23,7 @@ import java.util.TreeMap;
  * 1e0} are all {@code 1}). While writing it checks what the database cannot store or the limits
  * forbid: nesting deeper than the limit, NUL characters and unpaired surrogates.
  */
-final class CanonicalJson {
+public final class CanonicalJson {
 
   private static final JsonFactory FACTORY = new JsonFactory();
   private static final BigDecimal PLAIN_LIMIT = new BigDecimal("1e21");
@@ -48,7 +49,7 @@ final class CanonicalJson {
 
   record Result(String text, List<Violation> violations) {}
 
-  static String sha256(String text) {
+  public static String sha256(String text) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));

@@ -1,4 +1,4 @@
-package com.veltrix.config.catalog;
+package com.veltrix.config.catalog.payload;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.JsonSchema;
@@ -7,6 +7,12 @@ import com.networknt.schema.PathType;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import com.veltrix.config.catalog.CatalogLimits;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.PayloadTooLargeException;
+import com.veltrix.config.catalog.Violation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -52,7 +58,7 @@ public class PayloadValidator {
    * The validated payload, or an {@link InvalidInputException} (pointers relative to the payload)
    * or a {@link PayloadTooLargeException}.
    */
-  ValidatedPayload validate(DocumentKey key, JsonNode payload) {
+  public ValidatedPayload validate(DocumentKey key, JsonNode payload) {
     CanonicalJson.Result canonical = CanonicalJson.write(payload, limits.maxDepth());
     if (!canonical.violations().isEmpty()) {
       throw new InvalidInputException(canonical.violations());

@@ -1,6 +1,7 @@
-package com.veltrix.config.catalog;
+package com.veltrix.config.catalog.write;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.veltrix.config.catalog.DocumentKey;
 
 /** One write of a batch (or a single-document call): an upsert, a retire or a rollback. */
 public sealed interface WriteCommand {

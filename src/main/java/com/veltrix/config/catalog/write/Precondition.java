@@ -1,5 +1,7 @@
-package com.veltrix.config.catalog;
+package com.veltrix.config.catalog.write;
 
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.PreconditionFailedException;
 import java.util.OptionalLong;
 
 /**

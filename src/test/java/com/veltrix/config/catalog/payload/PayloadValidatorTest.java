@@ -1,9 +1,15 @@
-package com.veltrix.config.catalog;
+package com.veltrix.config.catalog.payload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.veltrix.config.catalog.CatalogLimits;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.PayloadTooLargeException;
+import com.veltrix.config.catalog.Violation;
 import com.veltrix.config.support.Payloads;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,0 +1,210 @@
+package com.veltrix.config.catalog.write;
+
+import com.veltrix.config.catalog.CatalogException;
+import com.veltrix.config.catalog.CatalogStore.Head;
+import com.veltrix.config.catalog.CatalogStore.NewVersion;
+import com.veltrix.config.catalog.CatalogStore.VersionRef;
+import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
+import com.veltrix.config.catalog.Document;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.IdempotencyRecord;
+import com.veltrix.config.catalog.payload.PayloadValidator;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One attempt at the transaction of a group of write requests; run again from scratch when the
+ * store retries. Every read is set-based over the whole group, so the number of statements is the
+ * same for one single-document request and for a group of batches of 1,000:
+ *
+ * <ol>
+ *   <li>the idempotency records of the requests that carry a key;
+ *   <li>the heads of every document written;
+ *   <li>the versions a replay answers with, a retire copies, a rollback restores, or a no-op
+ *       reports;
+ *   <li>the heads of the documents referenced from outside their own request, and the referrers of
+ *       every document retired;
+ *   <li>then {@link WriteTransaction#append} takes the revision and writes every accepted request
+ *       at it (one or two statements), and COMMIT.
+ * </ol>
+ *
+ * Each request is checked against the state before the group, as if it ran alone ({@link
+ * RequestPlan}); a request whose check fails is answered alone. A request that touches a document
+ * another accepted request of the group writes (or writes one the other reads) is deferred to the
+ * next group, so the group's result is that of running its requests one after another.
+ */
+final class GroupAttempt {
+
+  private final WriteTransaction tx;
+  private final PayloadValidator validator;
+
+  GroupAttempt(WriteTransaction tx, PayloadValidator validator) {
+    this.tx = tx;
+    this.validator = validator;
+  }
+
+  /** What became of one request in this attempt. */
+  sealed interface Outcome {}
+
+  /** Answered: written, replayed, or a no-op. */
+  record Done(Applied applied) implements Outcome {}
+
+  /** Refused by its own checks; the other requests of the group are not affected. */
+  record Refused(CatalogException failure) implements Outcome {}
+
+  /** Overlaps a request accepted before it in this group: it goes into the next group. */
+  record Deferred() implements Outcome {}
+
+  /**
+   * The outcome of a request. {@code revision} is its batch's revision, or {@link
+   * ConfigWriter#NOT_WRITTEN} for a no-op that no attempt of this call wrote.
+   */
+  record Applied(BatchResult result, boolean changed, boolean replayed) {}
+
+  /** Runs the attempt; the outcomes are in the order of {@code group}. */
+  List<Outcome> run(List<WriteRequest> group) {
+    Outcome[] outcomes = new Outcome[group.size()];
+    Set<String> keysInGroup = new HashSet<>();
+    List<Integer> checked = new ArrayList<>();
+    for (int i = 0; i < group.size(); i++) {
+      String key = group.get(i).idempotencyKey().orElse(null);
+      if (key != null && !keysInGroup.add(key)) {
+        outcomes[i] = new Deferred(); // the first with this key decides; this one replays it
+      } else {
+        checked.add(i);
+      }
+    }
+    Map<String, IdempotencyRecord> records = tx.idempotencyRecords(keysInGroup);
+
+    List<Integer> fresh = new ArrayList<>();
+    Set<DocumentKey> written = new LinkedHashSet<>();
+    for (int i : checked) {
+      WriteRequest request = group.get(i);
+      if (request.idempotencyKey().map(records::containsKey).orElse(false)) {
+        continue;
+      }
+      fresh.add(i);
+      request.prepared().forEach(p -> written.add(p.command().key()));
+    }
+    Map<DocumentKey, Head> heads = tx.heads(written);
+
+    Set<VersionRef> wanted = new LinkedHashSet<>();
+    for (int i : checked) {
+      WriteRequest request = group.get(i);
+      IdempotencyRecord record = request.idempotencyKey().map(records::get).orElse(null);
+      if (record != null) {
+        record.results().forEach(r -> wanted.add(new VersionRef(r.kind(), r.id(), r.version())));
+      } else {
+        request.prepared().forEach(p -> wanted.addAll(RequestPlan.versionsWanted(p, heads)));
+      }
+    }
+    Map<VersionRef, Document> versions = new HashMap<>();
+    for (Document d : tx.versions(wanted)) {
+      versions.put(new VersionRef(d.kind(), d.id(), d.version()), d);
+    }
+
+    Map<Integer, RequestPlan> plans = new LinkedHashMap<>();
+    for (int i : checked) {
+      WriteRequest request = group.get(i);
+      IdempotencyRecord record = request.idempotencyKey().map(records::get).orElse(null);
+      try {
+        if (record != null) {
+          outcomes[i] = new Done(RequestPlan.replay(request, record, versions));
+        } else {
+          plans.put(i, RequestPlan.of(request, heads, versions, validator));
+        }
+      } catch (CatalogException e) {
+        outcomes[i] = new Refused(e);
+      }
+    }
+    checkReferences(plans, outcomes);
+    accept(group, plans, outcomes);
+    return List.of(outcomes);
+  }
+
+  /** The reference checks of every planned request: two queries for the whole group. */
+  private void checkReferences(Map<Integer, RequestPlan> plans, Outcome[] outcomes) {
+    Set<DocumentKey> outside = new LinkedHashSet<>();
+    Set<DocumentKey> retired = new LinkedHashSet<>();
+    for (RequestPlan plan : plans.values()) {
+      outside.addAll(plan.referencedOutside());
+      retired.addAll(plan.retired());
+    }
+    Map<DocumentKey, Head> referenced = tx.heads(outside);
+    Map<DocumentKey, List<DocumentKey>> referrers =
+        retired.isEmpty() ? Map.of() : tx.referrers(retired);
+    plans
+        .entrySet()
+        .removeIf(
+            e -> {
+              try {
+                e.getValue().checkReferences(referenced, referrers);
+                return false;
+              } catch (CatalogException failure) {
+                outcomes[e.getKey()] = new Refused(failure);
+                return true;
+              }
+            });
+  }
+
+  /**
+   * In arrival order, every request that does not overlap one accepted before it is answered; its
+   * versions join the append. The rest are deferred.
+   */
+  private void accept(List<WriteRequest> group, Map<Integer, RequestPlan> plans, Outcome[] out) {
+    Set<DocumentKey> writtenByAccepted = new HashSet<>();
+    Set<DocumentKey> touchedByAccepted = new HashSet<>();
+    for (int i = 0; i < group.size(); i++) {
+      if (out[i] instanceof Deferred || out[i] instanceof Done) {
+        continue; // replays read immutable versions: they overlap nothing
+      }
+      Set<DocumentKey> touched = touched(group.get(i), plans.get(i));
+      Set<DocumentKey> writes = plans.containsKey(i) ? plans.get(i).writtenKeys() : Set.of();
+      if (overlaps(touched, writtenByAccepted) || overlaps(writes, touchedByAccepted)) {
+        out[i] = new Deferred();
+        plans.remove(i);
+        continue;
+      }
+      writtenByAccepted.addAll(writes);
+      touchedByAccepted.addAll(touched);
+    }
+    List<NewVersion> pending = new ArrayList<>();
+    List<IdempotencyRecord> records = new ArrayList<>();
+    plans.values().stream()
+        .filter(RequestPlan::writes)
+        .forEach(
+            plan -> {
+              pending.addAll(plan.pending());
+              plan.record().ifPresent(records::add);
+            });
+    long revision = ConfigWriter.NOT_WRITTEN;
+    if (pending.isEmpty()) {
+      tx.discard();
+    } else {
+      revision = tx.append(pending, records);
+    }
+    for (Map.Entry<Integer, RequestPlan> e : plans.entrySet()) {
+      out[e.getKey()] = new Done(e.getValue().applied(revision));
+    }
+  }
+
+  /** The documents a request's answer depends on: those it writes and those it references. */
+  private static Set<DocumentKey> touched(WriteRequest request, RequestPlan plan) {
+    Set<DocumentKey> touched = new HashSet<>();
+    request.prepared().forEach(p -> touched.add(p.command().key()));
+    if (plan != null) {
+      touched.addAll(plan.referenced());
+    }
+    return touched;
+  }
+
+  private static boolean overlaps(Set<DocumentKey> a, Set<DocumentKey> b) {
+    return a.stream().anyMatch(b::contains);
+  }
+}

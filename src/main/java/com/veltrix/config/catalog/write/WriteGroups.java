@@ -1,0 +1,283 @@
+package com.veltrix.config.catalog.write;
+
+import com.veltrix.config.catalog.CallDeadline;
+import com.veltrix.config.catalog.CatalogLimits;
+import com.veltrix.config.catalog.CatalogStore;
+import com.veltrix.config.catalog.RequestBudget;
+import com.veltrix.config.catalog.StoreUnavailableException;
+import com.veltrix.config.catalog.payload.PayloadValidator;
+import com.veltrix.config.catalog.write.GroupAttempt.Applied;
+import com.veltrix.config.catalog.write.GroupAttempt.Deferred;
+import com.veltrix.config.catalog.write.GroupAttempt.Done;
+import com.veltrix.config.catalog.write.GroupAttempt.Outcome;
+import com.veltrix.config.catalog.write.GroupAttempt.Refused;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * Group commit: this pod's writes queue here, and one committer thread commits the requests that
+ * are waiting together, in one transaction at one revision ({@link GroupAttempt}). Every writer in
+ * the cluster meets at the revision row, so under load this multiplies the writes per acquisition
+ * of that row instead of queueing requests on it one by one (and, on PostgreSQL, instead of failing
+ * all but one of the waiters with 40001 at every commit).
+ *
+ * <p>A group is the oldest waiting request (its head) and the requests after it whose deadline is
+ * no earlier than the head's, up to {@link WriteProperties#maxGroupWrites()} writes and {@code
+ * veltrix.limits.max-batch-size} of payloads. The group's transaction runs under the head's
+ * deadline, so no member is answered after its own. A request whose deadline passes while it waits
+ * is answered 503 (not the database's fault: the breaker ignores it) and never written; one already
+ * in a running group waits for the group's answer. When a group runs out of its head's time, its
+ * other members go back to the front of the queue; when it fails for a reason that is not the
+ * database's (a bug, a statement the database refuses), each of its members is tried alone, so a
+ * request can only fail itself.
+ */
+@Component
+class WriteGroups {
+
+  private static final Logger log = LoggerFactory.getLogger(WriteGroups.class);
+
+  /** A request with less time left than this is not started. */
+  private static final long MIN_ATTEMPT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+
+  private final CatalogStore store;
+  private final PayloadValidator validator;
+  private final RequestBudget budget;
+  private final WriteProperties properties;
+  private final long maxGroupBytes;
+  private final DistributionSummary groupRequests;
+  private final DistributionSummary groupWrites;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition waiting = lock.newCondition();
+  private final ArrayDeque<Member> queue = new ArrayDeque<>();
+
+  WriteGroups(
+      CatalogStore store,
+      PayloadValidator validator,
+      RequestBudget budget,
+      WriteProperties properties,
+      CatalogLimits limits,
+      MeterRegistry meters) {
+    this.store = store;
+    this.validator = validator;
+    this.budget = budget;
+    this.properties = properties;
+    this.maxGroupBytes = limits.maxBatchSize().toBytes();
+    this.groupRequests =
+        DistributionSummary.builder("veltrix.writes.group.requests")
+            .description("requests committed together in one transaction")
+            .register(meters);
+    this.groupWrites =
+        DistributionSummary.builder("veltrix.writes.group.versions")
+            .description("document versions a group transaction was asked to write")
+            .register(meters);
+    meters.gauge("veltrix.writes.queued", this, WriteGroups::queued);
+    Thread committer = new Thread(this::commitLoop, "write-groups");
+    committer.setDaemon(true);
+    committer.start();
+  }
+
+  /** How many requests are waiting for a group. */
+  int queued() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Queues {@code request} and waits for its answer, at most until its deadline while queued. */
+  Applied submit(WriteRequest request) {
+    Member member = new Member(request, budget.deadlineNanos());
+    lock.lock();
+    try {
+      queue.addLast(member);
+      waiting.signal();
+    } finally {
+      lock.unlock();
+    }
+    try {
+      return member.outcome.get(member.remainingNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      lock.lock();
+      try {
+        if (queue.remove(member)) {
+          throw queuedPastDeadline();
+        }
+      } finally {
+        lock.unlock();
+      }
+      return unwrap(member.outcome::join); // in a running group, which ends by its head's deadline
+    } catch (ExecutionException e) {
+      throw rethrown(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreUnavailableException("interrupted while queued to write", e, false, false);
+    }
+  }
+
+  private static Applied unwrap(java.util.function.Supplier<Applied> join) {
+    try {
+      return join.get();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw rethrown(e.getCause());
+    }
+  }
+
+  private static RuntimeException rethrown(Throwable cause) {
+    return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+  }
+
+  private static StoreUnavailableException queuedPastDeadline() {
+    return new StoreUnavailableException(
+        "writers are queued past the call's deadline", null, false, false);
+  }
+
+  private void commitLoop() {
+    while (true) {
+      List<Member> group;
+      lock.lock();
+      try {
+        group = takeGroup();
+        while (group.isEmpty()) {
+          waiting.awaitUninterruptibly();
+          group = takeGroup();
+        }
+      } finally {
+        lock.unlock();
+      }
+      try {
+        commit(group);
+      } catch (RuntimeException | Error e) {
+        // never leave a caller waiting, never let the committer die
+        log.error("write group failed unexpectedly", e);
+        group.forEach(m -> m.outcome.completeExceptionally(e));
+      }
+    }
+  }
+
+  /** Under the lock: the next group, after answering every queued request that is out of time. */
+  private List<Member> takeGroup() {
+    for (Iterator<Member> it = queue.iterator(); it.hasNext(); ) {
+      Member m = it.next();
+      if (m.remainingNanos() < MIN_ATTEMPT_NANOS) {
+        it.remove();
+        m.outcome.completeExceptionally(queuedPastDeadline());
+      }
+    }
+    List<Member> group = new ArrayList<>();
+    if (queue.isEmpty()) {
+      return group;
+    }
+    Member head = queue.pollFirst();
+    group.add(head);
+    if (!properties.groupCommit() || head.alone) {
+      return group;
+    }
+    int writes = head.request.size();
+    long bytes = head.request.payloadBytes();
+    for (Iterator<Member> it = queue.iterator(); it.hasNext(); ) {
+      Member m = it.next();
+      if (!m.alone
+          && m.deadline >= head.deadline
+          && writes + m.request.size() <= properties.maxGroupWrites()
+          && bytes + m.request.payloadBytes() <= maxGroupBytes) {
+        it.remove();
+        group.add(m);
+        writes += m.request.size();
+        bytes += m.request.payloadBytes();
+      }
+    }
+    return group;
+  }
+
+  private void commit(List<Member> group) {
+    List<WriteRequest> requests = group.stream().map(m -> m.request).toList();
+    groupRequests.record(group.size());
+    groupWrites.record(requests.stream().mapToInt(WriteRequest::size).sum());
+    List<Outcome> outcomes;
+    try {
+      outcomes =
+          CallDeadline.call(
+              group.get(0).deadline,
+              () -> store.write(tx -> new GroupAttempt(tx, validator).run(requests)));
+    } catch (StoreUnavailableException e) {
+      if (e.databaseAtFault() || group.size() == 1) {
+        group.forEach(m -> m.outcome.completeExceptionally(e));
+      } else { // out of the head's time: the others may have more of their own
+        group.get(0).outcome.completeExceptionally(e);
+        requeue(group.subList(1, group.size()), false);
+      }
+      return;
+    } catch (RuntimeException e) {
+      if (group.size() == 1) {
+        group.get(0).outcome.completeExceptionally(e);
+      } else {
+        log.warn("a write group of {} failed ({}); trying each alone", group.size(), e.toString());
+        requeue(group, true);
+      }
+      return;
+    }
+    List<Member> deferred = new ArrayList<>();
+    for (int i = 0; i < group.size(); i++) {
+      Member m = group.get(i);
+      Outcome outcome = outcomes.get(i);
+      if (outcome instanceof Done done) {
+        m.outcome.complete(done.applied());
+      } else if (outcome instanceof Refused refused) {
+        m.outcome.completeExceptionally(refused.failure());
+      } else if (outcome instanceof Deferred) {
+        deferred.add(m);
+      }
+    }
+    requeue(deferred, false);
+  }
+
+  /** Puts {@code members} back at the front of the queue, in their order. */
+  private void requeue(List<Member> members, boolean alone) {
+    if (members.isEmpty()) {
+      return;
+    }
+    lock.lock();
+    try {
+      for (int i = members.size() - 1; i >= 0; i--) {
+        Member m = members.get(i);
+        m.alone |= alone;
+        queue.addFirst(m);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static final class Member {
+    final WriteRequest request;
+    final long deadline;
+    final CompletableFuture<Applied> outcome = new CompletableFuture<>();
+
+    /** Commit in a group of its own (its group failed for a reason of its own). */
+    boolean alone;
+
+    Member(WriteRequest request, long deadline) {
+      this.request = request;
+      this.deadline = deadline;
+    }
+
+    long remainingNanos() {
+      return deadline - System.nanoTime();
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package com.veltrix.config.catalog.write;
+
+import com.veltrix.config.catalog.payload.ValidatedPayload;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One validated write call waiting to be committed: its writes, its idempotency key and the hash of
+ * its request, who sent it, and the time stamped on its versions (taken once, before its first
+ * attempt, so a retry can recognise a commit whose reply was lost).
+ */
+record WriteRequest(
+    List<Prepared> prepared,
+    Optional<String> idempotencyKey,
+    String requestHash,
+    WriteContext context,
+    Instant now) {
+
+  /** A write with its payload validated (upserts only). */
+  record Prepared(WriteCommand command, Optional<ValidatedPayload> payload) {}
+
+  /** How many versions this request may write. */
+  int size() {
+    return prepared.size();
+  }
+
+  long payloadBytes() {
+    return prepared.stream()
+        .mapToLong(p -> p.payload().map(ValidatedPayload::sizeBytes).orElse(0L))
+        .sum();
+  }
+}

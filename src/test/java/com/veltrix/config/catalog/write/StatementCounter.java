@@ -1,0 +1,115 @@
+package com.veltrix.config.catalog.write;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.sql.DataSource;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+/**
+ * Watches the real connections of the real pool and, for every transaction that ends, records how
+ * many statements ran before the revision row was taken ({@code UPDATE revision_counter ...}) and
+ * how many while it was held, that statement included. COMMIT is not a statement here (it is {@link
+ * Connection#commit()}).
+ */
+final class StatementCounter extends DelegatingDataSource {
+
+  /** One finished transaction. */
+  record Transaction(int before, int whileHeld, boolean committed) {}
+
+  private static final String REVISION_ROW = "UPDATE revision_counter SET revision";
+
+  private final List<Transaction> finished = new CopyOnWriteArrayList<>();
+
+  StatementCounter(DataSource target) {
+    super(target);
+  }
+
+  List<Transaction> finished() {
+    return List.copyOf(finished);
+  }
+
+  void clear() {
+    finished.clear();
+  }
+
+  @Override
+  public Connection getConnection() throws java.sql.SQLException {
+    return watch(super.getConnection());
+  }
+
+  private Connection watch(Connection connection) {
+    Counting handler = new Counting(connection);
+    return (Connection)
+        Proxy.newProxyInstance(
+            Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, handler);
+  }
+
+  private final class Counting implements InvocationHandler {
+    private final Connection target;
+    private boolean inTransaction;
+    private int before;
+    private int whileHeld;
+
+    Counting(Connection target) {
+      this.target = target;
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+      switch (method.getName()) {
+        case "setAutoCommit" -> inTransaction = !(Boolean) args[0];
+        case "prepareStatement", "prepareCall" -> statement((String) args[0]);
+        case "commit" -> end(true);
+        case "rollback" -> end(false);
+        default -> {}
+      }
+      Object result = call(target, method, args);
+      if (method.getName().equals("createStatement")) {
+        Statement statement = (Statement) result;
+        return Proxy.newProxyInstance(
+            Statement.class.getClassLoader(),
+            new Class<?>[] {Statement.class},
+            (p, m, a) -> {
+              if (m.getName().startsWith("execute") && a != null && a[0] instanceof String sql) {
+                statement(sql);
+              }
+              return call(statement, m, a);
+            });
+      }
+      return result;
+    }
+
+    private void statement(String sql) {
+      if (!inTransaction) {
+        return;
+      }
+      if (whileHeld > 0 || sql.contains(REVISION_ROW)) {
+        whileHeld++;
+      } else {
+        before++;
+      }
+    }
+
+    private void end(boolean committed) {
+      if (inTransaction && before + whileHeld > 0) {
+        finished.add(new Transaction(before, whileHeld, committed));
+      }
+      before = 0;
+      whileHeld = 0;
+    }
+  }
+
+  private static Object call(Object target, Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
+  }
+}

@@ -1,0 +1,322 @@
+package com.veltrix.config.catalog.write;
+
+import static com.veltrix.config.support.Payloads.dropTable;
+import static com.veltrix.config.support.Payloads.treasureLocation;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.veltrix.config.catalog.CallDeadline;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.PreconditionFailedException;
+import com.veltrix.config.catalog.write.StatementCounter.Transaction;
+import com.veltrix.config.catalog.write.WriteCommand.Retire;
+import com.veltrix.config.catalog.write.WriteCommand.Rollback;
+import com.veltrix.config.catalog.write.WriteCommand.Upsert;
+import com.veltrix.config.support.TestDatabase;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The write path against the real PostgreSQL, watched at the pool's connections: the revision row
+ * (where every writer in the cluster meets) is held for the same one or two statements whatever the
+ * batch, and the reads before it are a fixed number of statements too; requests waiting together
+ * are committed together at one revision, each answered on its own.
+ */
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {"grpc.server.port=0", "management.server.port=0"})
+class WritePathTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ExecutorService CALLERS = Executors.newCachedThreadPool();
+
+  @TestConfiguration
+  static class Watched {
+    @Bean
+    static BeanPostProcessor countStatements() {
+      return new BeanPostProcessor() {
+        @Override
+        public Object postProcessAfterInitialization(Object bean, String name) {
+          return bean instanceof DataSource ds && name.equals("dataSource")
+              ? new StatementCounter(ds)
+              : bean;
+        }
+      };
+    }
+  }
+
+  @DynamicPropertySource
+  static void database(DynamicPropertyRegistry registry) {
+    TestDatabase.register(registry);
+  }
+
+  @Autowired ConfigWriter writer;
+  @Autowired WriteGroups groups;
+  @Autowired JdbcClient jdbc;
+  @Autowired DataSource dataSource;
+
+  @BeforeEach
+  void reset() {
+    TestDatabase.reset(jdbc);
+    counter().clear();
+  }
+
+  @AfterAll
+  static void stopCallers() {
+    CALLERS.shutdownNow();
+  }
+
+  /** The counter, wherever the service's own wrappers put it in the chain of data sources. */
+  StatementCounter counter() {
+    DataSource ds = dataSource;
+    while (!(ds instanceof StatementCounter)) {
+      ds = ((DelegatingDataSource) ds).getTargetDataSource();
+    }
+    return (StatementCounter) ds;
+  }
+
+  static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static DocumentKey dt(String id) {
+    return new DocumentKey(Kind.DROP_TABLE, id);
+  }
+
+  static DocumentKey tl(String id) {
+    return new DocumentKey(Kind.TREASURE_LOCATION, id);
+  }
+
+  static final WriteContext TESTER = new WriteContext("tester", "req-1");
+
+  /** {@code n} drop tables and {@code n} treasure locations, each on its drop table. */
+  static List<WriteCommand> upserts(int n, int weight) {
+    List<WriteCommand> writes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      writes.add(new Upsert(dt("d" + i), json(dropTable("item", weight)), Precondition.NONE));
+      writes.add(
+          new Upsert(tl("l" + i), json(treasureLocation("zone-a", "d" + i)), Precondition.NONE));
+    }
+    return writes;
+  }
+
+  static List<WriteCommand> each(int n, IntFunction<List<WriteCommand>> writes) {
+    List<WriteCommand> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      all.addAll(writes.apply(i));
+    }
+    return all;
+  }
+
+  /** Runs every kind of batch with {@code n} × 2 documents; the statements of each, by name. */
+  Map<String, List<Transaction>> statementsOfEveryKindOfBatch(int n) {
+    Map<String, List<Transaction>> seen = new LinkedHashMap<>();
+    Map<String, Runnable> batches = new LinkedHashMap<>();
+    batches.put("create", () -> writer.batch(upserts(n, 1), Optional.empty(), TESTER));
+    batches.put("re-push", () -> writer.batch(upserts(n, 1), Optional.empty(), TESTER));
+    batches.put("update half", () -> writer.batch(upserts(n, 2), Optional.empty(), TESTER));
+    batches.put(
+        "retire",
+        () ->
+            writer.batch(
+                each(
+                    n,
+                    i ->
+                        List.of(
+                            new Retire(tl("l" + i), Precondition.NONE),
+                            new Retire(dt("d" + i), Precondition.NONE))),
+                Optional.empty(),
+                TESTER));
+    batches.put(
+        "rollback",
+        () ->
+            writer.batch(
+                each(
+                    n,
+                    i ->
+                        List.of(
+                            new Rollback(dt("d" + i), 1, Precondition.NONE),
+                            new Rollback(tl("l" + i), 1, Precondition.NONE))),
+                Optional.empty(),
+                TESTER));
+    batches.put("with a key", () -> writer.batch(upserts(n, 3), Optional.of("key-" + n), TESTER));
+    batches.put("replay", () -> writer.batch(upserts(n, 3), Optional.of("key-" + n), TESTER));
+    batches.forEach(
+        (name, batch) -> {
+          counter().clear();
+          batch.run();
+          seen.put(name, counter().finished());
+        });
+    return seen;
+  }
+
+  @Test
+  void theRevisionRowIsHeldForTheSameStatementsWhateverTheBatchSize() {
+    Map<String, List<Transaction>> one = statementsOfEveryKindOfBatch(1);
+    reset();
+    Map<String, List<Transaction>> many = statementsOfEveryKindOfBatch(500); // 1,000 writes
+
+    assertThat(many).isEqualTo(one); // the same transactions, statement for statement
+    assertThat(one.get("create")).containsExactly(new Transaction(2, 2, true));
+    for (List<Transaction> batch : one.values()) {
+      assertThat(batch)
+          .allSatisfy(
+              tx ->
+                  assertThat(tx.whileHeld())
+                      .as("statements holding the row")
+                      .isLessThanOrEqualTo(2));
+      assertThat(batch)
+          .allSatisfy(
+              tx -> assertThat(tx.before()).as("reads and checks first").isLessThanOrEqualTo(6));
+    }
+    assertThat(one.get("re-push"))
+        .as("a no-op takes no revision")
+        .allSatisfy(tx -> assertThat(tx.whileHeld()).isZero());
+    assertThat(one.get("replay"))
+        .as("a replay takes no revision")
+        .allSatisfy(tx -> assertThat(tx.whileHeld()).isZero());
+    assertThat(jdbc.sql("SELECT count(*) FROM document_versions").query(Long.class).single())
+        .isEqualTo(1000L + 500 + 1000 + 1000 + 500);
+  }
+
+  /** Runs {@code call} on another thread with a long deadline of its own. */
+  static <T> Future<T> call(Callable<T> call) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    return CALLERS.submit(
+        () ->
+            CallDeadline.call(
+                deadline,
+                () -> {
+                  try {
+                    return call.call();
+                  } catch (Exception e) {
+                    throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                  }
+                }));
+  }
+
+  @Test
+  void requestsWaitingTogetherAreCommittedAtOneRevisionEachAnsweredOnItsOwn() throws Exception {
+    Future<BatchResult> head;
+    Map<String, Future<BatchResult>> waiting = new LinkedHashMap<>();
+    try (Connection holder = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
+      // given: another writer holds the revision row, and a first request queues on it
+      holder.setAutoCommit(false);
+      holder.createStatement().execute("UPDATE revision_counter SET revision = revision");
+      head = call(() -> writer.batch(upserts(1, 1), Optional.empty(), TESTER));
+      awaitUntil(() -> lockWaiters() == 1);
+      // when: more requests arrive while it waits ...
+      for (int i = 0; i < 12; i++) {
+        String id = "g" + i;
+        waiting.put(id, submit(dt(id), "actor-" + i, "req-" + i, Precondition.NONE));
+      }
+      waiting.put("cas", submit(dt("g-cas"), "cas", "req-cas", Precondition.ifMatch(7)));
+      waiting.put("same-1", submit(dt("same"), "first", "req-s1", Precondition.NONE));
+      waiting.put("same-2", submit(dt("same"), "second", "req-s2", Precondition.ifMatch(1)));
+      for (String k : List.of("key-1", "key-2")) {
+        List<WriteCommand> keyed =
+            List.of(new Upsert(dt("keyed"), json(dropTable("k", 5)), Precondition.NONE));
+        waiting.put(
+            k,
+            call(() -> writer.batch(keyed, Optional.of("same-key"), new WriteContext("keyed", k))));
+      }
+      awaitUntil(() -> groups.queued() == waiting.size());
+      holder.rollback(); // ... and the row is released
+    }
+
+    long first = head.get(10, TimeUnit.SECONDS).revision();
+    long group = waiting.get("g0").get(10, TimeUnit.SECONDS).revision();
+    // then: everything that waited went in at one revision, the one after the first request's
+    assertThat(group).isEqualTo(first + 1);
+    for (int i = 0; i < 12; i++) {
+      BatchResult r = waiting.get("g" + i).get(10, TimeUnit.SECONDS);
+      assertThat(r.revision()).isEqualTo(group);
+      assertThat(r.results().get(0).document().updatedBy()).isEqualTo("actor-" + i);
+    }
+    assertThat(
+            jdbc.sql(
+                    "SELECT count(DISTINCT request_id) FROM document_versions"
+                        + " WHERE revision = :r AND id LIKE 'g%'")
+                .param("r", group)
+                .query(Long.class)
+                .single())
+        .as("each version keeps its own request id")
+        .isEqualTo(12);
+    // a request whose precondition fails is answered alone
+    assertThatThrownBy(() -> waiting.get("cas").get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(PreconditionFailedException.class);
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM documents WHERE id = 'g-cas'")
+                .query(Long.class)
+                .single())
+        .isZero();
+    // a group never writes a document twice: the second write of "same" came after the first
+    BatchResult same1 = waiting.get("same-1").get(10, TimeUnit.SECONDS);
+    BatchResult same2 = waiting.get("same-2").get(10, TimeUnit.SECONDS);
+    assertThat(same1.revision()).isEqualTo(group);
+    assertThat(same2.revision()).isEqualTo(group + 1);
+    assertThat(same2.results().get(0).document().version()).isEqualTo(2);
+    // idempotency per request: the second call with the key replays the first
+    BatchResult key1 = waiting.get("key-1").get(10, TimeUnit.SECONDS);
+    BatchResult key2 = waiting.get("key-2").get(10, TimeUnit.SECONDS);
+    assertThat(key2).isEqualTo(key1);
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM document_versions WHERE id = 'keyed'")
+                .query(Long.class)
+                .single())
+        .isEqualTo(1);
+  }
+
+  Future<BatchResult> submit(
+      DocumentKey key, String actor, String requestId, Precondition precondition) {
+    List<WriteCommand> writes = List.of(new Upsert(key, json(dropTable(actor, 1)), precondition));
+    return call(() -> writer.batch(writes, Optional.empty(), new WriteContext(actor, requestId)));
+  }
+
+  long lockWaiters() {
+    return jdbc.sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                + " AND query LIKE '%revision_counter%'")
+        .query(Long.class)
+        .single();
+  }
+
+  static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waited 10 s for the condition").isLessThan(until);
+      Thread.sleep(5);
+    }
+  }
+}
