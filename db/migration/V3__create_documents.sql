@@ -1,5 +1,5 @@
 -- The head of every document: its latest version. One row per (kind, id); no payload.
-CREATE TABLE documents (
+CREATE TABLE IF NOT EXISTS documents (
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
     version BIGINT NOT NULL,

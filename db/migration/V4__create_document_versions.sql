@@ -1,7 +1,7 @@
 -- Every version of every document, immutable once written. Each row is also the change event
 -- of its revision (UPSERTED when ACTIVE, RETIRED when RETIRED). payload is the canonical JSON text.
 -- shard spreads the revision index over 16 ranges, so no index leads with a monotonic key.
-CREATE TABLE document_versions (
+CREATE TABLE IF NOT EXISTS document_versions (
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
     version BIGINT NOT NULL,

@@ -1,1 +1,1 @@
-CREATE INDEX document_references_by_referrer ON document_references (kind, id);
+CREATE INDEX IF NOT EXISTS document_references_by_referrer ON document_references (kind, id);

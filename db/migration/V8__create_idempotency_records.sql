@@ -1,5 +1,5 @@
 -- The first result of every batch written with an Idempotency-Key; a replay returns it.
-CREATE TABLE idempotency_records (
+CREATE TABLE IF NOT EXISTS idempotency_records (
     idempotency_key TEXT NOT NULL PRIMARY KEY,
     request_hash TEXT NOT NULL,
     revision BIGINT NOT NULL,

@@ -192,7 +192,7 @@ final class SideBySide implements AutoCloseable {
         "http://127.0.0.1:" + managementPort + "/actuator/health/readiness",
         body -> body.contains("\"UP\""),
         Duration.ofSeconds(90));
-    environment.put("veltrix", "this checkout, JVM " + SERVICE_HEAP + ", default pool (16)");
+    environment.put("veltrix", "this checkout, JVM " + SERVICE_HEAP + ", default pool (8)");
     VeltrixStore store = new VeltrixStore(grpcPort, restPort);
     started.add(store);
     return store;

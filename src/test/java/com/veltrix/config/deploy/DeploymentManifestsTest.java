@@ -211,6 +211,37 @@ class DeploymentManifestsTest {
   }
 
   @Test
+  void cockroachDbKnowsItsZoneAndHasALicence() throws IOException {
+    Map<String, Object> sts = find("StatefulSet", "cockroachdb");
+    assertThat((String) at(container(sts), "command", 2)).contains("--locality=");
+    assertThat((String) at(sts, "spec", "template", "spec", "initContainers", 0, "command", 2))
+        .contains("topology\\.kubernetes\\.io/zone");
+    Map<String, Object> init = find("Job", "cockroachdb-init");
+    assertThat((String) at(init, "spec", "template", "spec", "containers", 0, "command", 2))
+        .contains("enterprise.license", "cluster.organization");
+    assertThat(
+            at(
+                init,
+                "spec",
+                "template",
+                "spec",
+                "containers",
+                0,
+                "env",
+                1,
+                "valueFrom",
+                "secretKeyRef",
+                "name"))
+        .isEqualTo("cockroachdb-license");
+    assertThat(
+            at(
+                find("ConfigMap", "veltrix-config"),
+                "data",
+                "SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE"))
+        .isEqualTo("8");
+  }
+
+  @Test
   void istioBalancesByLocalityEjectsFailingPodsAndBoundsConnections() throws IOException {
     for (String name : List.of("veltrix-config", "veltrix-config-grpc")) {
       Map<String, Object> policy = map(at(find("DestinationRule", name), "spec", "trafficPolicy"));

@@ -59,7 +59,7 @@ class ProductionFaultsTest {
   static final String STABLE_FOR = "2s";
   static final long STABLE_FOR_MILLIS = 2000;
   static final long FAIL_AFTER_MILLIS = 3000; // the default of veltrix.readiness.fail-after
-  static final int POOL = 16; // spring.datasource.hikari.maximum-pool-size
+  static final int POOL = 8; // spring.datasource.hikari.maximum-pool-size
 
   /**
    * The load: what two cores sustain with three services (two JVMs), PostgreSQL and the clients on

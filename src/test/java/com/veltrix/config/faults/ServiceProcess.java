@@ -27,6 +27,12 @@ final class ServiceProcess extends Instance {
 
   ServiceProcess(
       String name, String jdbcUrl, String stableFor, Map<String, Object> more, String heap) {
+    // C1 only: starts in seconds on two cores
+    this(name, jdbcUrl, stableFor, more, List.of("-Xmx" + heap, "-XX:TieredStopAtLevel=1"));
+  }
+
+  ServiceProcess(
+      String name, String jdbcUrl, String stableFor, Map<String, Object> more, List<String> jvm) {
     super(name, FreePort.find());
     int restPort = FreePort.find();
     int managementPort = FreePort.find();
@@ -36,8 +42,7 @@ final class ServiceProcess extends Instance {
     properties.putAll(more);
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx" + heap);
-    command.add("-XX:TieredStopAtLevel=1"); // starts in seconds on two cores
+    command.addAll(jvm);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(VeltrixConfigApplication.class.getName());
