@@ -13,6 +13,7 @@ import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.ManifestEntry;
 import com.veltrix.config.catalog.PageTokenSigner;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.support.TestDatabase;
@@ -23,6 +24,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -195,6 +197,74 @@ abstract class CatalogStoreContract {
             org.assertj.core.groups.Tuple.tuple("b", 1L));
     assertThat(store.list(active, 4, "", 10)).extracting(Document::id).containsExactly("a", "c");
     assertThat(store.list(active, 4, "a", 10)).extracting(Document::id).containsExactly("c");
+  }
+
+  /**
+   * Listings and manifests are served from the heads plus a lookup for heads that changed after the
+   * pinned revision: paged at every revision of a random history (with small pages, so that pages
+   * are topped up past filtered-out heads), they must equal the state computed from the history
+   * itself.
+   */
+  @Test
+  void listingsAndManifestsAtEveryRevisionMatchTheHistory() {
+    java.util.Random random = new java.util.Random(42);
+    // the status of every document at each revision, computed from what was written
+    List<Map<String, Status>> states = new java.util.ArrayList<>();
+    states.add(new java.util.TreeMap<>());
+    int revisions = 30;
+    for (int r = 1; r <= revisions; r++) {
+      java.util.Set<DocumentKey> keys = new java.util.LinkedHashSet<>();
+      for (int i = 0; i < 12; i++) {
+        if (random.nextInt(4) == 0) {
+          keys.add(dt("d" + (char) ('a' + i)));
+        }
+      }
+      keys.add(dt("d" + (char) ('a' + random.nextInt(12))));
+      Status status = random.nextBoolean() ? Status.ACTIVE : Status.RETIRED;
+      assertThat(write(status, keys.toArray(DocumentKey[]::new))).isEqualTo(r);
+      Map<String, Status> state = new java.util.TreeMap<>(states.get(r - 1));
+      keys.forEach(k -> state.put(k.id(), status));
+      states.add(state);
+    }
+    for (int r = 0; r <= revisions; r++) {
+      for (Optional<Status> status :
+          List.of(
+              Optional.<Status>empty(), Optional.of(Status.ACTIVE), Optional.of(Status.RETIRED))) {
+        List<String> expected =
+            states.get(r).entrySet().stream()
+                .filter(e -> status.map(s -> s == e.getValue()).orElse(true))
+                .map(Map.Entry::getKey)
+                .toList();
+        ListFilter filter = new ListFilter(Kind.DROP_TABLE, status, Optional.empty());
+        for (int size : List.of(1, 3, 100)) {
+          List<String> listed = new java.util.ArrayList<>();
+          String after = "";
+          while (true) {
+            List<Document> page = store.list(filter, r, after, size);
+            for (Document d : page) {
+              assertThat(d.revision()).isLessThanOrEqualTo(r);
+              listed.add(d.id());
+            }
+            if (page.size() < size) {
+              break;
+            }
+            after = page.get(page.size() - 1).id();
+          }
+          assertThat(listed)
+              .as("revision %d, status %s, pages of %d", r, status, size)
+              .isEqualTo(expected);
+        }
+        if (status.equals(Optional.of(Status.ACTIVE))) {
+          assertThat(
+                  store.manifest(Kind.DROP_TABLE, Optional.of("zone-a"), r, "", 100).stream()
+                      .map(ManifestEntry::id)
+                      .toList())
+              .isEqualTo(expected);
+          assertThat(store.manifest(Kind.DROP_TABLE, Optional.of("elsewhere"), r, "", 100))
+              .isEmpty();
+        }
+      }
+    }
   }
 
   @Test

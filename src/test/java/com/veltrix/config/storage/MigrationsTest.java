@@ -96,6 +96,9 @@ class MigrationsTest {
       if (sql.contains("CREATE ")) {
         assertThat(sql).as(file.toString()).containsPattern("CREATE (TABLE|INDEX) IF NOT EXISTS");
       }
+      if (sql.contains("DROP ")) {
+        assertThat(sql).as(file.toString()).contains("IF EXISTS");
+      }
       if (sql.contains("INSERT ")) {
         assertThat(sql).as(file.toString()).contains("ON CONFLICT");
       }
