@@ -13,6 +13,7 @@ public abstract sealed class CatalogException extends RuntimeException
         PayloadTooLargeException,
         IdempotencyKeyReusedException,
         RevisionOutOfRangeException,
+        RevisionNotRetainedException,
         OverloadedException {
 
   protected CatalogException(String message) {

@@ -27,6 +27,16 @@ public interface CatalogStore {
 
   long currentRevision();
 
+  /** The current revision and the oldest one still retained, in one statement. */
+  Revisions revisions();
+
+  /**
+   * @param current the revision of the last commit
+   * @param oldestRetained the oldest revision whose state can still be read (history before it is
+   *     pruned)
+   */
+  record Revisions(long current, long oldestRetained) {}
+
   Optional<Document> latest(DocumentKey key);
 
   Optional<Document> version(DocumentKey key, long version);

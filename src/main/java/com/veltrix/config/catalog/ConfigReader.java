@@ -45,9 +45,16 @@ public class ConfigReader {
     }
     if (version.isPresent()) {
       long v = positive("version", version.getAsLong());
-      return store
-          .version(key, v)
-          .orElseThrow(() -> new DocumentNotFoundException(key + " has no version " + v));
+      Optional<Document> found = store.version(key, v);
+      if (found.isEmpty()) {
+        // a version older than the head that is gone was pruned with the history
+        long oldest = store.revisions().oldestRetained();
+        boolean pruned = oldest > 0 && store.latest(key).map(d -> d.version() > v).orElse(false);
+        throw pruned
+            ? new RevisionNotRetainedException("version", v, oldest)
+            : new DocumentNotFoundException(key + " has no version " + v);
+      }
+      return found.get();
     }
     if (atRevision.isPresent()) {
       long revision = revisionNotAfterCurrent("atRevision", atRevision.getAsLong());
@@ -111,6 +118,7 @@ public class ConfigReader {
       }
       revision = token.get().revision();
       afterId = token.get().position();
+      requireRetained("pageToken", revision, store.revisions());
     } else {
       revision =
           atRevision.isPresent()
@@ -186,8 +194,10 @@ public class ConfigReader {
    */
   public ChangePage changes(long afterRevision, OptionalInt limit, Set<Kind> kinds) {
     int size = pageSize(limit);
-    long current = store.currentRevision();
+    CatalogStore.Revisions revisions = store.revisions();
+    long current = revisions.current();
     long after = checkRevision("afterRevision", afterRevision, current);
+    requireRetained("afterRevision", after, revisions);
     int maxRows = size + 1;
     List<ChangeEvent> rows = store.changes(after, current, maxRows);
     boolean truncated = rows.size() >= maxRows;
@@ -232,7 +242,18 @@ public class ConfigReader {
     if (revision < 0) {
       throw InvalidInputException.parameter(parameter, "must be 0 or more, was " + revision);
     }
-    return checkRevision(parameter, revision, store.currentRevision());
+    CatalogStore.Revisions revisions = store.revisions();
+    checkRevision(parameter, revision, revisions.current());
+    return requireRetained(parameter, revision, revisions);
+  }
+
+  /** Refuses a revision whose history is pruned (410 / FAILED_PRECONDITION). */
+  private static long requireRetained(
+      String parameter, long revision, CatalogStore.Revisions revisions) {
+    if (revision < revisions.oldestRetained()) {
+      throw new RevisionNotRetainedException(parameter, revision, revisions.oldestRetained());
+    }
+    return revision;
   }
 
   private static long checkRevision(String parameter, long revision, long current) {

@@ -13,6 +13,7 @@ import com.veltrix.config.catalog.OverloadedException;
 import com.veltrix.config.catalog.PayloadTooLargeException;
 import com.veltrix.config.catalog.PreconditionFailedException;
 import com.veltrix.config.catalog.ReferenceConflictException;
+import com.veltrix.config.catalog.RevisionNotRetainedException;
 import com.veltrix.config.catalog.RevisionOutOfRangeException;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.Violation;
@@ -36,6 +37,7 @@ import org.springframework.security.access.AccessDeniedException;
  * ReferenceConflictException     FAILED_PRECONDITION (references)
  * IdempotencyKeyReusedException  FAILED_PRECONDITION
  * RevisionOutOfRangeException    OUT_OF_RANGE
+ * RevisionNotRetainedException   FAILED_PRECONDITION (the message names the oldest retained revision)
  * PayloadTooLargeException       RESOURCE_EXHAUSTED
  * OverloadedException            RESOURCE_EXHAUSTED + google.rpc.RetryInfo (this pod is at a cap)
  * StoreUnavailableException      UNAVAILABLE
@@ -126,7 +128,8 @@ public class GrpcExceptionAdvice {
       return Status.Code.NOT_FOUND;
     } else if (e instanceof PreconditionFailedException
         || e instanceof ReferenceConflictException
-        || e instanceof IdempotencyKeyReusedException) {
+        || e instanceof IdempotencyKeyReusedException
+        || e instanceof RevisionNotRetainedException) {
       return Status.Code.FAILED_PRECONDITION;
     } else if (e instanceof RevisionOutOfRangeException) {
       return Status.Code.OUT_OF_RANGE;

@@ -14,6 +14,7 @@ import com.veltrix.config.catalog.OverloadedException;
 import com.veltrix.config.catalog.PayloadTooLargeException;
 import com.veltrix.config.catalog.PreconditionFailedException;
 import com.veltrix.config.catalog.ReferenceConflictException;
+import com.veltrix.config.catalog.RevisionNotRetainedException;
 import com.veltrix.config.catalog.RevisionOutOfRangeException;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.Violation;
@@ -43,6 +44,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  * <pre>
  * InvalidInputException          400  errors: [{pointer | parameter, message}]
  * RevisionOutOfRangeException    400  errors: [{parameter, message}]
+ * RevisionNotRetainedException   410  oldestRetainedRevision
  * DocumentNotFoundException      404
  * ReferenceConflictException     409  missing / referrers
  * PreconditionFailedException    412  currentVersion
@@ -68,6 +70,8 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
     } else if (e instanceof RevisionOutOfRangeException range) {
       problem.setProperty(
           "errors", List.of(Map.of("parameter", range.parameter(), "message", e.getMessage())));
+    } else if (e instanceof RevisionNotRetainedException gone) {
+      problem.setProperty("oldestRetainedRevision", gone.oldestRetained());
     } else if (e instanceof PreconditionFailedException failed) {
       problem.setProperty("currentVersion", failed.currentVersion());
     } else if (e instanceof ReferenceConflictException conflict) {
@@ -248,6 +252,8 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       return HttpStatus.UNPROCESSABLE_ENTITY;
     } else if (e instanceof OverloadedException) {
       return HttpStatus.TOO_MANY_REQUESTS;
+    } else if (e instanceof RevisionNotRetainedException) {
+      return HttpStatus.GONE;
     }
     return HttpStatus.BAD_REQUEST;
   }

@@ -228,6 +228,23 @@ class JdbcCatalogStore implements CatalogStore {
   }
 
   @Override
+  public Revisions revisions() {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    """
+                    SELECT c.revision AS current_revision, h.revision AS oldest_retained
+                      FROM revision_counter c CROSS JOIN history_horizon h
+                     WHERE c.id = 1 AND h.id = 1
+                    """)
+                .query(
+                    (rs, n) ->
+                        new Revisions(
+                            rs.getLong("current_revision"), rs.getLong("oldest_retained")))
+                .single());
+  }
+
+  @Override
   public Optional<Document> latest(DocumentKey key) {
     return atRevision(key, Long.MAX_VALUE);
   }
@@ -380,16 +397,27 @@ class JdbcCatalogStore implements CatalogStore {
    * both databases.
    */
   private static final String CHANGES_BY_SHARD =
-      IntStream.range(0, SHARDS)
-              .mapToObj(
-                  shard ->
-                      "(SELECT revision, kind, id, version, status, content_hash"
-                          + " FROM document_versions WHERE shard = "
-                          + shard
-                          + " AND revision > :after AND revision <= :through"
-                          + " ORDER BY revision LIMIT :maxRows)")
-              .collect(Collectors.joining("\n UNION ALL\n", "SELECT * FROM (", ""))
-          + ") AS c ORDER BY revision, kind, id LIMIT :maxRows";
+      firstRowsOfEveryShard("revision, kind, id, version, status, content_hash")
+          + " ORDER BY revision, kind, id LIMIT :maxRows";
+
+  /**
+   * {@code columns} of the first {@code :maxRows} version rows with revisions in ({@code :after},
+   * {@code :through}] of every shard, each shard an ordered scan of the feed index with its own
+   * limit; the caller orders and cuts the union.
+   */
+  static String firstRowsOfEveryShard(String columns) {
+    return IntStream.range(0, SHARDS)
+            .mapToObj(
+                shard ->
+                    "(SELECT "
+                        + columns
+                        + " FROM document_versions WHERE shard = "
+                        + shard
+                        + " AND revision > :after AND revision <= :through"
+                        + " ORDER BY revision LIMIT :maxRows)")
+            .collect(Collectors.joining("\n UNION ALL\n", "SELECT * FROM (", ""))
+        + ") AS c";
+  }
 
   @Override
   public List<ChangeEvent> changes(long afterRevision, long throughRevision, int maxRows) {

@@ -168,6 +168,14 @@ class TransactionRunner {
     }
   }
 
+  /**
+   * Runs {@code work} as one transaction of housekeeping ({@link HistoryRetention}): not behind the
+   * write gate (it never takes the revision row, so it does not queue with writers).
+   */
+  <T> T maintenance(Supplier<T> work) {
+    return guarded(deadline(), () -> transactions.execute(status -> work.get()));
+  }
+
   <T> T read(Supplier<T> query) {
     return guarded(deadline(), query);
   }

@@ -36,52 +36,63 @@ import java.util.function.Supplier;
  *
  * The materialised view maps (kind, id) to the ACTIVE version's payload.
  */
-final class ExampleConsumer implements Runnable {
+public final class ExampleConsumer implements Runnable {
 
-  record Key(ConfigKind kind, String id) {}
+  public record Key(ConfigKind kind, String id) {}
 
-  record Held(long version, String contentHash, String payloadJson) {}
+  public record Held(long version, String contentHash, String payloadJson) {}
 
   private final Supplier<ManagedChannel> connect;
   private final Map<Key, Held> view = new ConcurrentHashMap<>();
   private final Map<Key, Long> newestSeen = new ConcurrentHashMap<>();
   private final Map<ConfigRef, ConfigDocument> cache = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger relists = new AtomicInteger();
   private final AtomicInteger fetchedFromServer = new AtomicInteger();
   private volatile ManagedChannel channel;
   private volatile long revision = -1;
   private volatile boolean stopped;
 
-  ExampleConsumer(Supplier<ManagedChannel> connect) {
+  public ExampleConsumer(Supplier<ManagedChannel> connect) {
     this.connect = connect;
   }
 
   /** Every change up to this revision is in the view (-1 before the manifest is loaded). */
-  long revision() {
+  public long revision() {
     return revision;
   }
 
-  Map<Key, Held> view() {
+  public Map<Key, Held> view() {
     return Map.copyOf(view);
   }
 
-  int connections() {
+  public int connections() {
     return connections.get();
   }
 
-  int fetchedFromServer() {
+  /** How often the consumer fell behind the retained history and listed again. */
+  public int relists() {
+    return relists.get();
+  }
+
+  /** Runs again after {@link #stop()} (call {@link #run()} on a new thread). */
+  public void restart() {
+    stopped = false;
+  }
+
+  public int fetchedFromServer() {
     return fetchedFromServer.get();
   }
 
   /** Drops the connection, as a network failure or a pod going away would. */
-  void disconnect() {
+  public void disconnect() {
     ManagedChannel current = channel;
     if (current != null) {
       current.shutdownNow();
     }
   }
 
-  void stop() {
+  public void stop() {
     stopped = true;
     disconnect();
   }
@@ -100,7 +111,15 @@ final class ExampleConsumer implements Runnable {
         }
         follow(stub);
       } catch (StatusRuntimeException e) {
-        // disconnected: reconnect and resume from `revision`
+        if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
+          // fell behind the retained history: the changes since `revision` are gone, so the
+          // view is rebuilt from a new manifest (documents retired meanwhile drop out)
+          view.clear();
+          newestSeen.clear();
+          revision = -1;
+          relists.incrementAndGet();
+        }
+        // otherwise disconnected: reconnect and resume from `revision`
       } finally {
         channel.shutdownNow();
       }

@@ -15,12 +15,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * The example consumer against the real server while writes continue and its connection is cut: at
  * the end its materialised view equals the database.
  */
-class ExampleConsumerTest extends GrpcTestBase {
+public class ExampleConsumerTest extends GrpcTestBase {
 
   @Test
   void materialisedViewEqualsTheDatabaseAfterWritesAndADisconnect() throws Exception {
@@ -65,10 +66,11 @@ class ExampleConsumerTest extends GrpcTestBase {
 
     assertThat(writes).isGreaterThan(20);
     assertThat(consumer.connections()).isGreaterThanOrEqualTo(2);
-    assertThat(consumer.view()).isEqualTo(activeInDatabase());
+    assertThat(consumer.view()).isEqualTo(activeInDatabase(jdbc));
   }
 
-  Map<Key, Held> activeInDatabase() {
+  /** What a consumer's view must equal: every ACTIVE document's current version. */
+  public static Map<Key, Held> activeInDatabase(JdbcClient jdbc) {
     Map<Key, Held> active = new HashMap<>();
     jdbc.sql(
             """
@@ -89,7 +91,8 @@ class ExampleConsumerTest extends GrpcTestBase {
     return active;
   }
 
-  static void awaitRevision(ExampleConsumer consumer, long revision) throws InterruptedException {
+  public static void awaitRevision(ExampleConsumer consumer, long revision)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (consumer.revision() < revision) {
       assertThat(System.nanoTime())

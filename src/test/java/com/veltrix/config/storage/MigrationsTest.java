@@ -118,7 +118,7 @@ class MigrationsTest {
                 "SELECT count(*) FROM information_schema.tables"
                     + " WHERE table_schema = 'migrations_rerun'")) {
           rs.next();
-          assertThat(rs.getInt(1)).isEqualTo(5);
+          assertThat(rs.getInt(1)).isEqualTo(6);
         }
         try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM revision_counter")) {
           rs.next();

@@ -54,5 +54,6 @@ public final class TestDatabase {
     jdbc.sql("TRUNCATE document_versions, documents, document_references, idempotency_records")
         .update();
     jdbc.sql("UPDATE revision_counter SET revision = 0 WHERE id = 1").update();
+    jdbc.sql("UPDATE history_horizon SET revision = 0, pruned_through = 0 WHERE id = 1").update();
   }
 }

@@ -1,0 +1,356 @@
+package com.veltrix.config.storage;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Prunes history and idempotency records, in small transactions that never take the revision row.
+ *
+ * <p>The horizon ({@code history_horizon.revision}) is the oldest revision whose state can still be
+ * read: the newest revision all of whose versions were written before {@code
+ * veltrix.history.retain-for}. Reads before it are refused (410 / FAILED_PRECONDITION). A version
+ * is pruned once its successor was written at or before the horizon: the state at any revision from
+ * the horizon on never needs it, and the current version of a document has no successor, so it is
+ * kept forever.
+ *
+ * <p>Each pass either moves the horizon (when pruning has caught up with it) or, once {@code grace}
+ * has passed since it moved, deletes the versions it made obsolete: the feed index is walked over
+ * the revisions in between (each version row is visited once, by its successor), a few hundred rows
+ * per transaction, each transaction also moving {@code pruned_through} with a compare-and-set, so
+ * several pods may run passes at once without doing the work twice. The grace period lets a read
+ * that saw the old horizon (a manifest stream, a page in flight) finish before its rows go.
+ */
+@Component
+class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
+
+  private static final Logger log = LoggerFactory.getLogger(HistoryRetention.class);
+
+  /** Horizon scans per pass: enough to keep up with far more than 1.2 million versions a day. */
+  private static final int MAX_SCANS = 200;
+
+  private final JdbcClient jdbc;
+  private final TransactionRunner runner;
+  private final DatabaseMigrations migrations;
+  private final RetentionProperties properties;
+  private final Clock clock;
+  private final Counter versionsPruned;
+  private final Counter recordsPruned;
+  private final ScheduledExecutorService executor =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "history-retention");
+            t.setDaemon(true);
+            return t;
+          });
+
+  HistoryRetention(
+      JdbcClient jdbc,
+      TransactionRunner runner,
+      DatabaseMigrations migrations,
+      RetentionProperties properties,
+      Clock clock,
+      MeterRegistry meters) {
+    this.jdbc = jdbc;
+    this.runner = runner;
+    this.migrations = migrations;
+    this.properties = properties;
+    this.clock = clock;
+    this.versionsPruned = meters.counter("veltrix.retention.pruned", "what", "versions");
+    this.recordsPruned = meters.counter("veltrix.retention.pruned", "what", "idempotency-records");
+  }
+
+  /** Starts the passes ({@code prune-every: 0} turns them off: tests run them by hand). */
+  @Override
+  public void afterSingletonsInstantiated() {
+    long every = properties.history().pruneEvery().toMillis();
+    if (every > 0) {
+      executor.scheduleWithFixedDelay(this::scheduledPass, every, every, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  @Override
+  public void destroy() {
+    executor.shutdownNow();
+  }
+
+  private void scheduledPass() {
+    try {
+      if (migrations.migrated()) {
+        pass();
+      }
+    } catch (RuntimeException e) {
+      log.warn(
+          "Retention pass failed, trying again in {}: {}",
+          properties.history().pruneEvery(),
+          e.toString());
+    }
+  }
+
+  /** The persisted horizon. */
+  record Horizon(long revision, long prunedThrough, Instant advancedAt) {}
+
+  Horizon horizon() {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    "SELECT revision, pruned_through, advanced_at FROM history_horizon WHERE id = 1")
+                .query(
+                    (rs, n) ->
+                        new Horizon(
+                            rs.getLong("revision"),
+                            rs.getLong("pruned_through"),
+                            rs.getTimestamp("advanced_at").toInstant()))
+                .single());
+  }
+
+  /** One pass: move the horizon or prune up to it, then expire idempotency records. */
+  void pass() {
+    Instant now = clock.instant();
+    Horizon horizon = horizon();
+    if (horizon.prunedThrough() < horizon.revision()) {
+      if (!Duration.between(horizon.advancedAt(), now)
+          .minus(properties.history().grace())
+          .isNegative()) {
+        prune(horizon);
+      }
+    } else {
+      advance(horizon, now.minus(properties.history().retainFor()), now);
+    }
+    expireIdempotencyRecords(now.minus(properties.idempotency().retainFor()));
+  }
+
+  /** One version row as the horizon scan and the pruning see it. */
+  private record Row(long revision, String kind, String id, long version, Instant updatedAt) {}
+
+  /**
+   * The first {@code maxRows} version rows after {@code after} (through {@code through}), in
+   * revision order: one ordered scan of the feed index per shard, as the change feed reads it.
+   */
+  private static final String NEXT_ROWS =
+      JdbcCatalogStore.firstRowsOfEveryShard("revision, kind, id, version, updated_at")
+          + " ORDER BY revision LIMIT :maxRows";
+
+  private static final RowMapper<Row> ROW =
+      (rs, n) ->
+          new Row(
+              rs.getLong("revision"),
+              rs.getString("kind"),
+              rs.getString("id"),
+              rs.getLong("version"),
+              rs.getTimestamp("updated_at").toInstant());
+
+  private List<Row> nextRows(long after, long through, int maxRows) {
+    return runner.read(
+        () ->
+            jdbc.sql(NEXT_ROWS)
+                .param("after", after)
+                .param("through", through)
+                .param("maxRows", maxRows)
+                .query(ROW)
+                .list());
+  }
+
+  private List<Row> revisionRows(long revision) {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    "SELECT revision, kind, id, version, updated_at FROM document_versions"
+                        + " WHERE shard IN (:shards) AND revision = :revision")
+                .param("shards", IntStream.range(0, JdbcCatalogStore.SHARDS).boxed().toList())
+                .param("revision", revision)
+                .query(ROW)
+                .list());
+  }
+
+  /**
+   * Moves the horizon to the newest revision all of whose versions were written before {@code
+   * cutoff} (writers' clocks are not perfectly ordered, so the scan stops at the first row written
+   * at or after it).
+   */
+  private void advance(Horizon horizon, Instant cutoff, Instant now) {
+    int batch = properties.history().batch();
+    long candidate = horizon.revision();
+    for (int scan = 0; scan < MAX_SCANS; scan++) {
+      List<Row> rows = nextRows(candidate, Long.MAX_VALUE, batch);
+      if (rows.isEmpty()) {
+        break;
+      }
+      Row young =
+          rows.stream().filter(r -> !r.updatedAt().isBefore(cutoff)).findFirst().orElse(null);
+      if (young != null) {
+        candidate = Math.max(candidate, young.revision() - 1);
+        break;
+      }
+      long last = rows.get(rows.size() - 1).revision();
+      boolean truncated = rows.size() >= batch;
+      if (!truncated) {
+        candidate = last;
+        break;
+      }
+      if (last - 1 <= candidate) { // one revision larger than the batch: check it whole
+        if (revisionRows(last).stream().anyMatch(r -> !r.updatedAt().isBefore(cutoff))) {
+          break;
+        }
+        candidate = last;
+      } else {
+        candidate = last - 1;
+      }
+    }
+    if (candidate <= horizon.revision()) {
+      return;
+    }
+    long from = horizon.revision();
+    long to = candidate;
+    int moved =
+        runner.maintenance(
+            () ->
+                jdbc.sql(
+                        """
+                        UPDATE history_horizon
+                           SET revision = :to, advanced_at = :now
+                         WHERE id = 1 AND revision = :from AND pruned_through = :from
+                        """)
+                    .param("to", to)
+                    .param("now", Timestamp.from(now))
+                    .param("from", from)
+                    .update());
+    if (moved == 1) {
+      log.info(
+          "History horizon moved from revision {} to {} (retain-for {})",
+          from,
+          to,
+          properties.history().retainFor());
+    }
+  }
+
+  /** Deletes, a batch per transaction, every version superseded at or before the horizon. */
+  private void prune(Horizon horizon) {
+    int batch = properties.history().batch();
+    long from = horizon.prunedThrough();
+    long total = 0;
+    while (from < horizon.revision()) {
+      List<Row> rows = nextRows(from, horizon.revision(), batch);
+      long to;
+      if (rows.isEmpty() || rows.size() < batch) {
+        to = horizon.revision();
+      } else {
+        long last = rows.get(rows.size() - 1).revision();
+        if (last - 1 > from) {
+          to = last - 1; // the last revision may be cut by the row cap: it comes next time
+        } else {
+          to = last; // one revision larger than the batch: whole
+          rows = revisionRows(last);
+        }
+      }
+      long through = to;
+      List<Row> successors =
+          rows.stream()
+              .filter(r -> r.revision() <= through && r.version() > 1)
+              .sorted(Comparator.comparing(Row::kind).thenComparing(Row::id))
+              .toList();
+      long start = from;
+      int deleted;
+      try {
+        deleted =
+            runner.maintenance(
+                () -> {
+                  int n = deletePredecessors(successors);
+                  int moved =
+                      jdbc.sql(
+                              """
+                            UPDATE history_horizon SET pruned_through = :to
+                             WHERE id = 1 AND pruned_through = :from
+                            """)
+                          .param("to", through)
+                          .param("from", start)
+                          .update();
+                  if (moved != 1) {
+                    throw new LostRace();
+                  }
+                  return n;
+                });
+      } catch (LostRace e) {
+        return; // another pod is pruning this range
+      }
+      total += deleted;
+      versionsPruned.increment(deleted);
+      from = to;
+    }
+    if (total > 0) {
+      log.info("Pruned {} versions superseded at or before revision {}", total, horizon.revision());
+    }
+  }
+
+  private int deletePredecessors(List<Row> successors) {
+    if (successors.isEmpty()) {
+      return 0;
+    }
+    List<String> kinds = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    List<Long> versions = new ArrayList<>();
+    for (Row r : successors) {
+      kinds.add(r.kind());
+      ids.add(r.id());
+      versions.add(r.version() - 1);
+    }
+    return jdbc.sql(
+            """
+            DELETE FROM document_versions
+             WHERE (kind, id, version) IN (
+                   SELECT r.kind, r.id, r.version
+                     FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                                 CAST(:versions AS BIGINT[])) AS r (kind, id, version))
+            """)
+        .param("kinds", kinds.toArray(String[]::new))
+        .param("ids", ids.toArray(String[]::new))
+        .param("versions", versions.toArray(Long[]::new))
+        .update();
+  }
+
+  private void expireIdempotencyRecords(Instant cutoff) {
+    int batch = properties.history().batch();
+    int deleted;
+    do {
+      deleted =
+          runner.maintenance(
+              () ->
+                  jdbc.sql(
+                          """
+                          DELETE FROM idempotency_records
+                           WHERE idempotency_key IN (
+                                 SELECT idempotency_key FROM idempotency_records
+                                  WHERE created_at < :cutoff
+                                  LIMIT :batch)
+                          """)
+                      .param("cutoff", Timestamp.from(cutoff))
+                      .param("batch", batch)
+                      .update());
+      recordsPruned.increment(deleted);
+    } while (deleted >= batch);
+  }
+
+  /** Another pod pruned the same range first: this transaction rolls back, the pass ends. */
+  private static final class LostRace extends RuntimeException {
+    LostRace() {
+      super("another pod pruned this range", null, false, false);
+    }
+  }
+}
