@@ -189,16 +189,18 @@ class JdbcCatalogStore implements CatalogStore {
   }
 
   /**
-   * Each attempt first bounds its lock wait by its own deadline ({@code SET LOCAL}, before the
-   * revision row is taken, so outside the critical section): the value is a number computed here,
-   * not input.
+   * Each attempt's first statement makes it SERIALIZABLE and bounds its lock wait by its own
+   * deadline, before the revision row is taken (so outside the critical section), in one round
+   * trip: JDBC's {@code setTransactionIsolation} would cost one more before and one after every
+   * transaction. The lock wait is a number computed here, not input.
    */
   @Override
   public <T> T write(Function<WriteTransaction, T> work) {
     return runner.inTransaction(
         status -> {
           long wait = TransactionRunner.lockWaitMillis(database.lockTimeout().toMillis());
-          jdbc.sql("SET LOCAL lock_timeout = " + wait).update();
+          jdbc.sql("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; SET LOCAL lock_timeout = " + wait)
+              .update();
           return work.apply(new JdbcWriteTransaction(status));
         });
   }

@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +52,9 @@ class WriteGroups {
 
   /** A request with less time left than this is not started. */
   private static final long MIN_ATTEMPT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+
+  /** A request with less time left than this is committed alone. */
+  private static final long MIN_GROUP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
   private final CatalogStore store;
   private final PayloadValidator validator;
@@ -182,17 +186,17 @@ class WriteGroups {
     if (queue.isEmpty()) {
       return group;
     }
-    Member head = queue.pollFirst();
+    Member head = queue.stream().min(Comparator.comparingLong(m -> m.deadline)).orElseThrow();
+    queue.remove(head);
     group.add(head);
-    if (!properties.groupCommit() || head.alone) {
-      return group;
+    if (!properties.groupCommit() || head.alone || head.remainingNanos() < MIN_GROUP_NANOS) {
+      return group; // a request nearly out of time does not shorten everyone's
     }
     int writes = head.request.size();
     long bytes = head.request.payloadBytes();
     for (Iterator<Member> it = queue.iterator(); it.hasNext(); ) {
       Member m = it.next();
       if (!m.alone
-          && m.deadline >= head.deadline
           && writes + m.request.size() <= properties.maxGroupWrites()
           && bytes + m.request.payloadBytes() <= maxGroupBytes) {
         it.remove();
