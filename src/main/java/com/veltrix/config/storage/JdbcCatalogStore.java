@@ -1,7 +1,5 @@
 package com.veltrix.config.storage;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.catalog.CatalogStore;
 import com.veltrix.config.catalog.ChangeEvent;
@@ -21,20 +19,18 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
-import org.springframework.transaction.TransactionStatus;
 
 /**
- * The catalog's SQL, all of it: written in the dialect CockroachDB and PostgreSQL share, with
- * explicit column lists and named parameters. A write reads and checks first, then takes the
- * revision in the statement that writes ({@link #APPEND}); that row lock queues writers, so
- * revision order is commit order, and it is held for one or two statements and COMMIT.
+ * The catalog's store: its reads, here, in the dialect CockroachDB and PostgreSQL share, with
+ * explicit column lists and named parameters; its write transactions run {@link
+ * JdbcWriteTransaction}, which reads and checks first, then takes the revision in the statement
+ * that writes (that row lock queues writers, so revision order is commit order, and it is held for
+ * one or two statements and COMMIT). The row itself is mapped in {@link DocumentRows}.
  */
 @Repository
 class JdbcCatalogStore implements CatalogStore {
@@ -43,9 +39,6 @@ class JdbcCatalogStore implements CatalogStore {
   static final int SHARDS = 16;
 
   private static final List<Integer> ALL_SHARDS = IntStream.range(0, SHARDS).boxed().toList();
-  private static final String VERSION_COLUMNS =
-      "kind, id, version, revision, status, content_hash, size_bytes, updated_at, updated_by,"
-          + " request_id, payload";
 
   /**
    * A page of heads of one kind, by id after {@code :afterId}, each with its current version (a
@@ -149,8 +142,8 @@ class JdbcCatalogStore implements CatalogStore {
       return resolved;
     }
     jdbc.sql("SELECT DISTINCT ON (v.kind, v.id) " + columns + VERSIONS_AT_REVISION)
-        .param("kinds", kindArray(changed))
-        .param("ids", idArray(changed))
+        .param("kinds", DocumentRows.kindArray(changed))
+        .param("ids", DocumentRows.idArray(changed))
         .param("revision", revision)
         .query((rs, n) -> state(rs, rs.getLong("revision")))
         .list()
@@ -160,16 +153,15 @@ class JdbcCatalogStore implements CatalogStore {
 
   private static State state(ResultSet rs, long headRevision) throws java.sql.SQLException {
     return new State(
-        DOCUMENT.mapRow(rs, 0), Optional.ofNullable(rs.getString("zone")), headRevision);
+        DocumentRows.DOCUMENT.mapRow(rs, 0),
+        Optional.ofNullable(rs.getString("zone")),
+        headRevision);
   }
 
   private static boolean matches(State state, ListFilter filter) {
     return filter.status().map(s -> s == state.document().status()).orElse(true)
         && filter.zone().map(z -> state.zone().map(z::equals).orElse(false)).orElse(true);
   }
-
-  private static final TypeReference<List<IdempotencyRecord.Result>> RESULTS =
-      new TypeReference<>() {};
 
   private final JdbcClient jdbc;
   private final TransactionRunner runner;
@@ -201,7 +193,7 @@ class JdbcCatalogStore implements CatalogStore {
           long wait = TransactionRunner.lockWaitMillis(database.lockTimeout().toMillis());
           jdbc.sql("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; SET LOCAL lock_timeout = " + wait)
               .update();
-          return work.apply(new JdbcWriteTransaction(status));
+          return work.apply(new JdbcWriteTransaction(jdbc, json, status));
         });
   }
 
@@ -259,12 +251,12 @@ class JdbcCatalogStore implements CatalogStore {
   private Optional<Document> selectVersion(DocumentKey key, long version) {
     return jdbc.sql(
             "SELECT "
-                + VERSION_COLUMNS
+                + DocumentRows.VERSION_COLUMNS
                 + " FROM document_versions WHERE kind = :kind AND id = :id AND version = :version")
         .param("kind", key.kind().name())
         .param("id", key.id())
         .param("version", version)
-        .query(DOCUMENT)
+        .query(DocumentRows.DOCUMENT)
         .optional();
   }
 
@@ -274,7 +266,7 @@ class JdbcCatalogStore implements CatalogStore {
         () ->
             jdbc.sql(
                     "SELECT "
-                        + VERSION_COLUMNS
+                        + DocumentRows.VERSION_COLUMNS
                         + """
                          FROM document_versions
                         WHERE kind = :kind AND id = :id AND revision <= :revision
@@ -284,7 +276,7 @@ class JdbcCatalogStore implements CatalogStore {
                 .param("kind", key.kind().name())
                 .param("id", key.id())
                 .param("revision", revision)
-                .query(DOCUMENT)
+                .query(DocumentRows.DOCUMENT)
                 .optional());
   }
 
@@ -294,7 +286,7 @@ class JdbcCatalogStore implements CatalogStore {
         () ->
             jdbc.sql(
                     "SELECT "
-                        + VERSION_COLUMNS
+                        + DocumentRows.VERSION_COLUMNS
                         + """
                          FROM document_versions
                         WHERE kind = :kind AND id = :id AND version < :before
@@ -305,7 +297,7 @@ class JdbcCatalogStore implements CatalogStore {
                 .param("id", key.id())
                 .param("before", beforeVersion)
                 .param("limit", limit)
-                .query(DOCUMENT)
+                .query(DocumentRows.DOCUMENT)
                 .list());
   }
 
@@ -315,24 +307,7 @@ class JdbcCatalogStore implements CatalogStore {
    */
   @Override
   public List<Document> versions(Collection<VersionRef> refs) {
-    return refs.isEmpty() ? List.of() : runner.read(() -> selectVersions(refs));
-  }
-
-  private List<Document> selectVersions(Collection<VersionRef> refs) {
-    return jdbc.sql(
-            """
-            SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-                   v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
-              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                          CAST(:versions AS BIGINT[])) AS r (kind, id, version)
-              JOIN document_versions v
-                ON v.kind = r.kind AND v.id = r.id AND v.version = r.version
-            """)
-        .param("kinds", refs.stream().map(r -> r.kind().name()).toArray(String[]::new))
-        .param("ids", refs.stream().map(VersionRef::id).toArray(String[]::new))
-        .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))
-        .query(DOCUMENT)
-        .list();
+    return refs.isEmpty() ? List.of() : runner.read(() -> DocumentRows.selectVersions(jdbc, refs));
   }
 
   @Override
@@ -351,9 +326,9 @@ class JdbcCatalogStore implements CatalogStore {
                       JOIN document_versions v
                         ON v.kind = d.kind AND v.id = d.id AND v.version = d.version
                     """)
-                .param("kinds", kindArray(keys))
-                .param("ids", idArray(keys))
-                .query(DOCUMENT)
+                .param("kinds", DocumentRows.kindArray(keys))
+                .param("ids", DocumentRows.idArray(keys))
+                .query(DocumentRows.DOCUMENT)
                 .list());
   }
 
@@ -369,19 +344,6 @@ class JdbcCatalogStore implements CatalogStore {
                         new ManifestEntry(
                             d.kind(), d.id(), d.version(), d.contentHash(), d.sizeBytes()))
                 .toList());
-  }
-
-  private static <T> T[] column(
-      List<NewVersion> versions, Function<NewVersion, T> value, IntFunction<T[]> array) {
-    return versions.stream().map(value).toArray(array);
-  }
-
-  private static String[] kindArray(Collection<DocumentKey> keys) {
-    return keys.stream().map(k -> k.kind().name()).toArray(String[]::new);
-  }
-
-  private static String[] idArray(Collection<DocumentKey> keys) {
-    return keys.stream().map(DocumentKey::id).toArray(String[]::new);
   }
 
   @Override
@@ -429,7 +391,7 @@ class JdbcCatalogStore implements CatalogStore {
                 .param("after", afterRevision)
                 .param("through", throughRevision)
                 .param("maxRows", maxRows)
-                .query(CHANGE)
+                .query(DocumentRows.CHANGE)
                 .list());
   }
 
@@ -447,7 +409,7 @@ class JdbcCatalogStore implements CatalogStore {
                 .param("shards", ALL_SHARDS)
                 .param("revision", revision)
                 .param("kinds", kindNames(kinds))
-                .query(CHANGE)
+                .query(DocumentRows.CHANGE)
                 .list());
   }
 
@@ -460,300 +422,7 @@ class JdbcCatalogStore implements CatalogStore {
         .addValue("key", record.key())
         .addValue("hash", record.requestHash())
         .addValue("revision", record.revision())
-        .addValue("results", writeResults(record.results()))
+        .addValue("results", DocumentRows.writeResults(json, record.results()))
         .addValue("createdAt", Timestamp.from(record.createdAt()));
   }
-
-  private String writeResults(List<IdempotencyRecord.Result> results) {
-    try {
-      return json.writeValueAsString(results);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot serialise idempotency results", e);
-    }
-  }
-
-  /**
-   * The revision, the versions, the heads, the old references and the idempotency record in one
-   * statement: the revision row is taken by this statement and held only until COMMIT. Each table
-   * is modified once (CockroachDB refuses two ON CONFLICT / UPDATE / DELETE modifications of one
-   * table in a statement, cockroachdb/cockroach#71595); the data-modifying CTEs are all referenced
-   * from the final SELECT, and PostgreSQL runs them against one snapshot, so the DELETE of old
-   * references never sees the new ones, which a second statement inserts.
-   */
-  private static final String APPEND =
-      """
-      WITH r AS (
-             UPDATE revision_counter SET revision = revision + 1 WHERE id = 1
-             RETURNING revision),
-           v AS (
-             INSERT INTO document_versions
-                 (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                  shard, updated_at, updated_by, request_id)
-             SELECT x.kind, x.id, x.version, r.revision, x.status, x.content_hash, x.size_bytes,
-                    x.zone, x.payload, x.shard, x.updated_at, x.updated_by, x.request_id
-               FROM r, unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                              CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
-                              CAST(:hashes AS TEXT[]), CAST(:sizes AS BIGINT[]),
-                              CAST(:zones AS TEXT[]), CAST(:payloads AS TEXT[]),
-                              CAST(:shards AS BIGINT[]), CAST(:updatedAts AS TIMESTAMPTZ[]),
-                              CAST(:updatedBys AS TEXT[]), CAST(:requestIds AS TEXT[]))
-                 AS x (kind, id, version, status, content_hash, size_bytes, zone, payload, shard,
-                       updated_at, updated_by, request_id)
-             RETURNING 1),
-           d AS (
-             INSERT INTO documents (kind, id, version, revision, status, content_hash)
-             SELECT x.kind, x.id, x.version, r.revision, x.status, x.content_hash
-               FROM r, unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                              CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
-                              CAST(:hashes AS TEXT[]))
-                 AS x (kind, id, version, status, content_hash)
-             ON CONFLICT (kind, id) DO UPDATE
-                SET version = excluded.version,
-                    revision = excluded.revision,
-                    status = excluded.status,
-                    content_hash = excluded.content_hash
-             RETURNING 1),
-           gone AS (
-             DELETE FROM document_references
-              WHERE (kind, id) IN (SELECT g.kind, g.id
-                                     FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
-                                       AS g (kind, id))
-             RETURNING 1),
-           i AS (
-             INSERT INTO idempotency_records
-                 (idempotency_key, request_hash, revision, results, created_at)
-             SELECT k.idempotency_key, k.request_hash, r.revision, k.results, k.created_at
-               FROM r, unnest(CAST(:recordKeys AS TEXT[]), CAST(:recordHashes AS TEXT[]),
-                              CAST(:recordResults AS TEXT[]),
-                              CAST(:recordCreatedAts AS TIMESTAMPTZ[]))
-                 AS k (idempotency_key, request_hash, results, created_at)
-             RETURNING 1)
-      SELECT r.revision,
-             (SELECT count(*) FROM v) AS versions,
-             (SELECT count(*) FROM d) AS heads,
-             (SELECT count(*) FROM gone) AS references_removed,
-             (SELECT count(*) FROM i) AS records
-        FROM r
-      """;
-
-  /** One attempt at a write transaction: reads until {@link #append}, which takes the revision. */
-  private final class JdbcWriteTransaction implements WriteTransaction {
-    private final TransactionStatus status;
-
-    JdbcWriteTransaction(TransactionStatus status) {
-      this.status = status;
-    }
-
-    @Override
-    public Map<DocumentKey, Head> heads(Collection<DocumentKey> keys) {
-      Map<DocumentKey, Head> heads = new HashMap<>();
-      if (keys.isEmpty()) {
-        return heads;
-      }
-      jdbc.sql(
-              """
-              SELECT d.kind, d.id, d.version, d.revision, d.status, d.content_hash
-                FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-                JOIN documents d ON d.kind = r.kind AND d.id = r.id
-              """)
-          .param("kinds", kindArray(keys))
-          .param("ids", idArray(keys))
-          .query(
-              rs -> {
-                heads.put(
-                    new DocumentKey(Kind.valueOf(rs.getString("kind")), rs.getString("id")),
-                    new Head(
-                        rs.getLong("version"),
-                        rs.getLong("revision"),
-                        Status.valueOf(rs.getString("status")),
-                        rs.getString("content_hash")));
-              });
-      return heads;
-    }
-
-    @Override
-    public List<Document> versions(Collection<VersionRef> refs) {
-      return refs.isEmpty() ? List.of() : selectVersions(refs);
-    }
-
-    @Override
-    public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {
-      Map<DocumentKey, List<DocumentKey>> referrers = new HashMap<>();
-      jdbc.sql(
-              """
-              SELECT x.ref_kind, x.ref_id, x.kind, x.id
-                FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-                JOIN document_references x ON x.ref_kind = r.kind AND x.ref_id = r.id
-               ORDER BY x.ref_kind, x.ref_id, x.kind, x.id
-              """)
-          .param("kinds", kindArray(keys))
-          .param("ids", idArray(keys))
-          .query(
-              rs -> {
-                referrers
-                    .computeIfAbsent(
-                        new DocumentKey(
-                            Kind.valueOf(rs.getString("ref_kind")), rs.getString("ref_id")),
-                        k -> new ArrayList<>())
-                    .add(new DocumentKey(Kind.valueOf(rs.getString("kind")), rs.getString("id")));
-              });
-      return referrers;
-    }
-
-    @Override
-    public Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys) {
-      Map<String, IdempotencyRecord> records = new HashMap<>();
-      if (keys.isEmpty()) {
-        return records;
-      }
-      jdbc.sql(
-              """
-              SELECT i.idempotency_key, i.request_hash, i.revision, i.results, i.created_at
-                FROM unnest(CAST(:keys AS TEXT[])) AS k (idempotency_key)
-                JOIN idempotency_records i ON i.idempotency_key = k.idempotency_key
-              """)
-          .param("keys", keys.toArray(String[]::new))
-          .query(
-              rs -> {
-                records.put(
-                    rs.getString("idempotency_key"),
-                    new IdempotencyRecord(
-                        rs.getString("idempotency_key"),
-                        rs.getString("request_hash"),
-                        rs.getLong("revision"),
-                        readResults(rs.getString("results")),
-                        rs.getTimestamp("created_at").toInstant()));
-              });
-      return records;
-    }
-
-    @Override
-    public long append(List<NewVersion> versions, List<IdempotencyRecord> records) {
-      if (versions.isEmpty()) {
-        throw new IllegalArgumentException("nothing to append");
-      }
-      List<DocumentKey> keys = versions.stream().map(v -> v.document().key()).toList();
-      MapSqlParameterSource columns =
-          new MapSqlParameterSource()
-              .addValue("kinds", kindArray(keys))
-              .addValue("ids", idArray(keys))
-              .addValue("versions", column(versions, v -> v.document().version(), Long[]::new))
-              .addValue(
-                  "statuses", column(versions, v -> v.document().status().name(), String[]::new))
-              .addValue("hashes", column(versions, v -> v.document().contentHash(), String[]::new))
-              .addValue("sizes", column(versions, v -> v.document().sizeBytes(), Long[]::new))
-              .addValue("zones", column(versions, v -> v.zone().orElse(null), String[]::new))
-              .addValue("payloads", column(versions, v -> v.document().payload(), String[]::new))
-              .addValue(
-                  "shards",
-                  column(
-                      versions,
-                      v -> (long) shardOf(v.document().kind(), v.document().id()),
-                      Long[]::new))
-              .addValue(
-                  "updatedAts",
-                  column(versions, v -> Timestamp.from(v.document().updatedAt()), Timestamp[]::new))
-              .addValue(
-                  "updatedBys", column(versions, v -> v.document().updatedBy(), String[]::new))
-              .addValue(
-                  "requestIds", column(versions, v -> v.document().requestId(), String[]::new))
-              .addValue(
-                  "recordKeys", records.stream().map(IdempotencyRecord::key).toArray(String[]::new))
-              .addValue(
-                  "recordHashes",
-                  records.stream().map(IdempotencyRecord::requestHash).toArray(String[]::new))
-              .addValue(
-                  "recordResults",
-                  records.stream().map(r -> writeResults(r.results())).toArray(String[]::new))
-              .addValue(
-                  "recordCreatedAts",
-                  records.stream()
-                      .map(r -> Timestamp.from(r.createdAt()))
-                      .toArray(Timestamp[]::new));
-      long revision =
-          jdbc.sql(APPEND)
-              .paramSource(columns)
-              .query(
-                  (rs, n) -> {
-                    if (rs.getLong("versions") != versions.size()
-                        || rs.getLong("heads") != versions.size()
-                        || rs.getLong("records") != records.size()) {
-                      throw new IllegalStateException("the append wrote a partial batch");
-                    }
-                    return rs.getLong("revision");
-                  })
-              .single();
-      insertReferences(versions);
-      return revision;
-    }
-
-    private void insertReferences(List<NewVersion> versions) {
-      List<DocumentKey> referrers = new ArrayList<>();
-      List<DocumentKey> referenced = new ArrayList<>();
-      for (NewVersion v : versions) {
-        for (DocumentKey ref : v.references()) {
-          referrers.add(v.document().key());
-          referenced.add(ref);
-        }
-      }
-      if (referenced.isEmpty()) {
-        return;
-      }
-      jdbc.sql(
-              """
-              INSERT INTO document_references (ref_kind, ref_id, kind, id)
-              SELECT r.ref_kind, r.ref_id, r.kind, r.id
-                FROM unnest(CAST(:refKinds AS TEXT[]), CAST(:refIds AS TEXT[]),
-                            CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
-                  AS r (ref_kind, ref_id, kind, id)
-              """)
-          .param("refKinds", kindArray(referenced))
-          .param("refIds", idArray(referenced))
-          .param("kinds", kindArray(referrers))
-          .param("ids", idArray(referrers))
-          .update();
-    }
-
-    @Override
-    public void discard() {
-      TransactionRunner.discard(status);
-    }
-  }
-
-  private List<IdempotencyRecord.Result> readResults(String text) {
-    try {
-      return json.readValue(text, RESULTS);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("stored idempotency results are not JSON", e);
-    }
-  }
-
-  private static final RowMapper<Document> DOCUMENT =
-      (rs, n) ->
-          new Document(
-              Kind.valueOf(rs.getString("kind")),
-              rs.getString("id"),
-              rs.getLong("version"),
-              rs.getLong("revision"),
-              Status.valueOf(rs.getString("status")),
-              rs.getString("content_hash"),
-              rs.getLong("size_bytes"),
-              rs.getTimestamp("updated_at").toInstant(),
-              rs.getString("updated_by"),
-              rs.getString("request_id"),
-              rs.getString("payload"));
-
-  private static final RowMapper<ChangeEvent> CHANGE =
-      (rs, n) ->
-          new ChangeEvent(
-              rs.getLong("revision"),
-              Kind.valueOf(rs.getString("kind")),
-              rs.getString("id"),
-              rs.getLong("version"),
-              ChangeEvent.Type.of(Status.valueOf(rs.getString("status"))),
-              rs.getString("content_hash"));
-
-  private static final RowMapper<DocumentKey> KEY =
-      (ResultSet rs, int n) ->
-          new DocumentKey(Kind.valueOf(rs.getString("kind")), rs.getString("id"));
 }

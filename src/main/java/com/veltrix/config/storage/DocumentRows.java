@@ -1,0 +1,99 @@
+package com.veltrix.config.storage;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.veltrix.config.catalog.CatalogStore.VersionRef;
+import com.veltrix.config.catalog.ChangeEvent;
+import com.veltrix.config.catalog.Document;
+import com.veltrix.config.catalog.DocumentKey;
+import com.veltrix.config.catalog.IdempotencyRecord;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.Status;
+import java.util.Collection;
+import java.util.List;
+import org.springframework.jdbc.core.RowMapper;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * The one place for the document row: the version columns, the row mappers, the array parameters
+ * batch statements join with {@code unnest}, and the idempotency results' JSON.
+ */
+final class DocumentRows {
+
+  private DocumentRows() {}
+
+  static final String VERSION_COLUMNS =
+      "kind, id, version, revision, status, content_hash, size_bytes, updated_at, updated_by,"
+          + " request_id, payload";
+
+  private static final TypeReference<List<IdempotencyRecord.Result>> RESULTS =
+      new TypeReference<>() {};
+
+  static final RowMapper<Document> DOCUMENT =
+      (rs, n) ->
+          new Document(
+              Kind.valueOf(rs.getString("kind")),
+              rs.getString("id"),
+              rs.getLong("version"),
+              rs.getLong("revision"),
+              Status.valueOf(rs.getString("status")),
+              rs.getString("content_hash"),
+              rs.getLong("size_bytes"),
+              rs.getTimestamp("updated_at").toInstant(),
+              rs.getString("updated_by"),
+              rs.getString("request_id"),
+              rs.getString("payload"));
+
+  static final RowMapper<ChangeEvent> CHANGE =
+      (rs, n) ->
+          new ChangeEvent(
+              rs.getLong("revision"),
+              Kind.valueOf(rs.getString("kind")),
+              rs.getString("id"),
+              rs.getLong("version"),
+              ChangeEvent.Type.of(Status.valueOf(rs.getString("status"))),
+              rs.getString("content_hash"));
+
+  static String[] kindArray(Collection<DocumentKey> keys) {
+    return keys.stream().map(k -> k.kind().name()).toArray(String[]::new);
+  }
+
+  static String[] idArray(Collection<DocumentKey> keys) {
+    return keys.stream().map(DocumentKey::id).toArray(String[]::new);
+  }
+
+  /** Each given version that exists, in one statement. */
+  static List<Document> selectVersions(JdbcClient jdbc, Collection<VersionRef> refs) {
+    return jdbc.sql(
+            """
+            SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
+                   v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
+              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                          CAST(:versions AS BIGINT[])) AS r (kind, id, version)
+              JOIN document_versions v
+                ON v.kind = r.kind AND v.id = r.id AND v.version = r.version
+            """)
+        .param("kinds", refs.stream().map(r -> r.kind().name()).toArray(String[]::new))
+        .param("ids", refs.stream().map(VersionRef::id).toArray(String[]::new))
+        .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))
+        .query(DOCUMENT)
+        .list();
+  }
+
+  static String writeResults(ObjectMapper json, List<IdempotencyRecord.Result> results) {
+    try {
+      return json.writeValueAsString(results);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise idempotency results", e);
+    }
+  }
+
+  static List<IdempotencyRecord.Result> readResults(ObjectMapper json, String text) {
+    try {
+      return json.readValue(text, RESULTS);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("stored idempotency results are not JSON", e);
+    }
+  }
+}
