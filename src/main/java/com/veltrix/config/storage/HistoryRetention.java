@@ -188,6 +188,10 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
   private void advance(Horizon horizon, Instant cutoff, Instant now) {
     int batch = properties.history().batch();
     long candidate = horizon.revision();
+    List<Row> oldest = nextRows(candidate, Long.MAX_VALUE, 1);
+    if (oldest.isEmpty() || !oldest.get(0).updatedAt().isBefore(cutoff)) {
+      return; // the oldest retained write is still young: nothing to do (the usual pass)
+    }
     for (int scan = 0; scan < MAX_SCANS; scan++) {
       List<Row> rows = nextRows(candidate, Long.MAX_VALUE, batch);
       if (rows.isEmpty()) {

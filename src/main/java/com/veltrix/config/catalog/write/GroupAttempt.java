@@ -82,15 +82,12 @@ final class GroupAttempt {
     }
     Map<String, IdempotencyRecord> records = tx.idempotencyRecords(keysInGroup);
 
-    List<Integer> fresh = new ArrayList<>();
     Set<DocumentKey> written = new LinkedHashSet<>();
     for (int i : checked) {
       WriteRequest request = group.get(i);
-      if (request.idempotencyKey().map(records::containsKey).orElse(false)) {
-        continue;
+      if (!request.idempotencyKey().map(records::containsKey).orElse(false)) {
+        request.prepared().forEach(p -> written.add(p.command().key()));
       }
-      fresh.add(i);
-      request.prepared().forEach(p -> written.add(p.command().key()));
     }
     Map<DocumentKey, Head> heads = tx.heads(written);
 

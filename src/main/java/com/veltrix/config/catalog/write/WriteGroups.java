@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -124,20 +125,16 @@ class WriteGroups {
       } finally {
         lock.unlock();
       }
-      return unwrap(member.outcome::join); // in a running group, which ends by its head's deadline
+      try {
+        return member.outcome.join(); // in a running group, which ends by its head's deadline
+      } catch (CompletionException failed) {
+        throw rethrown(failed.getCause());
+      }
     } catch (ExecutionException e) {
       throw rethrown(e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreUnavailableException("interrupted while queued to write", e, false, false);
-    }
-  }
-
-  private static Applied unwrap(java.util.function.Supplier<Applied> join) {
-    try {
-      return join.get();
-    } catch (java.util.concurrent.CompletionException e) {
-      throw rethrown(e.getCause());
     }
   }
 
