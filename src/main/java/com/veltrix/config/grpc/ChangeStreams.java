@@ -1,5 +1,6 @@
 package com.veltrix.config.grpc;
 
+import com.veltrix.config.DaemonThreads;
 import com.veltrix.config.catalog.CapacityProperties;
 import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;

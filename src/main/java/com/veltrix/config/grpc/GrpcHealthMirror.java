@@ -1,5 +1,6 @@
 package com.veltrix.config.grpc;
 
+import com.veltrix.config.DaemonThreads;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;

@@ -1,5 +1,6 @@
 package com.veltrix.config.health;
 
+import com.veltrix.config.DaemonThreads;
 import com.veltrix.config.storage.DatabaseProbe;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -8,7 +9,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -42,13 +42,7 @@ class DatabaseStabilityGate implements HealthIndicator, DisposableBean {
   private final DatabaseProbe probe;
   private final ReadinessProperties properties;
   private final Clock clock;
-  private final ScheduledExecutorService executor =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "readiness-probe");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService executor = DaemonThreads.scheduled("readiness-probe", 1);
   private volatile boolean ready;
   private volatile Instant stableSince;
   private volatile Instant failingSince;

@@ -1,7 +1,7 @@
 package com.veltrix.config.storage;
 
+import com.veltrix.config.DaemonThreads;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
@@ -33,12 +33,7 @@ public class DatabaseMigrations implements SmartInitializingSingleton, Disposabl
 
   private final Flyway flyway;
   private final ScheduledExecutorService retries =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "database-migrations");
-            t.setDaemon(true);
-            return t;
-          });
+      DaemonThreads.scheduled("database-migrations", 1);
   private volatile boolean migrated;
   private boolean failedBefore;
 

@@ -1,5 +1,6 @@
 package com.veltrix.config.storage;
 
+import com.veltrix.config.DaemonThreads;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Timestamp;
@@ -9,10 +10,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -53,13 +52,7 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
   private final Clock clock;
   private final Counter versionsPruned;
   private final Counter recordsPruned;
-  private final ScheduledExecutorService executor =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "history-retention");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService executor = DaemonThreads.scheduled("history-retention", 1);
 
   HistoryRetention(
       JdbcClient jdbc,
@@ -157,6 +150,11 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
               rs.getLong("version"),
               rs.getTimestamp("updated_at").toInstant());
 
+  /** Every version row of one revision (at most one group: 1,000 writes). */
+  private List<Row> oneRevision(long revision) {
+    return nextRows(revision - 1, revision, Integer.MAX_VALUE);
+  }
+
   private List<Row> nextRows(long after, long through, int maxRows) {
     return runner.read(
         () ->
@@ -164,18 +162,6 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
                 .param("after", after)
                 .param("through", through)
                 .param("maxRows", maxRows)
-                .query(ROW)
-                .list());
-  }
-
-  private List<Row> revisionRows(long revision) {
-    return runner.read(
-        () ->
-            jdbc.sql(
-                    "SELECT revision, kind, id, version, updated_at FROM document_versions"
-                        + " WHERE shard IN (:shards) AND revision = :revision")
-                .param("shards", IntStream.range(0, JdbcCatalogStore.SHARDS).boxed().toList())
-                .param("revision", revision)
                 .query(ROW)
                 .list());
   }
@@ -210,7 +196,7 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
         break;
       }
       if (last - 1 <= candidate) { // one revision larger than the batch: check it whole
-        if (revisionRows(last).stream().anyMatch(r -> !r.updatedAt().isBefore(cutoff))) {
+        if (oneRevision(last).stream().anyMatch(r -> !r.updatedAt().isBefore(cutoff))) {
           break;
         }
         candidate = last;
@@ -261,7 +247,7 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
           to = last - 1; // the last revision may be cut by the row cap: it comes next time
         } else {
           to = last; // one revision larger than the batch: whole
-          rows = revisionRows(last);
+          rows = oneRevision(last);
         }
       }
       long through = to;

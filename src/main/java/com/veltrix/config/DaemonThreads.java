@@ -1,14 +1,14 @@
-package com.veltrix.config.grpc;
+package com.veltrix.config;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
-/** Small scheduled pools of daemon threads for the adapter's background work. */
-final class DaemonThreads {
+/** Small scheduled pools of daemon threads for background work (probes, passes, pollers). */
+public final class DaemonThreads {
 
   private DaemonThreads() {}
 
-  static ScheduledExecutorService scheduled(String name, int threads) {
+  public static ScheduledExecutorService scheduled(String name, int threads) {
     return Executors.newScheduledThreadPool(
         threads,
         r -> {
