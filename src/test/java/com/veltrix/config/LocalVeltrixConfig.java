@@ -13,8 +13,9 @@ import org.springframework.boot.SpringApplication;
 /**
  * The quick start: {@code ./mvnw spring-boot:test-run}. Without {@code SPRING_DATASOURCE_URL} it
  * starts a real embedded PostgreSQL (zonky) whose data stays in {@code .veltrix/pgdata} between
- * runs, then the service against it. It lives in the test tree so the production jar never contains
- * the embedded database.
+ * runs, then the service against it, with the Spring profile {@code local} (development: an HS256
+ * key, generated here unless one is configured, is accepted). It lives in the test tree so the
+ * production jar never contains the embedded database.
  */
 public final class LocalVeltrixConfig {
 
@@ -54,7 +55,9 @@ public final class LocalVeltrixConfig {
               + " http://localhost:8080/api/v1/revision%n%n",
           token);
     }
-    SpringApplication.run(VeltrixConfigApplication.class, args);
+    SpringApplication application = new SpringApplication(VeltrixConfigApplication.class);
+    application.setAdditionalProfiles("local"); // development: the HS256 key is accepted
+    application.run(args);
   }
 
   private static boolean configured(String env, String property) {

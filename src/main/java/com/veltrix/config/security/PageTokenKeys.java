@@ -12,7 +12,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The page-token key: {@code veltrix.security.page-token-key}; else derived from the HS256 secret;
+ * The page-token key: {@code veltrix.security.page-token-key} (at least 32 bytes; production
+ * requires it, {@link StartupRequirements}); in development, else derived from the HS256 secret,
  * else random for this process (logged, since pages then only continue on the same pod).
  */
 @Configuration(proxyBeanMethods = false)
@@ -23,7 +24,15 @@ class PageTokenKeys {
   @Bean
   PageTokenSigner pageTokenSigner(SecurityProperties properties) {
     if (properties.pageTokenKey() != null && !properties.pageTokenKey().isBlank()) {
-      return new PageTokenSigner(properties.pageTokenKey().getBytes(StandardCharsets.UTF_8));
+      byte[] key = properties.pageTokenKey().getBytes(StandardCharsets.UTF_8);
+      if (key.length < StartupRequirements.MIN_KEY_BYTES) {
+        throw new IllegalStateException(
+            "veltrix.security.page-token-key must be at least "
+                + StartupRequirements.MIN_KEY_BYTES
+                + " bytes, got "
+                + key.length);
+      }
+      return new PageTokenSigner(key);
     }
     if (properties.hmacSecret() != null) {
       return new PageTokenSigner(derive(properties.hmacSecret()));

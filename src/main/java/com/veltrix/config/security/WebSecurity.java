@@ -17,11 +17,14 @@ import org.springframework.security.web.SecurityFilterChain;
  * authorities.
  *
  * <pre>
- * GET  /api/v1/**                         configs:read
+ * GET, HEAD /api/v1/**                   configs:read
  * PUT  /api/v1/{kind}/{id}, POST /batches configs:write (a batch that retires: configs:admin)
  * DELETE, POST /{kind}/{id}/rollback      configs:admin
+ * any other method or path                configs:read, then 404 / 405 from MVC
  * /v3/api-docs, /swagger-ui               open (the contract is not a secret)
  * management: liveness, readiness         open (Kubernetes probes carry no token)
+ * management: prometheus                  open (the management port is reachable only inside
+ *                                         the pod network: k8s NetworkPolicy, README)
  * management: everything else             configs:admin
  * </pre>
  */
@@ -48,7 +51,8 @@ class WebSecurity {
                         "/actuator/health/liveness",
                         "/actuator/health/liveness/**",
                         "/actuator/health/readiness",
-                        "/actuator/health/readiness/**")
+                        "/actuator/health/readiness/**",
+                        "/actuator/prometheus")
                     .permitAll()
                     .anyRequest()
                     .hasAuthority(Scopes.ADMIN_AUTHORITY))
@@ -66,6 +70,8 @@ class WebSecurity {
                     .permitAll()
                     .requestMatchers(HttpMethod.GET, "/api/v1/**")
                     .hasAuthority(Scopes.READ_AUTHORITY)
+                    .requestMatchers(HttpMethod.HEAD, "/api/v1/**")
+                    .hasAuthority(Scopes.READ_AUTHORITY)
                     .requestMatchers(HttpMethod.DELETE, "/api/v1/**")
                     .hasAuthority(Scopes.ADMIN_AUTHORITY)
                     .requestMatchers(HttpMethod.POST, "/api/v1/*/*/rollback")
@@ -74,8 +80,10 @@ class WebSecurity {
                     .hasAuthority(Scopes.WRITE_AUTHORITY)
                     .requestMatchers(HttpMethod.POST, "/api/v1/batches")
                     .hasAuthority(Scopes.WRITE_AUTHORITY)
+                    // OPTIONS, PATCH, a PUT or POST to a path without that method, any unknown
+                    // route: a reader's call; MVC then answers 404 / 405 (or OPTIONS' Allow).
                     .anyRequest()
-                    .authenticated()) // then 404 / 405 from MVC, as for any unknown call
+                    .hasAuthority(Scopes.READ_AUTHORITY))
         .build();
   }
 

@@ -24,10 +24,7 @@ class DevTokenScriptTest {
         new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertThat(process.exitValue()).as(token).isZero();
 
-    Jwt jwt =
-        new JwtDecoders()
-            .hmacJwtDecoder(new SecurityProperties(new SecurityProperties.Jwt(Tokens.SECRET), null))
-            .decode(token);
+    Jwt jwt = JwtDecodersTest.hmac(Tokens.SECRET).decode(token);
 
     assertThat(jwt.getSubject()).isEqualTo("alice");
     assertThat(jwt.getClaimAsString("scope")).isEqualTo("configs:read");
@@ -35,11 +32,7 @@ class DevTokenScriptTest {
 
   @Test
   void refusesSecretsShorterThan32Bytes() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () ->
-                new JwtDecoders()
-                    .hmacJwtDecoder(
-                        new SecurityProperties(new SecurityProperties.Jwt("short"), null)))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> JwtDecodersTest.hmac("short"))
         .hasMessageContaining("at least 32 bytes");
   }
 }

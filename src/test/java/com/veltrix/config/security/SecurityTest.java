@@ -113,6 +113,29 @@ class SecurityTest {
     assertThat(versions()).isZero();
   }
 
+  @Test
+  void tokensWithoutExpiryOrSubjectAreRefusedWith401AndWriteNothing() {
+    String noExpiry =
+        Tokens.sign(
+            Tokens.claims("alice", Tokens.ALL_SCOPES, Duration.ofMinutes(5))
+                .expirationTime(null)
+                .build(),
+            Tokens.SECRET);
+    String noSubject =
+        Tokens.sign(
+            Tokens.claims("alice", Tokens.ALL_SCOPES, Duration.ofMinutes(5)).subject(null).build(),
+            Tokens.SECRET);
+
+    for (String token : new String[] {noExpiry, noSubject}) {
+      assertThat(anonymous.get("/api/v1/revision", bearer(token)).status()).isEqualTo(401);
+      assertThat(anonymous.put(DT + "dt-1", dropTable("gold", 1), bearer(token)).status())
+          .isEqualTo(401);
+      assertThat(code(() -> stub(token).putConfigs(put(WriteOp.UPSERT, dropTable("gold", 1)))))
+          .isEqualTo(Status.Code.UNAUTHENTICATED);
+    }
+    assertThat(versions()).isZero();
+  }
+
   /** {@code alg: none}: a token anyone can forge. */
   static String unsignedToken() {
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();

@@ -17,9 +17,7 @@ import org.springframework.security.oauth2.jwt.JwtException;
 class VerifiedTokensTest {
 
   private final AtomicInteger verifications = new AtomicInteger();
-  private final JwtDecoder real =
-      new JwtDecoders()
-          .hmacJwtDecoder(new SecurityProperties(new SecurityProperties.Jwt(Tokens.SECRET), null));
+  private final JwtDecoder real = JwtDecodersTest.hmac(Tokens.SECRET);
   private final JwtDecoder counting =
       token -> {
         verifications.incrementAndGet();

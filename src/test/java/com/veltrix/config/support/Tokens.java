@@ -27,15 +27,21 @@ public final class Tokens {
   }
 
   public static String mint(String subject, String scope, Duration validFor, String secret) {
+    return sign(claims(subject, scope, validFor).build(), secret);
+  }
+
+  /** The claims {@link #mint} signs, for a test that changes some of them. */
+  public static JWTClaimsSet.Builder claims(String subject, String scope, Duration validFor) {
     Instant now = Instant.now();
-    JWTClaimsSet claims =
-        new JWTClaimsSet.Builder()
-            .subject(subject)
-            .issuer("veltrix-tests")
-            .issueTime(Date.from(now))
-            .expirationTime(Date.from(now.plus(validFor)))
-            .claim("scope", scope)
-            .build();
+    return new JWTClaimsSet.Builder()
+        .subject(subject)
+        .issuer("veltrix-tests")
+        .issueTime(Date.from(now))
+        .expirationTime(Date.from(now.plus(validFor)))
+        .claim("scope", scope);
+  }
+
+  public static String sign(JWTClaimsSet claims, String secret) {
     SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
     try {
       jwt.sign(new MACSigner(secret.getBytes(StandardCharsets.UTF_8)));
