@@ -2,6 +2,7 @@ package com.veltrix.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.Http.Response;
 import com.veltrix.config.support.TestDatabase;
@@ -50,6 +51,15 @@ class ApplicationTest {
     assertThat(prometheus.body())
         .contains("http_server_requests_seconds_bucket", "hikaricp_connections");
     assertThat(new Http(port).get("/actuator/health").status()).isEqualTo(404);
+  }
+
+  @Test
+  void infoNamesTheVersionAndTheCommit() {
+    JsonNode info = new Http(managementPort).get("/actuator/info").json();
+
+    assertThat(info.at("/build/version").asText()).isNotBlank();
+    assertThat(info.at("/build/artifact").asText()).isEqualTo("veltrix-config");
+    assertThat(info.at("/git/commit/id").asText()).as(info.toString()).matches("[0-9a-f]{7,}");
   }
 
   @Test

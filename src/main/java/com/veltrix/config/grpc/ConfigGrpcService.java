@@ -2,6 +2,8 @@ package com.veltrix.config.grpc;
 
 import com.veltrix.config.catalog.CallCapacity;
 import com.veltrix.config.catalog.ConfigReader;
+import com.veltrix.config.catalog.IdempotencyKeys;
+import com.veltrix.config.catalog.Violation;
 import com.veltrix.config.catalog.write.ConfigWriter;
 import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.catalog.write.WriteContext;
@@ -19,7 +21,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import net.devh.boot.grpc.server.service.GrpcService;
 
 /**
@@ -88,7 +89,10 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
   }
 
   private void put(PutConfigsRequest request, StreamObserver<PutConfigsResponse> response) {
-    Optional<String> key = Optional.of(request.getIdempotencyKey()).filter(k -> !k.isEmpty());
+    Optional<String> key =
+        IdempotencyKeys.check(
+            request.getIdempotencyKey().isEmpty() ? null : request.getIdempotencyKey(),
+            Violation.Location.parameter("idempotency_key"));
     List<WriteCommand> writes = mapper.writes(request.getWritesList());
     Permissions.requireAdminToRetire(writes);
     String actor =
@@ -96,7 +100,7 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
             .orElseThrow(() -> new IllegalStateException("writes are authenticated"));
     response.onNext(
         GrpcMapper.written(
-            writer.batch(writes, key, new WriteContext(actor, UUID.randomUUID().toString()))));
+            writer.batch(writes, key, new WriteContext(actor, RequestIdInterceptor.current()))));
     response.onCompleted();
   }
 }

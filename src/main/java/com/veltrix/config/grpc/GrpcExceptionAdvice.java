@@ -5,6 +5,7 @@ import com.google.protobuf.Duration;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
+import com.veltrix.config.LogText;
 import com.veltrix.config.catalog.CatalogException;
 import com.veltrix.config.catalog.DocumentNotFoundException;
 import com.veltrix.config.catalog.IdempotencyKeyReusedException;
@@ -62,15 +63,15 @@ public class GrpcExceptionAdvice {
       return status;
     }
     if (e instanceof AccessDeniedException) {
-      log.warn("PERMISSION_DENIED {}", e.getMessage());
+      log.warn("PERMISSION_DENIED {}", LogText.escape(e.getMessage()));
       return Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException();
     }
     if (e instanceof InvalidInputException invalid) {
-      log.warn("INVALID_ARGUMENT {}", e.getMessage());
+      log.warn("INVALID_ARGUMENT {}", LogText.escape(e.getMessage()));
       return badRequest(invalid);
     }
     if (e instanceof OverloadedException) {
-      log.warn("RESOURCE_EXHAUSTED {}", e.getMessage());
+      log.warn("RESOURCE_EXHAUSTED {}", LogText.escape(e.getMessage()));
       return StatusProto.toStatusRuntimeException(
           com.google.rpc.Status.newBuilder()
               .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
@@ -84,14 +85,17 @@ public class GrpcExceptionAdvice {
     }
     if (e instanceof CatalogException) {
       Status status = Status.fromCode(codeOf(e)).withDescription(e.getMessage());
-      log.warn("{} {}", status.getCode(), e.getMessage());
+      log.warn("{} {}", status.getCode(), LogText.escape(e.getMessage()));
       return status.asRuntimeException();
     }
     if (e instanceof StoreUnavailableException unavailable) {
       if (unavailable.circuitOpen()) {
         log.debug("UNAVAILABLE {}", e.getMessage());
       } else {
-        log.error("UNAVAILABLE {}: {}", e.getMessage(), String.valueOf(e.getCause()));
+        log.error(
+            "UNAVAILABLE {}: {}",
+            LogText.escape(e.getMessage()),
+            LogText.escape(String.valueOf(e.getCause())));
       }
       return Status.UNAVAILABLE
           .withDescription("the database is unavailable; retry shortly")

@@ -2,7 +2,8 @@ package com.veltrix.config.rest;
 
 import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
-import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.IdempotencyKeys;
+import com.veltrix.config.catalog.Violation;
 import com.veltrix.config.catalog.write.ConfigWriter;
 import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.rest.Bodies.BatchBody;
@@ -41,9 +42,10 @@ class CatalogController {
   @PostMapping(path = "/batches", consumes = MediaType.APPLICATION_JSON_VALUE)
   BatchBody batch(
       @RequestBody BatchRequest body,
-      @RequestHeader(name = IDEMPOTENCY_KEY, required = false) Optional<String> idempotencyKey,
+      @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKeyHeader,
       HttpServletRequest request) {
-    idempotencyKey.ifPresent(CatalogController::checkIdempotencyKey);
+    Optional<String> idempotencyKey =
+        IdempotencyKeys.check(idempotencyKeyHeader, Violation.Location.parameter(IDEMPOTENCY_KEY));
     List<WriteCommand> writes = RestMapper.writes(body);
     Permissions.requireAdminToRetire(writes);
     return RestMapper.batch(writer.batch(writes, idempotencyKey, RequestIds.context(request)));
@@ -65,12 +67,5 @@ class CatalogController {
   @GetMapping("/revision")
   RevisionBody revision() {
     return new RevisionBody(reader.currentRevision());
-  }
-
-  private static void checkIdempotencyKey(String key) {
-    if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(c -> c >= 0x21 && c < 0x7f)) {
-      throw InvalidInputException.parameter(
-          IDEMPOTENCY_KEY, "must be 1-255 visible ASCII characters");
-    }
   }
 }

@@ -41,7 +41,7 @@ import org.springframework.web.bind.annotation.RestController;
 class DocumentController {
 
   private static final CacheControl IMMUTABLE =
-      CacheControl.maxAge(Duration.ofDays(365)).cachePublic().immutable();
+      CacheControl.maxAge(Duration.ofDays(365)).cachePrivate().immutable();
 
   private final ConfigWriter writer;
   private final ConfigReader reader;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.veltrix.config.LogText;
 import com.veltrix.config.catalog.CatalogException;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.DocumentNotFoundException;
@@ -82,7 +83,7 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
         problem.setProperty("referrers", keys(conflict.referrers()));
       }
     }
-    log.warn("{} {}", problem.getStatus(), e.getMessage());
+    log.warn("{} {}", problem.getStatus(), LogText.escape(e.getMessage()));
     if (e instanceof OverloadedException) {
       return ResponseEntity.status(problem.getStatus())
           .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
@@ -96,7 +97,10 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
     if (e.circuitOpen()) {
       log.debug("503 {}", e.getMessage());
     } else {
-      log.error("503 {}: {}", e.getMessage(), String.valueOf(e.getCause()));
+      log.error(
+          "503 {}: {}",
+          LogText.escape(e.getMessage()),
+          LogText.escape(String.valueOf(e.getCause())));
     }
     ProblemDetail problem =
         ProblemDetail.forStatusAndDetail(
@@ -133,7 +137,7 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
 
   @ExceptionHandler(AccessDeniedException.class)
   ResponseEntity<ProblemDetail> forbidden(AccessDeniedException e) {
-    log.warn("403 {}", e.getMessage());
+    log.warn("403 {}", LogText.escape(e.getMessage()));
     return ResponseEntity.status(HttpStatus.FORBIDDEN)
         .body(ProblemDetail.forStatusAndDetail(HttpStatus.FORBIDDEN, e.getMessage()));
   }
@@ -172,9 +176,9 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       HttpStatusCode status,
       WebRequest request) {
     if (status.is4xxClientError()) {
-      log.warn("{} {}", status.value(), e.getMessage());
+      log.warn("{} {}", status.value(), LogText.escape(e.getMessage()));
     } else {
-      log.error("{} {}", status.value(), e.getMessage(), e);
+      log.error("{} {}", status.value(), LogText.escape(e.getMessage()), e);
     }
     return super.handleExceptionInternal(e, body, headers, status, request);
   }

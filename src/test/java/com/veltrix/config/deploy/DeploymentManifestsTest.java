@@ -2,14 +2,20 @@ package com.veltrix.config.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.veltrix.config.security.StartupRequirements;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.SpringApplication;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -51,16 +57,45 @@ class DeploymentManifestsTest {
     return docs;
   }
 
+  static final List<Path> KUSTOMIZATIONS =
+      List.of(
+          K8S.resolve("base"),
+          K8S.resolve("components/cockroachdb"),
+          K8S.resolve("components/istio"),
+          K8S.resolve("overlays/production"));
+
+  /** Every manifest of the base and the components (not the overlay's patches). */
   static List<Map<String, Object>> all() throws IOException {
     List<Map<String, Object>> docs = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(K8S.resolve("base"))) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).toList()) {
-        if (!f.getFileName().toString().equals("kustomization.yaml")) {
+    for (Path dir : KUSTOMIZATIONS.subList(0, 3)) {
+      docs.addAll(manifests(dir));
+    }
+    return docs;
+  }
+
+  static List<Map<String, Object>> manifests(Path dir) throws IOException {
+    List<Map<String, Object>> docs = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+        String name = f.getFileName().toString();
+        if (!name.equals("kustomization.yaml") && !name.endsWith("-patch.yaml")) {
           docs.addAll(documents(f));
         }
       }
     }
     return docs;
+  }
+
+  /** The settings the base generates its ConfigMap from (KEY=VALUE, # comments). */
+  static Map<String, String> config() throws IOException {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(K8S.resolve("base/config.env"))) {
+      if (!line.isBlank() && !line.startsWith("#")) {
+        int eq = line.indexOf('=');
+        env.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return env;
   }
 
   static Map<String, Object> find(String kind, String name) throws IOException {
@@ -100,10 +135,14 @@ class DeploymentManifestsTest {
 
   @Test
   void eachKustomizationListsEveryFileBesideIt() throws IOException {
-    for (Path dir : List.of(K8S.resolve("base"), K8S.resolve("overlays/production"))) {
+    for (Path dir : KUSTOMIZATIONS) {
       Map<String, Object> kustomization = documents(dir.resolve("kustomization.yaml")).get(0);
       List<String> listed = new ArrayList<>();
       list(kustomization.get("resources")).forEach(r -> listed.add((String) r));
+      Object components = kustomization.get("components");
+      if (components != null) {
+        list(components).forEach(c -> listed.add((String) c));
+      }
       Object patches = kustomization.get("patches");
       if (patches != null) {
         list(patches).forEach(p -> listed.add((String) map(p).get("path")));
@@ -180,7 +219,7 @@ class DeploymentManifestsTest {
         .isEqualTo(2);
     assertThat(at(find("PodDisruptionBudget", "cockroachdb"), "spec", "maxUnavailable"))
         .isEqualTo(1);
-    assertThat(at(find("ConfigMap", "veltrix-config"), "data", "SPRING_DATASOURCE_URL"))
+    assertThat(config().get("SPRING_DATASOURCE_URL"))
         .asString()
         .startsWith("jdbc:postgresql://cockroachdb-public:26257/veltrix");
   }
@@ -233,12 +272,7 @@ class DeploymentManifestsTest {
                 "secretKeyRef",
                 "name"))
         .isEqualTo("cockroachdb-license");
-    assertThat(
-            at(
-                find("ConfigMap", "veltrix-config"),
-                "data",
-                "SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE"))
-        .isEqualTo("8");
+    assertThat(config().get("SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE")).isEqualTo("8");
   }
 
   @Test
@@ -272,6 +306,102 @@ class DeploymentManifestsTest {
         .isPositive();
     assertThat(dockerfile).doesNotContain("zonky");
     assertThat(Files.readString(Path.of(".dockerignore"))).contains("target/");
+  }
+
+  @Test
+  void theBaseAppliesOnAPlainClusterAndIstioAndCockroachDbAreOptIn() throws IOException {
+    List<Object> kinds = manifests(K8S.resolve("base")).stream().map(d -> d.get("kind")).toList();
+    assertThat(kinds)
+        .doesNotContain("VirtualService", "DestinationRule", "StatefulSet", "Job")
+        .contains("Deployment", "Service", "NetworkPolicy", "ServiceAccount");
+    for (String component : List.of("cockroachdb", "istio")) {
+      Map<String, Object> kustomization =
+          documents(K8S.resolve("components/" + component + "/kustomization.yaml")).get(0);
+      assertThat(kustomization.get("kind")).isEqualTo("Component");
+    }
+    assertThat(
+            list(
+                documents(K8S.resolve("overlays/production/kustomization.yaml"))
+                    .get(0)
+                    .get("components")))
+        .containsExactly("../../components/cockroachdb", "../../components/istio");
+    assertThat(at(find("Deployment", "veltrix-config"), "spec", "template", "metadata"))
+        .asString()
+        .as("the Istio annotation comes with the component")
+        .doesNotContain("proxy.istio.io");
+  }
+
+  @Test
+  void networkPoliciesOpenOnlyWhatEachPodServes() throws IOException {
+    Map<String, Object> veltrix = map(find("NetworkPolicy", "veltrix-config").get("spec"));
+    assertThat(list(veltrix.get("policyTypes"))).containsExactly("Ingress", "Egress");
+    Map<String, Object> open = map(at(veltrix, "ingress", 0));
+    assertThat(open).doesNotContainKey("from");
+    assertThat(list(open.get("ports")).stream().map(p -> map(p).get("port")))
+        .containsExactly("http", "grpc");
+    Map<String, Object> management = map(at(veltrix, "ingress", 1));
+    assertThat(at(management, "ports", 0, "port")).isEqualTo("management");
+    assertThat(at(management, "from", 0, "namespaceSelector")).isNotNull();
+
+    Map<String, Object> cockroach = map(find("NetworkPolicy", "cockroachdb").get("spec"));
+    assertThat(at(cockroach, "ingress", 0, "ports", 0, "port")).isEqualTo(26257);
+    assertThat(list(at(cockroach, "ingress", 0, "from")).toString())
+        .contains("veltrix-config", "cockroachdb", "cockroachdb-init")
+        .doesNotContain("namespaceSelector");
+  }
+
+  @Test
+  void podsCarryNoServiceAccountTokenAndBudgetsLetUnreadyPodsGo() throws IOException {
+    Map<String, Object> pod = map(at(find("Deployment", "veltrix-config"), "spec", "template"));
+    assertThat(at(pod, "spec", "automountServiceAccountToken")).isEqualTo(false);
+    assertThat(at(find("ServiceAccount", "veltrix-config"), "automountServiceAccountToken"))
+        .isEqualTo(false);
+    assertThat(
+            at(
+                find("Job", "cockroachdb-init"),
+                "spec",
+                "template",
+                "spec",
+                "automountServiceAccountToken"))
+        .isEqualTo(false);
+    for (String name : List.of("veltrix-config", "cockroachdb")) {
+      assertThat(at(find("PodDisruptionBudget", name), "spec", "unhealthyPodEvictionPolicy"))
+          .as(name)
+          .isEqualTo("AlwaysAllow");
+    }
+  }
+
+  @Test
+  void configurationAndSecretChangesRollThePodsAndTheJvmKnowsItsCpus() throws IOException {
+    Map<String, Object> base = documents(K8S.resolve("base/kustomization.yaml")).get(0);
+    assertThat(at(base, "configMapGenerator", 0, "name")).isEqualTo("veltrix-config");
+    assertThat(at(base, "configMapGenerator", 0).toString())
+        .doesNotContain("disableNameSuffixHash");
+    Map<String, Object> overlay =
+        documents(K8S.resolve("overlays/production/kustomization.yaml")).get(0);
+    assertThat(list(overlay.get("secretGenerator")).stream().map(g -> map(g).get("name")))
+        .containsExactlyInAnyOrder("veltrix-db", "veltrix-auth");
+    assertThat(overlay.get("secretGenerator").toString()).doesNotContain("disableNameSuffixHash");
+    assertThat(Files.readString(K8S.resolve("overlays/production/.gitignore")))
+        .contains("page-token.key");
+    assertThat(config().get("JDK_JAVA_OPTIONS")).contains("-XX:ActiveProcessorCount=");
+  }
+
+  @Test
+  void theDeploymentHasWhatAProductionProcessNeedsToStart() throws IOException {
+    Map<String, Object> variables = new HashMap<>(config());
+    for (Object e : list(container(find("Deployment", "veltrix-config")).get("env"))) {
+      variables.put((String) map(e).get("name"), "a-secret-value-of-more-than-32-bytes-0123456789");
+    }
+    var environment = new StandardEnvironment();
+    environment
+        .getPropertySources()
+        .replace(
+            "systemEnvironment",
+            new SystemEnvironmentPropertySource("systemEnvironment", variables));
+
+    new StartupRequirements().postProcessEnvironment(environment, new SpringApplication());
+    assertThat(variables).doesNotContainKey("VELTRIX_SECURITY_JWT_HMAC_SECRET");
   }
 
   static int seconds(String duration) {

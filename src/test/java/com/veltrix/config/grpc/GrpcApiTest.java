@@ -17,12 +17,14 @@ import com.veltrix.config.grpc.v1.PutConfigsRequest;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
 import com.veltrix.config.grpc.v1.WriteOp;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -31,11 +33,15 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 /** The gRPC contract over the real server: every call, its statuses, streaming and deadlines. */
 class GrpcApiTest extends GrpcTestBase {
+
+  static final Metadata.Key<String> REQUEST_ID =
+      Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
 
   @Autowired ChangeStreams changeStreams;
 
@@ -90,6 +96,78 @@ class GrpcApiTest extends GrpcTestBase {
                 .getResults(0)
                 .getUnchanged())
         .isTrue();
+  }
+
+  /** Writes one drop table, sending {@code requestId} (null: none); answers the trailers too. */
+  Metadata[] putOneWithRequestId(String requestId) {
+    AtomicReference<Metadata> headers = new AtomicReference<>();
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    Metadata sent = new Metadata();
+    if (requestId != null) {
+      sent.put(REQUEST_ID, requestId);
+    }
+    try {
+      blocking
+          .withInterceptors(
+              MetadataUtils.newAttachHeadersInterceptor(sent),
+              MetadataUtils.newCaptureMetadataInterceptor(headers, trailers))
+          .putConfigs(
+              PutConfigsRequest.newBuilder()
+                  .addWrites(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)))
+                  .build());
+    } catch (StatusRuntimeException e) {
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(e.getStatus().getDescription()).startsWith("x-request-id: ");
+    }
+    return new Metadata[] {headers.get(), trailers.get()};
+  }
+
+  @Test
+  void theCallersRequestIdIsReturnedAndStoredWithEveryVersionItWrites() {
+    Metadata headers = putOneWithRequestId("flink-job-7:42")[0];
+
+    assertThat(headers.get(REQUEST_ID)).isEqualTo("flink-job-7:42");
+    assertThat(jdbc.sql("SELECT request_id FROM document_versions").query(String.class).list())
+        .containsExactly("flink-job-7:42");
+  }
+
+  @Test
+  void withoutARequestIdTheCallGetsOneAndIsToldIt() {
+    String id = putOneWithRequestId(null)[0].get(REQUEST_ID);
+
+    assertThat(id).isNotBlank();
+    assertThat(jdbc.sql("SELECT request_id FROM document_versions").query(String.class).single())
+        .isEqualTo(id);
+  }
+
+  @Test
+  void aMalformedRequestIdIsInvalidArgumentAndWritesNothing() {
+    Metadata[] answer = putOneWithRequestId("x".repeat(129));
+
+    assertThat(answer[0]).as("no headers: refused before the call ran").isNull();
+    assertThat(answer[1].get(REQUEST_ID)).isNotBlank().hasSizeLessThan(129);
+    assertThat(revision()).isZero();
+  }
+
+  @Test
+  void idempotencyKeysFollowTheRestRuleAndABadOneWritesNothing() {
+    for (String key : new String[] {"k".repeat(256), "has space", "caf\u00e9"}) {
+      StatusRuntimeException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  blocking.putConfigs(
+                      PutConfigsRequest.newBuilder()
+                          .addWrites(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("g", 1)))
+                          .setIdempotencyKey(key)
+                          .build()));
+
+      assertThat(e.getStatus().getCode()).as(key).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("idempotency_key");
+    }
+    assertThat(revision()).isZero();
+    assertThat(jdbc.sql("SELECT count(*) FROM idempotency_records").query(Long.class).single())
+        .isZero();
   }
 
   @Test

@@ -19,8 +19,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -345,6 +348,39 @@ abstract class RestApiContract {
   }
 
   @Test
+  void aMalformedRequestIdIs400AndTheAnswerCarriesANewOne() {
+    for (String id : new String[] {"x".repeat(129), "has space", "semi;colon"}) {
+      Response r = http.put(DT + "dt-1", dropTable("gold", 1), "X-Request-Id", id);
+
+      assertThat(r.status()).as(id).isEqualTo(400);
+      assertThat(r.json().get("errors").get(0).get("parameter").asText()).isEqualTo("X-Request-Id");
+      assertThat(r.header("X-Request-Id")).hasValueSatisfying(h -> assertThat(h).isNotEqualTo(id));
+    }
+    assertThat(http.get(DT + "dt-1", "X-Request-Id", "ok-id.1").header("X-Request-Id"))
+        .contains("ok-id.1");
+    assertThat(storedVersions()).isZero();
+  }
+
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void callerTextInLogLinesIsEscapedAndEachLineCarriesTheRequestId(CapturedOutput output) {
+    Response r =
+        http.get(
+            "/api/v1/drop-tables?status=X%0D%0AFORGED%20ERROR%20line&limit=2",
+            "X-Request-Id", "trace-escape-1");
+
+    assertThat(r.status()).isEqualTo(400);
+    List<String> lines = output.getOut().lines().filter(l -> l.contains("FORGED")).toList();
+    assertThat(lines).isNotEmpty();
+    assertThat(lines)
+        .allSatisfy(
+            l ->
+                assertThat(l)
+                    .contains("[trace-escape-1]", "\\u000d\\u000aFORGED")
+                    .doesNotStartWith("FORGED"));
+  }
+
+  @Test
   void getsAnyVersionAsImmutable() {
     http.put(DT + "dt-1", dropTable("gold", 10));
     http.put(DT + "dt-1", dropTable("gold", 20));
@@ -354,7 +390,9 @@ abstract class RestApiContract {
     assertThat(r.json().get("version").asLong()).isEqualTo(1);
     assertThat(r.json().get("payload").get("entries").get(0).get("weight").asInt()).isEqualTo(10);
     assertThat(r.header("Cache-Control"))
-        .hasValueSatisfying(c -> assertThat(c).contains("immutable"));
+        .as("authenticated: no shared cache may keep it")
+        .hasValueSatisfying(
+            c -> assertThat(c).contains("immutable", "private").doesNotContain("public"));
     assertThat(http.get(DT + "dt-1?version=3").status()).isEqualTo(404);
   }
 
