@@ -6,7 +6,7 @@ import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.OverloadedException;
-import com.veltrix.config.grpc.v1.ChangeEvent;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.List;
@@ -59,7 +59,8 @@ class ChangeStreams implements DisposableBean {
    * Starts a watch. The first page is read here, on the caller's thread, so a bad request (a future
    * revision) fails the call with its status before any event is sent.
    */
-  void open(long afterRevision, Set<Kind> kinds, ServerCallStreamObserver<ChangeEvent> call) {
+  void open(
+      long afterRevision, Set<Kind> kinds, ServerCallStreamObserver<WatchChangesResponse> call) {
     if (closing) {
       // the listener closes asynchronously: a connection that raced it must not get a watch here
       throw Status.UNAVAILABLE.withDescription(SHUTTING_DOWN).asRuntimeException();
@@ -120,13 +121,14 @@ class ChangeStreams implements DisposableBean {
   /** One client's watch; pumps run one at a time on the shared executor. */
   private final class Watch {
     private final Set<Kind> kinds;
-    private final ServerCallStreamObserver<ChangeEvent> call;
+    private final ServerCallStreamObserver<WatchChangesResponse> call;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private long sentThrough;
     private long lastSentNanos = System.nanoTime();
     private volatile boolean closed;
 
-    Watch(Set<Kind> kinds, ServerCallStreamObserver<ChangeEvent> call, long afterRevision) {
+    Watch(
+        Set<Kind> kinds, ServerCallStreamObserver<WatchChangesResponse> call, long afterRevision) {
       this.kinds = kinds;
       this.call = call;
       this.sentThrough = afterRevision;

@@ -7,7 +7,6 @@ import com.veltrix.config.catalog.Violation;
 import com.veltrix.config.catalog.write.ConfigWriter;
 import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.catalog.write.WriteContext;
-import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import com.veltrix.config.grpc.v1.GetConfigsRequest;
 import com.veltrix.config.grpc.v1.GetConfigsResponse;
@@ -16,6 +15,7 @@ import com.veltrix.config.grpc.v1.ListActiveResponse;
 import com.veltrix.config.grpc.v1.PutConfigsRequest;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.security.Permissions;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -74,11 +74,12 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
   }
 
   @Override
-  public void watchChanges(WatchChangesRequest request, StreamObserver<ChangeEvent> response) {
+  public void watchChanges(
+      WatchChangesRequest request, StreamObserver<WatchChangesResponse> response) {
     changes.open(
         GrpcMapper.afterRevision(request.getAfterRevision()),
         GrpcMapper.kinds(request.getKindsList()),
-        (ServerCallStreamObserver<ChangeEvent>) response);
+        (ServerCallStreamObserver<WatchChangesResponse>) response);
   }
 
   @Override

@@ -16,7 +16,6 @@ import com.veltrix.config.catalog.Violation;
 import com.veltrix.config.catalog.write.BatchResult;
 import com.veltrix.config.catalog.write.Precondition;
 import com.veltrix.config.catalog.write.WriteCommand;
-import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigDocument;
 import com.veltrix.config.grpc.v1.ConfigKind;
 import com.veltrix.config.grpc.v1.ConfigRef;
@@ -24,6 +23,7 @@ import com.veltrix.config.grpc.v1.ConfigStatus;
 import com.veltrix.config.grpc.v1.ConfigWrite;
 import com.veltrix.config.grpc.v1.GetConfigsResponse;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.grpc.v1.WriteOp;
 import com.veltrix.config.grpc.v1.WriteResult;
 import java.util.EnumSet;
@@ -44,16 +44,24 @@ class GrpcMapper {
 
   static Kind kind(ConfigKind kind, String field) {
     return switch (kind) {
-      case TREASURE_LOCATION -> Kind.TREASURE_LOCATION;
-      case DROP_TABLE -> Kind.DROP_TABLE;
-      case SPAWN_RULE -> Kind.SPAWN_RULE;
+      case CONFIG_KIND_TREASURE_LOCATION -> Kind.TREASURE_LOCATION;
+      case CONFIG_KIND_DROP_TABLE -> Kind.DROP_TABLE;
+      case CONFIG_KIND_SPAWN_RULE -> Kind.SPAWN_RULE;
       default ->
-          throw invalid(field, "must be TREASURE_LOCATION, DROP_TABLE or SPAWN_RULE, was " + kind);
+          throw invalid(
+              field,
+              "must be CONFIG_KIND_TREASURE_LOCATION, CONFIG_KIND_DROP_TABLE or"
+                  + " CONFIG_KIND_SPAWN_RULE, was "
+                  + kind);
     };
   }
 
   static ConfigKind kind(Kind kind) {
-    return ConfigKind.valueOf(kind.name());
+    return switch (kind) {
+      case TREASURE_LOCATION -> ConfigKind.CONFIG_KIND_TREASURE_LOCATION;
+      case DROP_TABLE -> ConfigKind.CONFIG_KIND_DROP_TABLE;
+      case SPAWN_RULE -> ConfigKind.CONFIG_KIND_SPAWN_RULE;
+    };
   }
 
   static Set<Kind> kinds(List<ConfigKind> kinds) {
@@ -109,14 +117,14 @@ class GrpcMapper {
         write.getIfMatchVersion() == 0
             ? Precondition.NONE
             : Precondition.ifMatch(write.getIfMatchVersion());
-    if (write.getOp() == WriteOp.RETIRE) {
+    if (write.getOp() == WriteOp.WRITE_OP_RETIRE) {
       if (!write.getPayloadJson().isEmpty()) {
-        throw invalid(at + ".payload_json", "must be empty for RETIRE");
+        throw invalid(at + ".payload_json", "must be empty for WRITE_OP_RETIRE");
       }
       return new WriteCommand.Retire(key, precondition);
     }
-    if (write.getOp() != WriteOp.UPSERT) {
-      throw invalid(at + ".op", "must be UPSERT or RETIRE, was " + write.getOp());
+    if (write.getOp() != WriteOp.WRITE_OP_UPSERT) {
+      throw invalid(at + ".op", "must be WRITE_OP_UPSERT or WRITE_OP_RETIRE, was " + write.getOp());
     }
     if (write.getPayloadJson().isEmpty()) {
       throw invalid(at + ".payload_json", "is required for UPSERT");
@@ -154,7 +162,10 @@ class GrpcMapper {
         .setId(d.id())
         .setVersion(d.version())
         .setRevision(d.revision())
-        .setStatus(d.status() == Status.ACTIVE ? ConfigStatus.ACTIVE : ConfigStatus.RETIRED)
+        .setStatus(
+            d.status() == Status.ACTIVE
+                ? ConfigStatus.CONFIG_STATUS_ACTIVE
+                : ConfigStatus.CONFIG_STATUS_RETIRED)
         .setContentHash(d.contentHash())
         .setPayloadJson(d.payload())
         .setUpdatedAt(
@@ -204,24 +215,24 @@ class GrpcMapper {
     return response.build();
   }
 
-  static ChangeEvent change(com.veltrix.config.catalog.ChangeEvent e) {
-    return ChangeEvent.newBuilder()
+  static WatchChangesResponse change(com.veltrix.config.catalog.ChangeEvent e) {
+    return WatchChangesResponse.newBuilder()
         .setRevision(e.revision())
         .setKind(kind(e.kind()))
         .setId(e.id())
         .setVersion(e.version())
         .setType(
             e.type() == com.veltrix.config.catalog.ChangeEvent.Type.UPSERTED
-                ? ChangeEvent.ChangeType.UPSERTED
-                : ChangeEvent.ChangeType.RETIRED)
+                ? WatchChangesResponse.ChangeType.CHANGE_TYPE_UPSERTED
+                : WatchChangesResponse.ChangeType.CHANGE_TYPE_RETIRED)
         .setContentHash(e.contentHash())
         .build();
   }
 
-  static ChangeEvent progress(long revision) {
-    return ChangeEvent.newBuilder()
+  static WatchChangesResponse progress(long revision) {
+    return WatchChangesResponse.newBuilder()
         .setRevision(revision)
-        .setType(ChangeEvent.ChangeType.PROGRESS)
+        .setType(WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS)
         .build();
   }
 

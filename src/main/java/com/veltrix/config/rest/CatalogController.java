@@ -11,6 +11,7 @@ import com.veltrix.config.rest.Bodies.BatchRequest;
 import com.veltrix.config.rest.Bodies.ChangesBody;
 import com.veltrix.config.rest.Bodies.RevisionBody;
 import com.veltrix.config.security.Permissions;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.Optional;
@@ -26,6 +27,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** Catalog-wide calls: atomic batches, the change feed and the current revision. */
 @RestController
+@Tag(name = "catalog", description = "Atomic batches, the change feed and the current revision")
 @RequestMapping("/api/v1")
 class CatalogController {
 

@@ -12,6 +12,7 @@ import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.catalog.write.WriteResult;
 import com.veltrix.config.rest.Bodies.PageBody;
 import com.veltrix.config.rest.Bodies.RollbackRequest;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.time.Duration;
@@ -37,6 +38,10 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** One document: create/update, read, history, rollback, retire; and the listing of a kind. */
 @RestController
+@Tag(
+    name = "documents",
+    description =
+        "One document: create or update, read, history, rollback, retire; listings of a kind")
 @RequestMapping("/api/v1")
 class DocumentController {
 

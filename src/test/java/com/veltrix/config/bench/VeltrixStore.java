@@ -1,7 +1,6 @@
 package com.veltrix.config.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigKind;
 import com.veltrix.config.grpc.v1.ConfigRef;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
@@ -14,6 +13,7 @@ import com.veltrix.config.grpc.v1.ManifestEntry;
 import com.veltrix.config.grpc.v1.PutConfigsRequest;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.grpc.v1.WriteOp;
 import com.veltrix.config.support.Tokens;
 import io.grpc.Context;
@@ -178,8 +178,8 @@ final class VeltrixStore implements Store {
                 WatchChangesRequest.newBuilder().setAfterRevision(now).build(),
                 new StreamObserver<>() {
                   @Override
-                  public void onNext(ChangeEvent event) {
-                    if (event.getType() == ChangeEvent.ChangeType.UPSERTED
+                  public void onNext(WatchChangesResponse event) {
+                    if (event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_UPSERTED
                         && event.getId().startsWith(idPrefix)) {
                       onChangedId.accept(event.getId());
                     }
@@ -203,8 +203,8 @@ final class VeltrixStore implements Store {
 
   private static ConfigWrite write(String id, byte[] payload) {
     return ConfigWrite.newBuilder()
-        .setOp(WriteOp.UPSERT)
-        .setKind(ConfigKind.DROP_TABLE)
+        .setOp(WriteOp.WRITE_OP_UPSERT)
+        .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
         .setId(id)
         .setPayloadJson(new String(payload, StandardCharsets.UTF_8))
         .build();
@@ -212,7 +212,7 @@ final class VeltrixStore implements Store {
 
   private static ConfigRef ref(String id, long version) {
     return ConfigRef.newBuilder()
-        .setKind(ConfigKind.DROP_TABLE)
+        .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
         .setId(id)
         .setVersion(version)
         .build();

@@ -3,9 +3,9 @@ package com.veltrix.config.faults;
 import static com.veltrix.config.support.Payloads.dropTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.Tokens;
 import io.grpc.ManagedChannel;
@@ -80,7 +80,7 @@ class GracefulShutdownTest {
     stub.watchChanges(
         WatchChangesRequest.newBuilder().setAfterRevision(after).build(),
         new StreamObserver<>() {
-          public void onNext(ChangeEvent value) {
+          public void onNext(WatchChangesResponse value) {
             end.complete(Status.OK); // served: an event came
           }
 

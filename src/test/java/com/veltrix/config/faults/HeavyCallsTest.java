@@ -66,7 +66,7 @@ class HeavyCallsTest {
       for (int i = 1; i <= DOCUMENTS; i++) {
         refs.addRefs(
             ConfigRef.newBuilder()
-                .setKind(ConfigKind.DROP_TABLE)
+                .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
                 .setId(String.format("big-%04d", i)));
       }
       List<Callable<String>> calls = new ArrayList<>();

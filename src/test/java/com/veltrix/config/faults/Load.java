@@ -137,7 +137,10 @@ final class Load {
           stub(service)
               .getConfigs(
                   GetConfigsRequest.newBuilder()
-                      .addRefs(ConfigRef.newBuilder().setKind(ConfigKind.DROP_TABLE).setId(doc))
+                      .addRefs(
+                          ConfigRef.newBuilder()
+                              .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
+                              .setId(doc))
                       .build());
       record("grpcRead@" + service.name, start, true, null);
       if (response.getConfigsCount() == 1) {
@@ -172,8 +175,8 @@ final class Load {
             .setIdempotencyKey(scenario + "-" + item)
             .addWrites(
                 ConfigWrite.newBuilder()
-                    .setOp(WriteOp.UPSERT)
-                    .setKind(ConfigKind.DROP_TABLE)
+                    .setOp(WriteOp.WRITE_OP_UPSERT)
+                    .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
                     .setId(doc)
                     .setPayloadJson(dropTable(item, 1)))
             .build();

@@ -237,7 +237,7 @@ class ProductionFaultsTest {
                             GetConfigsRequest.newBuilder()
                                 .addRefs(
                                     ConfigRef.newBuilder()
-                                        .setKind(ConfigKind.DROP_TABLE)
+                                        .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
                                         .setId(load.doc(0)))
                                 .build());
                   } catch (StatusRuntimeException e) {

@@ -2,9 +2,9 @@ package com.veltrix.config.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.support.Tokens;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -138,7 +138,7 @@ final class Watchers implements AutoCloseable {
               WatchChangesRequest.newBuilder().setAfterRevision(after).build(),
               new StreamObserver<>() {
                 @Override
-                public void onNext(ChangeEvent event) {
+                public void onNext(WatchChangesResponse event) {
                   received(event);
                 }
 
@@ -175,8 +175,8 @@ final class Watchers implements AutoCloseable {
       }
     }
 
-    private synchronized void received(ChangeEvent event) {
-      boolean progress = event.getType() == ChangeEvent.ChangeType.PROGRESS;
+    private synchronized void received(WatchChangesResponse event) {
+      boolean progress = event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS;
       long revision = event.getRevision();
       if (pendingRevision >= 0 && (progress || revision > pendingRevision)) {
         complete.merge(
@@ -197,7 +197,12 @@ final class Watchers implements AutoCloseable {
         throw new AssertionError(name + " got revision " + revision + " again after completing it");
       }
       pendingRevision = revision;
-      pending.add(event.getKind().name() + "/" + event.getId() + "@" + event.getVersion());
+      pending.add(
+          event.getKind().name().substring("CONFIG_KIND_".length())
+              + "/"
+              + event.getId()
+              + "@"
+              + event.getVersion());
     }
   }
 }

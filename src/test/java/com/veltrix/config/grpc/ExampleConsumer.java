@@ -1,6 +1,5 @@
 package com.veltrix.config.grpc;
 
-import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigDocument;
 import com.veltrix.config.grpc.v1.ConfigKind;
 import com.veltrix.config.grpc.v1.ConfigRef;
@@ -11,6 +10,7 @@ import com.veltrix.config.grpc.v1.ListActiveRequest;
 import com.veltrix.config.grpc.v1.ListActiveResponse;
 import com.veltrix.config.grpc.v1.ManifestEntry;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.support.Tokens;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -144,12 +144,12 @@ public final class ExampleConsumer implements Runnable {
   }
 
   private void follow(ConfigServiceBlockingStub stub) {
-    Iterator<ChangeEvent> events =
+    Iterator<WatchChangesResponse> events =
         stub.watchChanges(WatchChangesRequest.newBuilder().setAfterRevision(revision).build());
     long open = -1; // a revision whose events may not all have arrived yet
     while (!stopped && events.hasNext()) {
-      ChangeEvent e = events.next();
-      if (e.getType() == ChangeEvent.ChangeType.PROGRESS) {
+      WatchChangesResponse e = events.next();
+      if (e.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
         revision = e.getRevision();
         open = -1;
         continue;
@@ -158,7 +158,7 @@ public final class ExampleConsumer implements Runnable {
         revision = open; // events come in revision order: the previous one is complete
       }
       open = e.getRevision();
-      if (e.getType() == ChangeEvent.ChangeType.RETIRED) {
+      if (e.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_RETIRED) {
         apply(e.getKind(), e.getId(), e.getVersion(), null);
       } else {
         apply(

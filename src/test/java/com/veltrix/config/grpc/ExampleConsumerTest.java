@@ -82,7 +82,9 @@ public class ExampleConsumerTest extends GrpcTestBase {
         .query(
             rs -> {
               active.put(
-                  new Key(ConfigKind.valueOf(rs.getString("kind")), rs.getString("id")),
+                  new Key(
+                      ConfigKind.valueOf("CONFIG_KIND_" + rs.getString("kind")),
+                      rs.getString("id")),
                   new Held(
                       rs.getLong("version"),
                       rs.getString("content_hash"),

@@ -5,7 +5,8 @@ import static com.veltrix.config.support.Payloads.treasureLocation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.rpc.BadRequest;
-import com.veltrix.config.grpc.v1.ChangeEvent;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.PreconditionFailure;
 import com.veltrix.config.grpc.v1.ConfigKind;
 import com.veltrix.config.grpc.v1.ConfigRef;
 import com.veltrix.config.grpc.v1.ConfigWrite;
@@ -16,6 +17,7 @@ import com.veltrix.config.grpc.v1.ListActiveResponse;
 import com.veltrix.config.grpc.v1.PutConfigsRequest;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.grpc.v1.WriteOp;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -47,7 +49,7 @@ class GrpcApiTest extends GrpcTestBase {
 
   static ConfigWrite upsert(ConfigKind kind, String id, String payload) {
     return ConfigWrite.newBuilder()
-        .setOp(WriteOp.UPSERT)
+        .setOp(WriteOp.WRITE_OP_UPSERT)
         .setKind(kind)
         .setId(id)
         .setPayloadJson(payload)
@@ -78,8 +80,12 @@ class GrpcApiTest extends GrpcTestBase {
   void putConfigsWritesOneBatchAtOneRevisionAndReplaysByKey() {
     PutConfigsRequest request =
         PutConfigsRequest.newBuilder()
-            .addWrites(upsert(ConfigKind.TREASURE_LOCATION, "loc-1", treasureLocation("z", "dt-1")))
-            .addWrites(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)))
+            .addWrites(
+                upsert(
+                    ConfigKind.CONFIG_KIND_TREASURE_LOCATION,
+                    "loc-1",
+                    treasureLocation("z", "dt-1")))
+            .addWrites(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)))
             .setIdempotencyKey("grpc-key-1")
             .build();
 
@@ -92,7 +98,7 @@ class GrpcApiTest extends GrpcTestBase {
     assertThat(replay).isEqualTo(first);
     assertThat(revision()).isEqualTo(1);
     assertThat(
-            put(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)))
+            put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)))
                 .getResults(0)
                 .getUnchanged())
         .isTrue();
@@ -113,13 +119,55 @@ class GrpcApiTest extends GrpcTestBase {
               MetadataUtils.newCaptureMetadataInterceptor(headers, trailers))
           .putConfigs(
               PutConfigsRequest.newBuilder()
-                  .addWrites(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)))
+                  .addWrites(
+                      upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)))
                   .build());
     } catch (StatusRuntimeException e) {
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
       assertThat(e.getStatus().getDescription()).startsWith("x-request-id: ");
     }
     return new Metadata[] {headers.get(), trailers.get()};
+  }
+
+  @Test
+  void refusalsCarryErrorInfoAndWhatFailedAsStandardDetails() {
+    put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)));
+    StatusRuntimeException stale =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                put(
+                    upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 2))
+                        .toBuilder()
+                        .setIfMatchVersion(9)
+                        .build()));
+    StatusRuntimeException dangling =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                put(
+                    upsert(
+                        ConfigKind.CONFIG_KIND_TREASURE_LOCATION,
+                        "loc-9",
+                        treasureLocation("z", "nope"))));
+    StatusRuntimeException invalid =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class,
+            () -> put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-2", "{\"rolls\": 0}")));
+
+    ErrorInfo cas = detail(stale, ErrorInfo.class);
+    assertThat(cas.getDomain()).isEqualTo("veltrix.config");
+    assertThat(cas.getReason()).isEqualTo("VERSION_MISMATCH");
+    assertThat(cas.getMetadataMap()).containsEntry("currentVersion", "1");
+    assertThat(detail(stale, PreconditionFailure.class).getViolations(0).getType())
+        .isEqualTo("VERSION");
+    assertThat(detail(dangling, ErrorInfo.class).getReason()).isEqualTo("REFERENCE_CONFLICT");
+    assertThat(detail(dangling, PreconditionFailure.class).getViolationsList())
+        .extracting(PreconditionFailure.Violation::getSubject)
+        .containsExactly("DROP_TABLE/nope");
+    assertThat(detail(invalid, ErrorInfo.class).getReason()).isEqualTo("INVALID_INPUT");
+    assertThat(badRequest(invalid).getFieldViolationsCount()).isPositive();
+    assertThat(revision()).isEqualTo(1);
   }
 
   @Test
@@ -158,7 +206,8 @@ class GrpcApiTest extends GrpcTestBase {
               () ->
                   blocking.putConfigs(
                       PutConfigsRequest.newBuilder()
-                          .addWrites(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("g", 1)))
+                          .addWrites(
+                              upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("g", 1)))
                           .setIdempotencyKey(key)
                           .build()));
 
@@ -177,12 +226,15 @@ class GrpcApiTest extends GrpcTestBase {
             StatusRuntimeException.class,
             () ->
                 put(
-                    upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)),
-                    upsert(ConfigKind.DROP_TABLE, "dt-2", "{\"rolls\": 0, \"entries\": []}")));
+                    upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)),
+                    upsert(
+                        ConfigKind.CONFIG_KIND_DROP_TABLE,
+                        "dt-2",
+                        "{\"rolls\": 0, \"entries\": []}")));
     StatusRuntimeException malformed =
         org.junit.jupiter.api.Assertions.assertThrows(
             StatusRuntimeException.class,
-            () -> put(upsert(ConfigKind.DROP_TABLE, "dt-3", "{\"rolls\": 1,")));
+            () -> put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-3", "{\"rolls\": 1,")));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     BadRequest details = badRequest(e);
@@ -202,27 +254,27 @@ class GrpcApiTest extends GrpcTestBase {
 
   @Test
   void badWritesGetTheStatusDesignMdNames() {
-    put(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)));
+    put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)));
     ConfigWrite unspecifiedKind =
         upsert(ConfigKind.CONFIG_KIND_UNSPECIFIED, "x", dropTable("a", 1));
     ConfigWrite unknownKind = unspecifiedKind.toBuilder().setKindValue(42).build();
     ConfigWrite noOp =
-        upsert(ConfigKind.DROP_TABLE, "x", dropTable("a", 1)).toBuilder()
+        upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "x", dropTable("a", 1)).toBuilder()
             .setOp(WriteOp.WRITE_OP_UNSPECIFIED)
             .build();
-    ConfigWrite badId = upsert(ConfigKind.DROP_TABLE, "", dropTable("a", 1));
+    ConfigWrite badId = upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "", dropTable("a", 1));
     ConfigWrite stale =
-        upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 2)).toBuilder()
+        upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 2)).toBuilder()
             .setIfMatchVersion(9)
             .build();
     ConfigWrite dangling =
-        upsert(ConfigKind.TREASURE_LOCATION, "loc-9", treasureLocation("z", "nope"));
+        upsert(ConfigKind.CONFIG_KIND_TREASURE_LOCATION, "loc-9", treasureLocation("z", "nope"));
     PutConfigsRequest.Builder tooMany = PutConfigsRequest.newBuilder();
     for (int i = 0; i < 1001; i++) {
       tooMany.addWrites(
           ConfigWrite.newBuilder()
-              .setOp(WriteOp.RETIRE)
-              .setKind(ConfigKind.DROP_TABLE)
+              .setOp(WriteOp.WRITE_OP_RETIRE)
+              .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
               .setId("d" + i));
     }
 
@@ -230,7 +282,14 @@ class GrpcApiTest extends GrpcTestBase {
     assertThat(code(() -> put(unknownKind))).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(code(() -> put(noOp))).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(code(() -> put(badId))).isEqualTo(Status.Code.INVALID_ARGUMENT);
-    assertThat(code(() -> put(upsert(ConfigKind.DROP_TABLE, "x", "{\"rolls\":8E8888880888889}"))))
+    assertThat(
+            code(
+                () ->
+                    put(
+                        upsert(
+                            ConfigKind.CONFIG_KIND_DROP_TABLE,
+                            "x",
+                            "{\"rolls\":8E8888880888889}"))))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(code(() -> put(stale))).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(code(() -> put(dangling))).isEqualTo(Status.Code.FAILED_PRECONDITION);
@@ -245,7 +304,7 @@ class GrpcApiTest extends GrpcTestBase {
   void oversizedMessagesAreResourceExhausted() {
     String huge = "{\"rolls\":1,\"entries\":[],\"pad\":\"" + "x".repeat(9 * 1024 * 1024) + "\"}";
 
-    assertThat(code(() -> put(upsert(ConfigKind.DROP_TABLE, "big", huge))))
+    assertThat(code(() -> put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "big", huge))))
         .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(revision()).isZero();
   }
@@ -254,16 +313,16 @@ class GrpcApiTest extends GrpcTestBase {
 
   @Test
   void getConfigsReturnsFoundAndMissingWithPayloadBytesAsRestReturnsThem() {
-    put(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)));
-    put(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 2)));
+    put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)));
+    put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 2)));
 
     GetConfigsResponse response =
         blocking.getConfigs(
             GetConfigsRequest.newBuilder()
-                .addRefs(ref(ConfigKind.DROP_TABLE, "dt-1", 1))
-                .addRefs(ref(ConfigKind.DROP_TABLE, "dt-1", 0))
-                .addRefs(ref(ConfigKind.DROP_TABLE, "dt-1", 3))
-                .addRefs(ref(ConfigKind.SPAWN_RULE, "nope", 0))
+                .addRefs(ref(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", 1))
+                .addRefs(ref(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", 0))
+                .addRefs(ref(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", 3))
+                .addRefs(ref(ConfigKind.CONFIG_KIND_SPAWN_RULE, "nope", 0))
                 .build());
 
     assertThat(response.getConfigsList()).extracting(c -> c.getVersion()).containsExactly(1L, 2L);
@@ -279,15 +338,15 @@ class GrpcApiTest extends GrpcTestBase {
   void getConfigsRefusesBadRefs() {
     GetConfigsRequest.Builder tooMany = GetConfigsRequest.newBuilder();
     for (int i = 0; i < 1001; i++) {
-      tooMany.addRefs(ref(ConfigKind.DROP_TABLE, "d" + i, 0));
+      tooMany.addRefs(ref(ConfigKind.CONFIG_KIND_DROP_TABLE, "d" + i, 0));
     }
 
     assertThat(code(() -> blocking.getConfigs(tooMany.build())))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
     for (ConfigRef bad :
         List.of(
-            ref(ConfigKind.DROP_TABLE, "bad id", 0),
-            ref(ConfigKind.DROP_TABLE, "d", -1),
+            ref(ConfigKind.CONFIG_KIND_DROP_TABLE, "bad id", 0),
+            ref(ConfigKind.CONFIG_KIND_DROP_TABLE, "d", -1),
             ref(ConfigKind.CONFIG_KIND_UNSPECIFIED, "d", 0))) {
       assertThat(
               code(() -> blocking.getConfigs(GetConfigsRequest.newBuilder().addRefs(bad).build())))
@@ -301,14 +360,26 @@ class GrpcApiTest extends GrpcTestBase {
   @Test
   void listActiveStreamsEveryActiveDocumentInChunksAtOneRevision() {
     for (int i = 0; i < 20; i++) {
-      put(upsert(ConfigKind.DROP_TABLE, String.format("dt-%02d", i), dropTable("gold", i + 1)));
+      put(
+          upsert(
+              ConfigKind.CONFIG_KIND_DROP_TABLE,
+              String.format("dt-%02d", i),
+              dropTable("gold", i + 1)));
     }
-    put(upsert(ConfigKind.TREASURE_LOCATION, "loc-a", treasureLocation("zone-a", "dt-00")));
-    put(upsert(ConfigKind.TREASURE_LOCATION, "loc-b", treasureLocation("zone-b", "dt-00")));
+    put(
+        upsert(
+            ConfigKind.CONFIG_KIND_TREASURE_LOCATION,
+            "loc-a",
+            treasureLocation("zone-a", "dt-00")));
+    put(
+        upsert(
+            ConfigKind.CONFIG_KIND_TREASURE_LOCATION,
+            "loc-b",
+            treasureLocation("zone-b", "dt-00")));
     put(
         ConfigWrite.newBuilder()
-            .setOp(WriteOp.RETIRE)
-            .setKind(ConfigKind.DROP_TABLE)
+            .setOp(WriteOp.WRITE_OP_RETIRE)
+            .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
             .setId("dt-19")
             .build());
 
@@ -318,7 +389,7 @@ class GrpcApiTest extends GrpcTestBase {
     blocking
         .listActive(
             ListActiveRequest.newBuilder()
-                .addKinds(ConfigKind.TREASURE_LOCATION)
+                .addKinds(ConfigKind.CONFIG_KIND_TREASURE_LOCATION)
                 .setZone("zone-a")
                 .build())
         .forEachRemaining(zoneA::add);
@@ -363,42 +434,42 @@ class GrpcApiTest extends GrpcTestBase {
 
   @Test
   void watchSendsHistoryThenLiveChangesThenProgressWhenIdle() throws Exception {
-    put(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)));
-    BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+    put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)));
+    BlockingQueue<WatchChangesResponse> events = new LinkedBlockingQueue<>();
     async.watchChanges(
         WatchChangesRequest.getDefaultInstance(), collect(events, new CountDownLatch(1)));
 
-    ChangeEvent history = events.poll(5, TimeUnit.SECONDS);
+    WatchChangesResponse history = events.poll(5, TimeUnit.SECONDS);
     long committed = System.nanoTime();
-    put(upsert(ConfigKind.DROP_TABLE, "dt-2", dropTable("gold", 1)));
-    ChangeEvent live = nextChange(events);
+    put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-2", dropTable("gold", 1)));
+    WatchChangesResponse live = nextChange(events);
     long deliveredMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - committed);
-    ChangeEvent progress = events.poll(5, TimeUnit.SECONDS);
+    WatchChangesResponse progress = events.poll(5, TimeUnit.SECONDS);
 
     assertThat(history.getRevision()).isEqualTo(1);
-    assertThat(history.getType()).isEqualTo(ChangeEvent.ChangeType.UPSERTED);
+    assertThat(history.getType()).isEqualTo(WatchChangesResponse.ChangeType.CHANGE_TYPE_UPSERTED);
     assertThat(live.getId()).isEqualTo("dt-2");
     assertThat(live.getRevision()).isEqualTo(2);
     assertThat(deliveredMillis).as("live change delivered within a second").isLessThan(1000);
-    assertThat(progress.getType()).isEqualTo(ChangeEvent.ChangeType.PROGRESS);
+    assertThat(progress.getType()).isEqualTo(WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS);
     assertThat(progress.getRevision()).isEqualTo(2);
   }
 
   @Test
   void watchResumesAfterTheLastRevisionAndFiltersKinds() throws Exception {
-    put(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 1)));
-    put(upsert(ConfigKind.TREASURE_LOCATION, "loc-1", treasureLocation("z", "dt-1")));
-    put(upsert(ConfigKind.DROP_TABLE, "dt-1", dropTable("gold", 2)));
-    BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+    put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)));
+    put(upsert(ConfigKind.CONFIG_KIND_TREASURE_LOCATION, "loc-1", treasureLocation("z", "dt-1")));
+    put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 2)));
+    BlockingQueue<WatchChangesResponse> events = new LinkedBlockingQueue<>();
 
     async.watchChanges(
         WatchChangesRequest.newBuilder()
             .setAfterRevision(1)
-            .addKinds(ConfigKind.DROP_TABLE)
+            .addKinds(ConfigKind.CONFIG_KIND_DROP_TABLE)
             .build(),
         collect(events, new CountDownLatch(1)));
 
-    ChangeEvent first = nextChange(events);
+    WatchChangesResponse first = nextChange(events);
     assertThat(first.getRevision()).isEqualTo(3);
     assertThat(first.getVersion()).isEqualTo(2);
     assertThat(
@@ -419,7 +490,7 @@ class GrpcApiTest extends GrpcTestBase {
 
   @Test
   void watchEndsWithDeadlineExceededAtTheClientsDeadlineAndStopsServerWork() throws Exception {
-    BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+    BlockingQueue<WatchChangesResponse> events = new LinkedBlockingQueue<>();
     CountDownLatch ended = new CountDownLatch(1);
     List<Throwable> errors = new ArrayList<>();
     long start = System.nanoTime();
@@ -429,7 +500,7 @@ class GrpcApiTest extends GrpcTestBase {
         .watchChanges(
             WatchChangesRequest.getDefaultInstance(),
             new StreamObserver<>() {
-              public void onNext(ChangeEvent value) {
+              public void onNext(WatchChangesResponse value) {
                 events.add(value);
               }
 
@@ -511,19 +582,29 @@ class GrpcApiTest extends GrpcTestBase {
   }
 
   static BadRequest badRequest(StatusRuntimeException e) {
+    return detail(e, BadRequest.class);
+  }
+
+  /** The status detail of that type (google.rpc), which must be there. */
+  static <T extends com.google.protobuf.Message> T detail(StatusRuntimeException e, Class<T> type) {
     com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    assertThat(status).isNotNull();
+    assertThat(status).as("rich status").isNotNull();
     try {
-      return status.getDetails(0).unpack(BadRequest.class);
+      for (com.google.protobuf.Any any : status.getDetailsList()) {
+        if (any.is(type)) {
+          return any.unpack(type);
+        }
+      }
     } catch (com.google.protobuf.InvalidProtocolBufferException x) {
       throw new AssertionError(x);
     }
+    throw new AssertionError("no " + type.getSimpleName() + " in " + status);
   }
 
-  static StreamObserver<ChangeEvent> collect(
-      BlockingQueue<ChangeEvent> events, CountDownLatch ended) {
+  static StreamObserver<WatchChangesResponse> collect(
+      BlockingQueue<WatchChangesResponse> events, CountDownLatch ended) {
     return new StreamObserver<>() {
-      public void onNext(ChangeEvent value) {
+      public void onNext(WatchChangesResponse value) {
         events.add(value);
       }
 
@@ -537,11 +618,12 @@ class GrpcApiTest extends GrpcTestBase {
     };
   }
 
-  static ChangeEvent nextChange(BlockingQueue<ChangeEvent> events) throws InterruptedException {
+  static WatchChangesResponse nextChange(BlockingQueue<WatchChangesResponse> events)
+      throws InterruptedException {
     while (true) {
-      ChangeEvent e = events.poll(5, TimeUnit.SECONDS);
+      WatchChangesResponse e = events.poll(5, TimeUnit.SECONDS);
       assertThat(e).as("a change within 5 s").isNotNull();
-      if (e.getType() != ChangeEvent.ChangeType.PROGRESS) {
+      if (e.getType() != WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
         return e;
       }
     }

@@ -2,8 +2,8 @@ package com.veltrix.config.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
@@ -62,8 +62,8 @@ class WatchBacklogTest extends GrpcTestBase {
             WatchChangesRequest.newBuilder().setAfterRevision(0).build(),
             new StreamObserver<>() {
               @Override
-              public void onNext(ChangeEvent event) {
-                if (event.getType() == ChangeEvent.ChangeType.PROGRESS) {
+              public void onNext(WatchChangesResponse event) {
+                if (event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
                   if (event.getRevision() >= REVISIONS) {
                     done.complete(Status.OK);
                   }

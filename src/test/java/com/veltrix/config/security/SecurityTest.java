@@ -130,7 +130,9 @@ class SecurityTest {
       assertThat(anonymous.get("/api/v1/revision", bearer(token)).status()).isEqualTo(401);
       assertThat(anonymous.put(DT + "dt-1", dropTable("gold", 1), bearer(token)).status())
           .isEqualTo(401);
-      assertThat(code(() -> stub(token).putConfigs(put(WriteOp.UPSERT, dropTable("gold", 1)))))
+      assertThat(
+              code(
+                  () -> stub(token).putConfigs(put(WriteOp.WRITE_OP_UPSERT, dropTable("gold", 1)))))
           .isEqualTo(Status.Code.UNAUTHENTICATED);
     }
     assertThat(versions()).isZero();
@@ -232,7 +234,7 @@ class SecurityTest {
 
   static PutConfigsRequest put(WriteOp op, String payload) {
     ConfigWrite.Builder write =
-        ConfigWrite.newBuilder().setOp(op).setKind(ConfigKind.DROP_TABLE).setId("dt-1");
+        ConfigWrite.newBuilder().setOp(op).setKind(ConfigKind.CONFIG_KIND_DROP_TABLE).setId("dt-1");
     if (payload != null) {
       write.setPayloadJson(payload);
     }
@@ -272,14 +274,24 @@ class SecurityTest {
                 () ->
                     stub(token("configs:read")).getConfigs(GetConfigsRequest.getDefaultInstance())))
         .isEqualTo(Status.Code.OK);
-    assertThat(code(() -> stub(token("configs:read")).putConfigs(put(WriteOp.UPSERT, payload))))
+    assertThat(
+            code(
+                () ->
+                    stub(token("configs:read")).putConfigs(put(WriteOp.WRITE_OP_UPSERT, payload))))
         .isEqualTo(Status.Code.PERMISSION_DENIED);
-    assertThat(code(() -> stub(token("configs:write")).putConfigs(put(WriteOp.UPSERT, payload))))
+    assertThat(
+            code(
+                () ->
+                    stub(token("configs:write")).putConfigs(put(WriteOp.WRITE_OP_UPSERT, payload))))
         .isEqualTo(Status.Code.OK);
-    assertThat(code(() -> stub(token("configs:write")).putConfigs(put(WriteOp.RETIRE, null))))
+    assertThat(
+            code(() -> stub(token("configs:write")).putConfigs(put(WriteOp.WRITE_OP_RETIRE, null))))
         .isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(versions()).isEqualTo(1);
-    assertThat(code(() -> stub(token(Tokens.ALL_SCOPES)).putConfigs(put(WriteOp.RETIRE, null))))
+    assertThat(
+            code(
+                () ->
+                    stub(token(Tokens.ALL_SCOPES)).putConfigs(put(WriteOp.WRITE_OP_RETIRE, null))))
         .isEqualTo(Status.Code.OK);
     assertThat(
             jdbc.sql("SELECT DISTINCT updated_by FROM document_versions")

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.veltrix.config.grpc.ExampleConsumer;
 import com.veltrix.config.grpc.ExampleConsumerTest;
-import com.veltrix.config.grpc.v1.ChangeEvent;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
+import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
@@ -172,7 +172,7 @@ class HistoryRetentionTest {
     }
   }
 
-  Iterator<ChangeEvent> watch(long after) {
+  Iterator<WatchChangesResponse> watch(long after) {
     return ConfigServiceGrpc.newBlockingStub(channel)
         .withCallCredentials(Tokens.bearer(Tokens.admin()))
         .watchChanges(WatchChangesRequest.newBuilder().setAfterRevision(after).build());
