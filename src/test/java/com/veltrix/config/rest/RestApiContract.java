@@ -172,10 +172,7 @@ abstract class RestApiContract {
             "{\"rolls\":1,\"entries\":[{\"itemId\":\"a\",\"weight\":1,"
                 + "\"minQuantity\":0,\"maxQuantity\":1,\"colour\":\"red\"}]}");
 
-    assertThat(r.status()).isEqualTo(400);
-    assertThat(r.json().get("errors").get(0).get("pointer").asText())
-        .isEqualTo("/entries/0/colour");
-    assertThat(storedVersions()).isZero();
+    refusedAt(r, "/entries/0/colour");
     assertThat(revision()).isZero();
   }
 
@@ -345,6 +342,49 @@ abstract class RestApiContract {
     assertThat(r.json().get("version").asLong()).isEqualTo(2);
     assertThat(notModified.status()).isEqualTo(304);
     assertThat(http.get(DT + "dt-1", "If-None-Match", "\"1\"").status()).isEqualTo(200);
+  }
+
+  /**
+   * What a consumer does to check a payload it received: RFC 8785 with a library of its own (the
+   * RFC author's reference implementation, not the service's code), SHA-256, compare.
+   */
+  @Test
+  void aConsumerRecomputesContentHashWithAnIndependentRfc8785Library() throws Exception {
+    String payload =
+        "{\"rolls\": 2, \"entries\": [{\"itemId\": \"dust\", \"weight\": 1E-7,"
+            + " \"minQuantity\": 0, \"maxQuantity\": 1}, {\"itemId\": \"gold\","
+            + " \"weight\": 1e21, \"minQuantity\": 1, \"maxQuantity\": 3}]}";
+    http.put(DT + "dt-jcs", payload);
+
+    JsonNode document = http.get(DT + "dt-jcs").json();
+    String canonical =
+        new org.erdtman.jcs.JsonCanonicalizer(document.get("payload").toString())
+            .getEncodedString();
+    byte[] digest =
+        java.security.MessageDigest.getInstance("SHA-256")
+            .digest(canonical.getBytes(StandardCharsets.UTF_8));
+
+    assertThat(document.get("contentHash").asText())
+        .isEqualTo(java.util.HexFormat.of().formatHex(digest));
+    assertThat(canonical).contains("\"weight\":1e-7", "\"weight\":1e+21");
+  }
+
+  @Test
+  void numbersADoubleCannotCarryAsWrittenAre400AndWriteNothing() {
+    Response r =
+        http.put(
+            DT + "dt-big",
+            "{\"rolls\": 1, \"entries\": [{\"itemId\": \"gold\", \"weight\": 9007199254740993,"
+                + " \"minQuantity\": 0, \"maxQuantity\": 1}]}");
+
+    refusedAt(r, "/entries/0/weight");
+  }
+
+  /** 400 naming the pointer of the (first) bad value, and nothing stored. */
+  void refusedAt(Response r, String pointer) {
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("errors").get(0).get("pointer").asText()).isEqualTo(pointer);
+    assertThat(storedVersions()).isZero();
   }
 
   @Test

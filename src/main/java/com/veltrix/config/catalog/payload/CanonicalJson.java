@@ -1,12 +1,10 @@
 package com.veltrix.config.catalog.payload;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.catalog.Violation;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -18,17 +16,19 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The canonical JSON text of a payload, whose SHA-256 is its content hash: object members sorted by
- * name, no insignificant white space, numbers in one normal form ({@code 1.0}, {@code 1} and {@code
- * 1e0} are all {@code 1}). While writing it checks what the database cannot store or the limits
- * forbid: nesting deeper than the limit, NUL characters and unpaired surrogates.
+ * The canonical JSON text of a payload, whose SHA-256 is its content hash: RFC 8785 (JSON
+ * Canonicalization Scheme), so that any consumer with a JCS library recomputes the hash from the
+ * payload it received. Object members sorted by their UTF-16 code units, no insignificant white
+ * space, strings with only the escapes JSON requires (<code>&#92;u001f</code> lower-case), numbers
+ * as IEEE 754 doubles written as ECMAScript writes them ({@link EcmaNumbers}: {@code 1e+21}, {@code
+ * 1e-7}). While writing it checks what canonical JSON, the database or the limits forbid: a number
+ * that a double cannot carry exactly as written (it would change: {@code 9007199254740993}) or at
+ * all ({@code 1e400}), nesting deeper than the limit, NUL characters and unpaired surrogates.
  */
 public final class CanonicalJson {
 
-  private static final JsonFactory FACTORY = new JsonFactory();
-  private static final BigDecimal PLAIN_LIMIT = new BigDecimal("1e21");
-
   private final int maxDepth;
+  private final StringBuilder out = new StringBuilder(256);
   private final List<Violation> violations = new ArrayList<>();
 
   private CanonicalJson(int maxDepth) {
@@ -38,16 +38,28 @@ public final class CanonicalJson {
   /** Canonical text of {@code node}, or the violations (pointers relative to the payload). */
   static Result write(JsonNode node, int maxDepth) {
     CanonicalJson writer = new CanonicalJson(maxDepth);
-    StringWriter out = new StringWriter();
-    try (JsonGenerator gen = FACTORY.createGenerator(out)) {
-      writer.value(gen, node, "", 1);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new Result(out.toString(), List.copyOf(writer.violations));
+    writer.value(node, "", 1);
+    return new Result(writer.out.toString(), List.copyOf(writer.violations));
   }
 
   record Result(String text, List<Violation> violations) {}
+
+  private static final ObjectMapper STORED =
+      new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+  /**
+   * The RFC 8785 text of JSON stored under an earlier canonical form (the migration that moved
+   * stored payloads to this one). Stored payloads were validated when written, so nothing is
+   * refused here; a number a double cannot carry exactly (the earlier form kept it) becomes the
+   * nearest double, as every JCS consumer reads it anyway.
+   */
+  public static String recanonicalize(String storedJson) {
+    try {
+      return write(STORED.readTree(storedJson), Integer.MAX_VALUE).text();
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("stored payload is not JSON", e);
+    }
+  }
 
   public static String sha256(String text) {
     try {
@@ -62,47 +74,99 @@ public final class CanonicalJson {
     return token.replace("~", "~0").replace("/", "~1");
   }
 
-  private void value(JsonGenerator gen, JsonNode node, String pointer, int depth)
-      throws IOException {
+  private void value(JsonNode node, String pointer, int depth) {
     if (node.isContainerNode() && depth > maxDepth) {
       violations.add(Violation.at(pointer, "nested deeper than " + maxDepth + " levels"));
-      gen.writeNull();
+      out.append("null");
       return;
     }
     switch (node.getNodeType()) {
       case OBJECT -> {
-        Map<String, JsonNode> sorted = new TreeMap<>();
+        Map<String, JsonNode> sorted = new TreeMap<>(); // String order: UTF-16 code units
         for (Map.Entry<String, JsonNode> field : node.properties()) {
           sorted.put(field.getKey(), field.getValue());
         }
-        gen.writeStartObject();
+        out.append('{');
+        boolean first = true;
         for (Map.Entry<String, JsonNode> field : sorted.entrySet()) {
           String child = pointer + "/" + escapePointerToken(field.getKey());
           checkText(field.getKey(), child, "member name");
-          gen.writeFieldName(field.getKey());
-          value(gen, field.getValue(), child, depth + 1);
+          out.append(first ? "" : ",");
+          string(field.getKey());
+          out.append(':');
+          value(field.getValue(), child, depth + 1);
+          first = false;
         }
-        gen.writeEndObject();
+        out.append('}');
       }
       case ARRAY -> {
-        gen.writeStartArray();
+        out.append('[');
         for (int i = 0; i < node.size(); i++) {
-          value(gen, node.get(i), pointer + "/" + i, depth + 1);
+          out.append(i == 0 ? "" : ",");
+          value(node.get(i), pointer + "/" + i, depth + 1);
         }
-        gen.writeEndArray();
+        out.append(']');
       }
       case STRING -> {
         checkText(node.textValue(), pointer, "string");
-        gen.writeString(node.textValue());
+        string(node.textValue());
       }
-      case NUMBER -> gen.writeRawValue(number(node.decimalValue()));
-      case BOOLEAN -> gen.writeBoolean(node.booleanValue());
-      case NULL -> gen.writeNull();
+      case NUMBER -> number(node.decimalValue(), pointer);
+      case BOOLEAN -> out.append(node.booleanValue());
+      case NULL -> out.append("null");
       default -> {
         violations.add(Violation.at(pointer, "not a JSON value"));
-        gen.writeNull();
+        out.append("null");
       }
     }
+  }
+
+  /**
+   * RFC 8785 3.2.2.2: the two-character escapes where JSON has them, else <code>&#92;u00xx</code>.
+   */
+  private void string(String text) {
+    out.append('"');
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\b' -> out.append("\\b");
+        case '\t' -> out.append("\\t");
+        case '\n' -> out.append("\\n");
+        case '\f' -> out.append("\\f");
+        case '\r' -> out.append("\\r");
+        default -> {
+          if (c < 0x20) {
+            out.append("\\u00").append(Character.forDigit(c >> 4, 16));
+            out.append(Character.forDigit(c & 0xf, 16));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    out.append('"');
+  }
+
+  /** The number as the double RFC 8785 keeps, refused if that double is not what was written. */
+  private void number(BigDecimal written, String pointer) {
+    String canonical = EcmaNumbers.canonical(written);
+    if (canonical == null) {
+      violations.add(
+          Violation.at(pointer, "is outside the range of an IEEE 754 double (canonical JSON)"));
+      out.append("null");
+      return;
+    }
+    if (new BigDecimal(canonical).compareTo(written) != 0) {
+      violations.add(
+          Violation.at(
+              pointer,
+              "has more precision than an IEEE 754 double keeps (canonical JSON would store "
+                  + canonical
+                  + ")"));
+    }
+    out.append(canonical);
   }
 
   private void checkText(String text, String pointer, String what) {
@@ -121,17 +185,5 @@ public final class CanonicalJson {
         return;
       }
     }
-  }
-
-  /** Integral values without a fraction; others in plain decimal unless the exponent is extreme. */
-  static String number(BigDecimal value) {
-    BigDecimal n = value.signum() == 0 ? BigDecimal.ZERO : value.stripTrailingZeros();
-    if (n.scale() <= 0 && n.abs().compareTo(PLAIN_LIMIT) < 0) {
-      return n.toPlainString();
-    }
-    if (n.scale() > 0 && n.scale() <= 21 && n.abs().compareTo(PLAIN_LIMIT) < 0) {
-      return n.toPlainString();
-    }
-    return n.toString();
   }
 }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.veltrix.config.catalog.Violation;
-import java.math.BigDecimal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -37,14 +36,54 @@ class CanonicalJsonTest {
     "0.10, 0.1",
     "-0.0, 0",
     "-0, 0",
-    "1e400, 1E+400",
-    "1.5e-30, 1.5E-30",
-    "123456789012345678901234, 123456789012345678901234",
-    "12e30, 1.2E+31",
-    "0.000001, 0.000001"
+    "1.5e-30, 1.5e-30",
+    "12e30, 1.2e+31",
+    "0.000001, 0.000001",
+    "1e21, 1e+21",
+    "1e-7, 1e-7",
+    "100000000000000000000, 100000000000000000000",
+    "4.50, 4.5",
+    "2e-3, 0.002",
+    "0.000000000000000000000000001, 1e-27",
+    "9007199254740992, 9007199254740992"
   })
-  void writesNumbersInOneNormalForm(String in, String out) {
-    assertThat(CanonicalJson.number(new BigDecimal(in))).isEqualTo(out);
+  void writesNumbersAsRfc8785Does(String in, String out) throws Exception {
+    CanonicalJson.Result r = CanonicalJson.write(parse("[" + in + "]"), 32);
+
+    assertThat(r.violations()).isEmpty();
+    assertThat(r.text()).isEqualTo("[" + out + "]");
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "1e400, outside the range",
+    "-1e309, outside the range",
+    "9007199254740993, more precision",
+    "123456789012345678901234, more precision",
+    "0.1000000000000000055511151231257827, more precision"
+  })
+  void refusesNumbersADoubleCannotCarryAsWritten(String in, String why) throws Exception {
+    CanonicalJson.Result r = CanonicalJson.write(parse("{\"n\": [" + in + "]}"), 32);
+
+    assertThat(r.violations())
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.pointer()).isEqualTo("/n/0");
+              assertThat(v.message()).contains(why);
+            });
+  }
+
+  @Test
+  void escapesStringsAsRfc8785Does() throws Exception {
+    String text =
+        CanonicalJson.write(
+                parse(
+                    "[\"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\\u001f\\u007f\"]"),
+                32)
+            .text();
+
+    assertThat(text).isEqualTo("[\"\u20ac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\\u001f\u007f\"]");
   }
 
   @Test
