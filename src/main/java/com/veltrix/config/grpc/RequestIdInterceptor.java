@@ -57,7 +57,7 @@ class RequestIdInterceptor implements ServerInterceptor {
   private static final class Answering<Q, R>
       extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
     private final String id;
-    private boolean headersSent;
+    private volatile boolean headersSent;
 
     Answering(ServerCall<Q, R> call, String id) {
       super(call);

@@ -77,8 +77,12 @@ class StartupRequirementsTest {
 
   @Test
   void aProcessWithoutTheLocalProfileAndWithTheDevelopmentKeyDoesNotStart() {
-    // the tests' configuration sets profile local and an HS256 key; production replaces the first
-    assertThatThrownBy(() -> start("--spring.profiles.active=production"))
+    // the tests' configuration sets profile local (and, only then, an HS256 key)
+    assertThatThrownBy(
+            () ->
+                start(
+                    "--spring.profiles.active=production",
+                    "--veltrix.security.jwt.hmac-secret=" + "k".repeat(40)))
         .hasMessageContaining("will not start in production")
         .hasMessageContaining("veltrix.security.jwt.hmac-secret unset")
         .hasMessageContaining("issuer-uri");
