@@ -6,6 +6,7 @@ import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.OverloadedException;
+import com.veltrix.config.catalog.RevisionCommitted;
 import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -24,11 +25,12 @@ import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
- * The live side of WatchChanges. One poller per pod reads the current revision every {@code
- * watch-poll-interval}; when it moves, every watch behind it pumps: it reads change pages after the
- * last revision it sent and streams them while the client's transport is ready (flow control). An
- * idle watch gets a PROGRESS event every {@code watch-progress-interval}, carrying the revision
- * through which everything has been sent.
+ * The live side of WatchChanges. A commit made by this pod wakes its watches at once ({@link
+ * RevisionCommitted}); one poller per pod reads the current revision every {@code
+ * watch-poll-interval} for the other pods' commits. When it moves, every watch behind it pumps: it
+ * reads change pages after the last revision it sent and streams them while the client's transport
+ * is ready (flow control). An idle watch gets a PROGRESS event every {@code
+ * watch-progress-interval}, carrying the revision through which everything has been sent.
  */
 @Component
 class ChangeStreams implements DisposableBean {
@@ -93,6 +95,16 @@ class ChangeStreams implements DisposableBean {
       log.debug("watch poll failed: {}", e.toString());
       return;
     }
+    watches.forEach(Watch::wake);
+  }
+
+  /** A commit of this pod: its watchers need not wait for the next poll. */
+  @EventListener
+  void committed(RevisionCommitted event) {
+    if (watches.isEmpty()) {
+      return;
+    }
+    latestRevision = Math.max(latestRevision, event.revision());
     watches.forEach(Watch::wake);
   }
 

@@ -4,6 +4,7 @@ import com.veltrix.config.catalog.CallDeadline;
 import com.veltrix.config.catalog.CatalogLimits;
 import com.veltrix.config.catalog.CatalogStore;
 import com.veltrix.config.catalog.RequestBudget;
+import com.veltrix.config.catalog.RevisionCommitted;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.payload.PayloadValidator;
 import com.veltrix.config.catalog.write.GroupAttempt.Applied;
@@ -27,6 +28,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Component;
 
 /**
@@ -58,6 +60,7 @@ class WriteGroups {
   private static final long MIN_GROUP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
   private final CatalogStore store;
+  private final ApplicationEventPublisher events;
   private final PayloadValidator validator;
   private final RequestBudget budget;
   private final WriteProperties properties;
@@ -74,8 +77,10 @@ class WriteGroups {
       RequestBudget budget,
       WriteProperties properties,
       CatalogLimits limits,
-      MeterRegistry meters) {
+      MeterRegistry meters,
+      ApplicationEventPublisher events) {
     this.store = store;
+    this.events = events;
     this.validator = validator;
     this.budget = budget;
     this.properties = properties;
@@ -233,16 +238,23 @@ class WriteGroups {
       return;
     }
     List<Member> deferred = new ArrayList<>();
+    long committed = 0;
     for (int i = 0; i < group.size(); i++) {
       Member m = group.get(i);
       Outcome outcome = outcomes.get(i);
       if (outcome instanceof Done done) {
+        if (done.applied().changed()) {
+          committed = Math.max(committed, done.applied().result().revision());
+        }
         m.outcome.complete(done.applied());
       } else if (outcome instanceof Refused refused) {
         m.outcome.completeExceptionally(refused.failure());
       } else if (outcome instanceof Deferred) {
         deferred.add(m);
       }
+    }
+    if (committed > 0) {
+      events.publishEvent(new RevisionCommitted(committed));
     }
     requeue(deferred, false);
   }
