@@ -186,14 +186,15 @@ class ProductionFaultsTest {
    * With a fault: gRPC calls (reads and writes, with the client's 1 s deadline) see no error. REST
    * calls have the 250 ms request budget; right after a cut has reset every pooled connection (the
    * pool reopens them one at a time) some of them run out of it on two busy cores: a REST failure
-   * must be retryable (503 with Retry-After) and must have started within {@link
-   * #FAULT_RECOVERY_MS} of a fault: the pool refills its connections one at a time, and on two
-   * cores at ~87 % CPU one REST write that started more than 400 ms after a cut was refused in
-   * about one run in ten (the bound was 400 ms until then). Latencies under a fault are reported,
-   * not asserted: across eight runs the slowest gRPC call during two cuts took 203-329 ms at 77-89
-   * % CPU, against the issue's 300 ms. Both are the open part of the issue (see the closing note).
-   * Without a fault ({@code faults} empty) no call may fail and every call's p99.9 must be under
-   * 300 ms.
+   * must be retryable (503 with Retry-After) and must have overlapped a fault: been in flight at
+   * the cut or started within {@link #FAULT_RECOVERY_MS} after it. The pool refills its connections
+   * one at a time; on two cores at ~87 % CPU one REST write that started more than 400 ms after a
+   * cut was refused in about one run in ten, and one that started 334 ms before a cut was still in
+   * flight at it (the rule was "started from 250 ms before to 400 ms after"). Latencies under a
+   * fault are reported, not asserted: across eight runs the slowest gRPC call during two cuts took
+   * 203-329 ms at 77-89 % CPU, against the issue's 300 ms. Both are the open part of the issue (see
+   * the closing note). Without a fault ({@code faults} empty) no call may fail and every call's
+   * p99.9 must be under 300 ms.
    */
   static final long FAULT_RECOVERY_MS = 1000;
 
@@ -210,14 +211,20 @@ class ProductionFaultsTest {
     for (Load.Call x : calls) {
       if (x.what().startsWith("rest") && !x.ok()) {
         assertThat(x.failure()).as("a REST call refused retryably").isEqualTo("503");
-        long nearest =
-            faults.stream()
-                .mapToLong(f -> TimeUnit.NANOSECONDS.toMillis(x.startNanos() - f))
-                .reduce((a, b) -> Math.abs(a) <= Math.abs(b) ? a : b)
-                .orElse(Long.MAX_VALUE);
-        assertThat(nearest)
-            .as(x.what() + " failed only when it overlapped a fault (ms from the nearest)")
-            .isBetween(-250L, FAULT_RECOVERY_MS);
+        long start = x.startNanos();
+        long end = start + x.latencyNanos();
+        long recovery = TimeUnit.MILLISECONDS.toNanos(FAULT_RECOVERY_MS);
+        assertThat(faults.stream().anyMatch(f -> start <= f + recovery && end >= f))
+            .as(
+                "%s failed only when it overlapped a fault (it started %d ms from the nearest"
+                    + " cut and took %d ms)",
+                x.what(),
+                faults.stream()
+                    .mapToLong(f -> TimeUnit.NANOSECONDS.toMillis(start - f))
+                    .reduce((a, b) -> Math.abs(a) <= Math.abs(b) ? a : b)
+                    .orElse(Long.MAX_VALUE),
+                TimeUnit.NANOSECONDS.toMillis(x.latencyNanos()))
+            .isTrue();
       }
     }
   }

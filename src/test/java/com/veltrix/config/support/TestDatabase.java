@@ -3,6 +3,8 @@ package com.veltrix.config.support;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.sql.SQLException;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 
@@ -49,11 +51,29 @@ public final class TestDatabase {
     registry.add("spring.datasource.password", () -> "");
   }
 
-  /** Empties every table and sets the revision back to 0. */
+  /**
+   * Empties every table and sets the revision back to 0. TRUNCATE needs every table to itself: a
+   * retention pass of another cached test context can hold a row lock past the pool's 200 ms
+   * lock_timeout, so a timed-out TRUNCATE (55P03) is tried again.
+   */
   public static void reset(JdbcClient jdbc) {
-    jdbc.sql("TRUNCATE document_versions, documents, document_references, idempotency_records")
-        .update();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        jdbc.sql("TRUNCATE document_versions, documents, document_references, idempotency_records")
+            .update();
+        break;
+      } catch (DataAccessException e) {
+        if (attempt == 50 || !lockTimeout(e)) {
+          throw e;
+        }
+      }
+    }
     jdbc.sql("UPDATE revision_counter SET revision = 0 WHERE id = 1").update();
     jdbc.sql("UPDATE history_horizon SET revision = 0, pruned_through = 0 WHERE id = 1").update();
+  }
+
+  private static boolean lockTimeout(DataAccessException e) {
+    return e.getMostSpecificCause() instanceof SQLException sql
+        && "55P03".equals(sql.getSQLState());
   }
 }
