@@ -3,6 +3,7 @@ package com.veltrix.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.Http.Response;
 import com.veltrix.config.support.TestDatabase;
@@ -19,7 +20,6 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {
-      "grpc.server.port=0",
       "management.server.port=0",
       "veltrix.readiness.stable-for=0s",
       "veltrix.readiness.probe-interval=100ms"
@@ -32,6 +32,7 @@ class ApplicationTest {
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
     TestDatabase.register(registry);
+    FreePort.register(registry, "grpc.server.port");
   }
 
   @Test

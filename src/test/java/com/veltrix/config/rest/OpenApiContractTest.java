@@ -3,6 +3,7 @@ package com.veltrix.config.rest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
 import io.swagger.v3.parser.OpenAPIV3Parser;
@@ -18,7 +19,7 @@ import org.springframework.test.context.DynamicPropertySource;
 /** The published OpenAPI document, read as a client generator and the Swagger UI read it. */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"grpc.server.port=0", "management.server.port=0"})
+    properties = {"management.server.port=0"})
 class OpenApiContractTest {
 
   @LocalServerPort int port;
@@ -26,6 +27,7 @@ class OpenApiContractTest {
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
     TestDatabase.register(registry);
+    FreePort.register(registry, "grpc.server.port");
   }
 
   JsonNode document() {

@@ -1,6 +1,7 @@
 package com.veltrix.config.rest;
 
 import com.veltrix.config.support.Cockroach;
+import com.veltrix.config.support.FreePort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.testcontainers.junit.jupiter.Testcontainers;
@@ -13,6 +14,7 @@ class RestApiCockroachTest extends RestApiContract {
 
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
+    FreePort.register(registry, "grpc.server.port");
     Cockroach.register(registry);
   }
 }

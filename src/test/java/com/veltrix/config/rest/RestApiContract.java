@@ -33,7 +33,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"grpc.server.port=0", "management.server.port=0"})
+    properties = {"management.server.port=0"})
 abstract class RestApiContract {
 
   static final String DT = "/api/v1/drop-tables/";

@@ -1,5 +1,6 @@
 package com.veltrix.config.rest;
 
+import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.TestDatabase;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -9,6 +10,7 @@ class RestApiPostgresTest extends RestApiContract {
 
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
+    FreePort.register(registry, "grpc.server.port");
     TestDatabase.register(registry);
   }
 }

@@ -3,6 +3,7 @@ package com.veltrix.config.storage;
 import static com.veltrix.config.support.Payloads.dropTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
 import java.lang.reflect.InvocationTargetException;
@@ -32,7 +33,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"grpc.server.port=0", "management.server.port=0"})
+    properties = {"management.server.port=0"})
 @Import(AmbiguousCommitTest.LoseNextCommitReply.class)
 class AmbiguousCommitTest {
 
@@ -41,6 +42,7 @@ class AmbiguousCommitTest {
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
     TestDatabase.register(registry);
+    FreePort.register(registry, "grpc.server.port");
   }
 
   @TestConfiguration

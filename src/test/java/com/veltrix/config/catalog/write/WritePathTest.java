@@ -15,6 +15,7 @@ import com.veltrix.config.catalog.write.StatementCounter.Transaction;
 import com.veltrix.config.catalog.write.WriteCommand.Retire;
 import com.veltrix.config.catalog.write.WriteCommand.Rollback;
 import com.veltrix.config.catalog.write.WriteCommand.Upsert;
+import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -51,7 +52,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"grpc.server.port=0", "management.server.port=0"})
+    properties = {"management.server.port=0"})
 class WritePathTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -75,6 +76,7 @@ class WritePathTest {
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
     TestDatabase.register(registry);
+    FreePort.register(registry, "grpc.server.port");
   }
 
   @Autowired ConfigWriter writer;
