@@ -16,6 +16,6 @@ public record RequestBudget(@DefaultValue("250ms") Duration requestBudget) {
 
   /** The current call's deadline ({@link System#nanoTime()} terms): its own, else this budget. */
   public long deadlineNanos() {
-    return CallDeadline.nanoTime().orElseGet(() -> System.nanoTime() + requestBudget.toNanos());
+    return CallContext.deadline().orElseGet(() -> System.nanoTime() + requestBudget.toNanos());
   }
 }

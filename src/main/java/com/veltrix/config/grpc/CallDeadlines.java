@@ -1,6 +1,6 @@
 package com.veltrix.config.grpc;
 
-import com.veltrix.config.catalog.CallDeadline;
+import com.veltrix.config.catalog.CallContext;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.ForwardingServerCallListener;
@@ -12,11 +12,11 @@ import java.util.concurrent.TimeUnit;
 import net.devh.boot.grpc.server.interceptor.GrpcGlobalServerInterceptor;
 
 /**
- * Hands the client's deadline to the catalog ({@link CallDeadline}) while a call's code runs, so
+ * Hands the client's deadline to the catalog ({@link CallContext}) while a call's code runs, so
  * database work and its retries never outlive it. Calls without a deadline use the request budget.
  */
 @GrpcGlobalServerInterceptor
-class CallDeadlines implements ServerInterceptor {
+class CallContexts implements ServerInterceptor {
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
@@ -30,12 +30,12 @@ class CallDeadlines implements ServerInterceptor {
     return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
       @Override
       public void onHalfClose() {
-        CallDeadline.run(nanoTime, super::onHalfClose);
+        CallContext.run(nanoTime, super::onHalfClose);
       }
 
       @Override
       public void onReady() {
-        CallDeadline.run(nanoTime, super::onReady);
+        CallContext.run(nanoTime, super::onReady);
       }
     };
   }

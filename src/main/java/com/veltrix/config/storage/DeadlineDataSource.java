@@ -1,5 +1,6 @@
 package com.veltrix.config.storage;
 
+import com.veltrix.config.catalog.CallContext;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.Executor;
@@ -8,7 +9,7 @@ import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 /**
- * Gives every connection handed out for a call ({@link DatabaseCall}) the call's remaining time as
+ * Gives every connection handed out for a call ({@link CallContext}) the call's remaining time as
  * its network timeout (pgjdbc applies it as the socket timeout, in milliseconds), so a query to a
  * database that stopped answering fails at the deadline instead of hanging. The pool restores the
  * default when the connection comes back. The server side is bounded too ({@link
@@ -33,14 +34,14 @@ class DeadlineDataSource extends DelegatingDataSource {
   }
 
   private static Connection bounded(Connection connection) throws SQLException {
-    DatabaseCall call = DatabaseCall.current();
+    CallContext call = CallContext.current();
     if (call == null) {
       return connection;
     }
     long remainingMillis = TimeUnit.NANOSECONDS.toMillis(call.remainingNanos());
     if (remainingMillis <= 0) {
       connection.close();
-      throw new DatabaseCall.DeadlinePassed();
+      throw new DeadlinePassed();
     }
     connection.setNetworkTimeout(DIRECT, (int) Math.min(Integer.MAX_VALUE, remainingMillis));
     return connection;

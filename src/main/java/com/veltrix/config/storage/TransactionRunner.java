@@ -1,5 +1,6 @@
 package com.veltrix.config.storage;
 
+import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.catalog.RequestBudget;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -24,7 +25,7 @@ import org.springframework.transaction.support.TransactionCallback;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Runs every database call at the database edge, as one {@link DatabaseCall} with a deadline (the
+ * Runs every database call at the database edge, as one {@link CallContext} with a deadline (the
  * gRPC client's, else the REST request budget), in this order:
  *
  * <ol>
@@ -106,11 +107,13 @@ class TransactionRunner {
   }
 
   private static boolean worthRetrying(Throwable failure) {
-    DatabaseCall call = DatabaseCall.current();
+    CallContext call = CallContext.current();
     if (call == null) {
       return false;
     }
-    call.failed(failure);
+    if (TransientFailures.isDatabaseFailure(failure)) {
+      call.databaseFailed();
+    }
     return TransientFailures.isTransient(failure) && call.remainingNanos() > MIN_ATTEMPT_NANOS;
   }
 
@@ -121,7 +124,7 @@ class TransactionRunner {
    * revision row (the client closing its socket would not stop that backend waiting).
    */
   static long lockWaitMillis(long sessionLockTimeoutMillis) {
-    DatabaseCall call = DatabaseCall.current();
+    CallContext call = CallContext.current();
     long left = call == null ? sessionLockTimeoutMillis : call.remainingNanos() / 1_000_000 - 20;
     return Math.max(1, Math.min(sessionLockTimeoutMillis, left));
   }
@@ -133,7 +136,7 @@ class TransactionRunner {
             properties.initialBackoff().toNanos() << Math.min(attempt - 1, 20),
             properties.maxBackoff().toNanos());
     long pause = ThreadLocalRandom.current().nextLong(cap + 1);
-    DatabaseCall call = DatabaseCall.current();
+    CallContext call = CallContext.current();
     long left = call == null ? 0 : call.remainingNanos() - MIN_ATTEMPT_NANOS;
     return TimeUnit.NANOSECONDS.toMillis(Math.max(0, Math.min(pause, left)));
   }
@@ -193,7 +196,7 @@ class TransactionRunner {
     if (!migrations.migrated()) {
       throw new StoreUnavailableException("the database has not been reached yet", null);
     }
-    return DatabaseCall.run(
+    return CallContext.call(
         deadline,
         () -> {
           try {
@@ -211,9 +214,10 @@ class TransactionRunner {
       if (!TransientFailures.isTransient(e)) {
         throw e;
       }
-      DatabaseCall call = DatabaseCall.current();
+      CallContext call = CallContext.current();
       boolean databaseAtFault =
-          call.databaseFailed() && call.budgetNanos() >= properties.breakerMinBudget().toNanos();
+          call.sawDatabaseFailure()
+              && call.budgetNanos() >= properties.breakerMinBudget().toNanos();
       exhausted.increment();
       String state = TransientFailures.sqlState(e).orElse(e.getClass().getSimpleName());
       if (databaseAtFault) {

@@ -61,7 +61,7 @@ public final class TransientFailures {
   /** Whether a (transient) failure says the database itself did not answer. */
   static boolean isDatabaseFailure(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof DatabaseCall.DeadlinePassed) {
+      if (t instanceof DeadlinePassed) {
         return false;
       }
       if (t instanceof SQLTransientConnectionException pool

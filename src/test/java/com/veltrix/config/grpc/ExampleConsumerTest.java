@@ -21,14 +21,14 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * The example consumer against the real server while writes continue and its connection is cut: at
  * the end its materialised view equals the database.
  */
-public class ExampleConsumerTest extends GrpcTestBase {
+public class ExampleConsumerTest extends GrpcPostgresTestBase {
 
   @Test
   void materialisedViewEqualsTheDatabaseAfterWritesAndADisconnect() throws Exception {
     for (int i = 0; i < 50; i++) {
       http.put("/api/v1/drop-tables/dt-" + i, dropTable("seed", i + 1));
     }
-    ExampleConsumer consumer = new ExampleConsumer(GrpcTestBase::channel);
+    ExampleConsumer consumer = new ExampleConsumer(this::channel);
     ExecutorService threads = Executors.newFixedThreadPool(2);
     AtomicBoolean writing = new AtomicBoolean(true);
     Future<Integer> writer =

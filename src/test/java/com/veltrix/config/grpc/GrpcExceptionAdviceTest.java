@@ -24,9 +24,10 @@ class GrpcExceptionAdviceTest {
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(e.getStatus().getDescription()).doesNotContain("hunter2", "SQLException");
-    assertThat(GrpcApiTest.detail(e, ErrorInfo.class).getReason())
+    assertThat(GrpcApiContract.detail(e, ErrorInfo.class).getReason())
         .isEqualTo("DATABASE_UNAVAILABLE");
-    assertThat(GrpcApiTest.detail(e, RetryInfo.class).getRetryDelay().getSeconds()).isEqualTo(1);
+    assertThat(GrpcApiContract.detail(e, RetryInfo.class).getRetryDelay().getSeconds())
+        .isEqualTo(1);
   }
 
   @Test
@@ -35,8 +36,8 @@ class GrpcExceptionAdviceTest {
         GrpcExceptionAdvice.toStatus(new OverloadedException("at the watch cap"));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-    assertThat(GrpcApiTest.detail(e, ErrorInfo.class).getReason()).isEqualTo("OVERLOADED");
-    assertThat(GrpcApiTest.detail(e, RetryInfo.class).hasRetryDelay()).isTrue();
+    assertThat(GrpcApiContract.detail(e, ErrorInfo.class).getReason()).isEqualTo("OVERLOADED");
+    assertThat(GrpcApiContract.detail(e, RetryInfo.class).hasRetryDelay()).isTrue();
   }
 
   @Test
@@ -45,9 +46,9 @@ class GrpcExceptionAdviceTest {
         GrpcExceptionAdvice.toStatus(new RevisionNotRetainedException("afterRevision", 3, 70));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-    assertThat(GrpcApiTest.detail(e, ErrorInfo.class).getMetadataMap())
+    assertThat(GrpcApiContract.detail(e, ErrorInfo.class).getMetadataMap())
         .containsEntry("oldestRetainedRevision", "70");
-    assertThat(GrpcApiTest.detail(e, PreconditionFailure.class).getViolations(0).getSubject())
+    assertThat(GrpcApiContract.detail(e, PreconditionFailure.class).getViolations(0).getSubject())
         .isEqualTo("after_revision");
   }
 }

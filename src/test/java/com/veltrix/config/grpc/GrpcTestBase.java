@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -30,15 +31,17 @@ import org.springframework.test.context.DynamicPropertySource;
     })
 abstract class GrpcTestBase {
 
-  static final int GRPC_PORT = FreePort.find();
-
+  /** Each concrete test names its database ({@link TestDatabase} or {@code Cockroach}). */
   @DynamicPropertySource
   static void properties(DynamicPropertyRegistry registry) {
-    TestDatabase.register(registry);
-    registry.add("grpc.server.port", () -> GRPC_PORT);
+    FreePort.register(registry, "grpc.server.port"); // one port per context
   }
 
   @LocalServerPort int restPort;
+
+  @Value("${grpc.server.port}")
+  int grpcPort;
+
   @Autowired JdbcClient jdbc;
   ManagedChannel channel;
   ConfigServiceGrpc.ConfigServiceBlockingStub blocking;
@@ -56,8 +59,8 @@ abstract class GrpcTestBase {
     http = new Http(restPort);
   }
 
-  static ManagedChannel channel() {
-    return ManagedChannelBuilder.forAddress("localhost", GRPC_PORT).usePlaintext().build();
+  ManagedChannel channel() {
+    return ManagedChannelBuilder.forAddress("localhost", grpcPort).usePlaintext().build();
   }
 
   @AfterEach

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * outliving its budget (before, each page sorted a 1,000-revision window of up to a million rows,
  * got UNAVAILABLE and resumed at the same revision forever).
  */
-class WatchBacklogTest extends GrpcTestBase {
+class WatchBacklogTest extends GrpcPostgresTestBase {
 
   static final int REVISIONS = 400;
   static final int PER_REVISION = 1000;

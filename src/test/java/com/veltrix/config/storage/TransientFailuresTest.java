@@ -145,7 +145,7 @@ class TransientFailuresTest {
 
     assertThat(TransientFailures.isDatabaseFailure(queued)).isFalse();
     assertThat(TransientFailures.isDatabaseFailure(refused)).isTrue();
-    assertThat(TransientFailures.isDatabaseFailure(new DatabaseCall.DeadlinePassed())).isFalse();
+    assertThat(TransientFailures.isDatabaseFailure(new DeadlinePassed())).isFalse();
   }
 
   @Test

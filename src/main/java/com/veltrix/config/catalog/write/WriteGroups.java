@@ -1,6 +1,6 @@
 package com.veltrix.config.catalog.write;
 
-import com.veltrix.config.catalog.CallDeadline;
+import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.catalog.CatalogLimits;
 import com.veltrix.config.catalog.CatalogStore;
 import com.veltrix.config.catalog.RequestBudget;
@@ -217,7 +217,7 @@ class WriteGroups {
     List<Outcome> outcomes;
     try {
       outcomes =
-          CallDeadline.call(
+          CallContext.call(
               group.get(0).deadline,
               () -> store.write(tx -> new GroupAttempt(tx, validator).run(requests)));
     } catch (StoreUnavailableException e) {

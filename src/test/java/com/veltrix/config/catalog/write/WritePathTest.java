@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.veltrix.config.catalog.CallDeadline;
+import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.PreconditionFailedException;
@@ -17,6 +17,7 @@ import com.veltrix.config.catalog.write.WriteCommand.Rollback;
 import com.veltrix.config.catalog.write.WriteCommand.Upsert;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.TestDatabase;
+import com.veltrix.config.support.WrapDataSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.ArrayList;
@@ -62,14 +63,7 @@ class WritePathTest {
   static class Watched {
     @Bean
     static BeanPostProcessor countStatements() {
-      return new BeanPostProcessor() {
-        @Override
-        public Object postProcessAfterInitialization(Object bean, String name) {
-          return bean instanceof DataSource ds && name.equals("dataSource")
-              ? new StatementCounter(ds)
-              : bean;
-        }
-      };
+      return WrapDataSource.with(StatementCounter::new);
     }
   }
 
@@ -217,7 +211,7 @@ class WritePathTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     return CALLERS.submit(
         () ->
-            CallDeadline.call(
+            CallContext.call(
                 deadline,
                 () -> {
                   try {

@@ -39,8 +39,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
-/** The gRPC contract over the real server: every call, its statuses, streaming and deadlines. */
-class GrpcApiTest extends GrpcTestBase {
+/**
+ * The gRPC contract over the real server: every call, its statuses, streaming and deadlines; run
+ * against PostgreSQL ({@link GrpcApiPostgresTest}) and CockroachDB ({@link GrpcApiCockroachTest}).
+ */
+abstract class GrpcApiContract extends GrpcTestBase {
 
   static final Metadata.Key<String> REQUEST_ID =
       Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);

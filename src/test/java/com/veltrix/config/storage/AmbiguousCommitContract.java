@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
+import com.veltrix.config.support.WrapDataSource;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
@@ -29,19 +30,20 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The commit reply is lost: COMMIT succeeds in the database, then the connection breaks before the
  * service hears so (CockroachDB's 40003, or a cut during COMMIT). The retried call must report its
- * own write as written, exactly once, instead of a no-op, a 412 or a second version.
+ * own write as written, exactly once, instead of a no-op, a 412 or a second version. Run against
+ * PostgreSQL and CockroachDB.
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {"management.server.port=0"})
-@Import(AmbiguousCommitTest.LoseNextCommitReply.class)
-class AmbiguousCommitTest {
+@Import(AmbiguousCommitContract.LoseNextCommitReply.class)
+abstract class AmbiguousCommitContract {
 
   static final AtomicBoolean LOSE_NEXT_COMMIT_REPLY = new AtomicBoolean();
 
+  /** Each concrete test adds its database. */
   @DynamicPropertySource
-  static void database(DynamicPropertyRegistry registry) {
-    TestDatabase.register(registry);
+  static void ports(DynamicPropertyRegistry registry) {
     FreePort.register(registry, "grpc.server.port");
   }
 
@@ -49,12 +51,7 @@ class AmbiguousCommitTest {
   static class LoseNextCommitReply {
     @Bean
     static BeanPostProcessor loseCommitReplies() {
-      return new BeanPostProcessor() {
-        @Override
-        public Object postProcessAfterInitialization(Object bean, String name) {
-          return bean instanceof DataSource ds ? new Faulty(ds) : bean;
-        }
-      };
+      return WrapDataSource.with(Faulty::new);
     }
   }
 

@@ -1,0 +1,87 @@
+package com.veltrix.config.catalog;
+
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
+/**
+ * The one piece of per-call state this service keeps on the serving thread: the call's deadline and
+ * what its database work has seen so far.
+ *
+ * <p>A gRPC call opens a context with its client's deadline ({@code grpc/CallDeadlines}); the write
+ * committer opens one with its group head's deadline; every database call at the storage edge opens
+ * a nested one (same or earlier deadline, its own start and failure record), so the circuit breaker
+ * judges each database call by what happened inside it. REST calls bring no deadline of their own
+ * and get the request budget ({@link RequestBudget}).
+ */
+public final class CallContext {
+
+  private static final ThreadLocal<CallContext> CURRENT = new ThreadLocal<>();
+
+  private final long startNanos;
+  private final long deadlineNanos;
+  private boolean databaseFailed;
+
+  private CallContext(long startNanos, long deadlineNanos) {
+    this.startNanos = startNanos;
+    this.deadlineNanos = deadlineNanos;
+  }
+
+  /** Runs {@code work} in a context with the deadline {@code deadlineNanos} (nanoTime terms). */
+  public static void run(long deadlineNanos, Runnable work) {
+    call(
+        deadlineNanos,
+        () -> {
+          work.run();
+          return null;
+        });
+  }
+
+  /**
+   * Computes {@code work} in a new context whose deadline is {@code deadlineNanos} ({@link
+   * System#nanoTime()} terms), or the enclosing context's when that is earlier.
+   */
+  public static <T> T call(long deadlineNanos, Supplier<T> work) {
+    CallContext outer = CURRENT.get();
+    long deadline = outer == null ? deadlineNanos : Math.min(outer.deadlineNanos, deadlineNanos);
+    CURRENT.set(new CallContext(System.nanoTime(), deadline));
+    try {
+      return work.get();
+    } finally {
+      if (outer == null) {
+        CURRENT.remove();
+      } else {
+        CURRENT.set(outer);
+      }
+    }
+  }
+
+  /** The context on this thread, or {@code null} outside one (start-up, probes, migrations). */
+  public static CallContext current() {
+    return CURRENT.get();
+  }
+
+  /** The current call's deadline ({@link System#nanoTime()} terms), if a context is open. */
+  public static OptionalLong deadline() {
+    CallContext context = CURRENT.get();
+    return context == null ? OptionalLong.empty() : OptionalLong.of(context.deadlineNanos);
+  }
+
+  public long remainingNanos() {
+    return deadlineNanos - System.nanoTime();
+  }
+
+  /** The time this context was given when it opened. */
+  public long budgetNanos() {
+    return deadlineNanos - startNanos;
+  }
+
+  /** Notes that an attempt failed because the database itself did not answer. */
+  public void databaseFailed() {
+    databaseFailed = true;
+  }
+
+  /** Whether any attempt in this context failed because of the database itself. */
+  public boolean sawDatabaseFailure() {
+    return databaseFailed;
+  }
+}
