@@ -14,7 +14,8 @@ public abstract sealed class CatalogException extends RuntimeException
         IdempotencyKeyReusedException,
         RevisionOutOfRangeException,
         RevisionNotRetainedException,
-        OverloadedException {
+        OverloadedException,
+        ScheduleNotPendingException {
 
   protected CatalogException(String message) {
     super(message, null, false, false);

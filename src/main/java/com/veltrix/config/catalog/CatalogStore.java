@@ -1,5 +1,6 @@
 package com.veltrix.config.catalog;
 
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,9 @@ public interface CatalogStore {
   /** The latest version written at or before {@code revision}. */
   Optional<Document> atRevision(DocumentKey key, long revision);
 
+  /** The latest version at or before {@code revision} of each of {@code keys} that had one. */
+  List<Document> atRevision(Collection<DocumentKey> keys, long revision);
+
   /** Versions older than {@code beforeVersion}, newest first. */
   List<Document> history(DocumentKey key, long beforeVersion, int limit);
 
@@ -72,6 +76,18 @@ public interface CatalogStore {
    * bounded by {@code maxRows}, however many revisions lie behind.
    */
   List<ChangeEvent> changes(long afterRevision, long throughRevision, int maxRows);
+
+  /** For each of {@code keys}, the documents whose current version references it. */
+  Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys);
+
+  /**
+   * The last revision committed at or before {@code at} (0 if none), the current revision, and
+   * whether {@code at} is still in the future by the database's clock; one statement.
+   */
+  TimePoint timePoint(Instant at);
+
+  /** What {@link #timePoint} found. */
+  record TimePoint(long revision, long current, long oldestRetained, boolean future) {}
 
   /** All events of one revision of the given kinds, however many. */
   List<ChangeEvent> changesAt(long revision, Set<Kind> kinds);

@@ -1,8 +1,20 @@
 package com.veltrix.config.catalog;
 
-/** A committed change: the version a revision wrote. Every version is one change event. */
+import java.time.Instant;
+
+/**
+ * A committed change: the version a revision wrote. Every version is one change event. {@code
+ * committedAt} is its revision's commit time (the database's clock); null only for revisions
+ * written before commit times were recorded and not backfilled.
+ */
 public record ChangeEvent(
-    long revision, Kind kind, String id, long version, Type type, String contentHash) {
+    long revision,
+    Kind kind,
+    String id,
+    long version,
+    Type type,
+    String contentHash,
+    Instant committedAt) {
 
   /** UPSERTED for an ACTIVE version, RETIRED for a tombstone. */
   public enum Type {
@@ -12,15 +24,5 @@ public record ChangeEvent(
     public static Type of(Status status) {
       return status == Status.ACTIVE ? UPSERTED : RETIRED;
     }
-  }
-
-  public static ChangeEvent of(Document version) {
-    return new ChangeEvent(
-        version.revision(),
-        version.kind(),
-        version.id(),
-        version.version(),
-        Type.of(version.status()),
-        version.contentHash());
   }
 }

@@ -99,6 +99,30 @@ public class ConfigReader {
    */
   public Page<Document> list(
       ListFilter filter, OptionalInt limit, Optional<String> pageToken, OptionalLong atRevision) {
+    return list(filter, limit, pageToken, atRevision, Overlay.NONE, "");
+  }
+
+  /**
+   * A page of a preview: the current state with {@code overlay} (the scheduled batches due by
+   * {@code previewOf}) laid over it. Each page is computed when it is asked for, over the state
+   * current then: a preview is not a snapshot.
+   */
+  public Page<Document> listPreview(
+      ListFilter filter,
+      OptionalInt limit,
+      Optional<String> pageToken,
+      Overlay overlay,
+      String previewOf) {
+    return list(filter, limit, pageToken, OptionalLong.empty(), overlay, " preview " + previewOf);
+  }
+
+  private Page<Document> list(
+      ListFilter filter,
+      OptionalInt limit,
+      Optional<String> pageToken,
+      OptionalLong atRevision,
+      Overlay overlay,
+      String preview) {
     int size = pageSize(limit);
     filter.zone().ifPresent(zone -> DocumentKey.requireValidId(zone, ZONE));
     String scope =
@@ -107,7 +131,8 @@ public class ConfigReader {
             + " "
             + filter.status().map(Enum::name).orElse("*")
             + " "
-            + filter.zone().orElse("*");
+            + filter.zone().orElse("*")
+            + preview;
     Optional<PageToken> token = PageToken.decode(pageToken, scope, tokens);
     long revision;
     String afterId;
@@ -116,7 +141,7 @@ public class ConfigReader {
         throw InvalidInputException.parameter(
             "atRevision", "differs from the revision of the pageToken; omit it on later pages");
       }
-      revision = token.get().revision();
+      revision = preview.isEmpty() ? token.get().revision() : store.currentRevision();
       afterId = token.get().position();
       requireRetained("pageToken", revision, store.revisions());
     } else {
@@ -126,7 +151,18 @@ public class ConfigReader {
               : store.currentRevision();
       afterId = "";
     }
-    List<Document> items = new ArrayList<>(store.list(filter, revision, afterId, size + 1));
+    List<Document> items =
+        new ArrayList<>(
+            overlay.page(
+                filter.kind(),
+                afterId,
+                size + 1,
+                (after, n) -> store.list(filter, revision, after, n),
+                Document::id,
+                v ->
+                    filter.status().map(st -> st == v.document().status()).orElse(true)
+                        && filter.zone().map(z -> v.zone().equals(Optional.of(z))).orElse(true),
+                CatalogStore.NewVersion::document));
     Optional<String> next = Optional.empty();
     if (items.size() > size) {
       items = items.subList(0, size);
@@ -145,9 +181,18 @@ public class ConfigReader {
         atRevision.isPresent()
             ? revisionNotAfterCurrent("atRevision", atRevision.getAsLong())
             : store.currentRevision();
-    List<Kind> ordered =
-        (kinds.isEmpty() ? EnumSet.allOf(Kind.class) : EnumSet.copyOf(kinds)).stream().toList();
-    return new ManifestCursor(store, revision, ordered, zone);
+    return new ManifestCursor(store, revision, ordered(kinds), zone, Overlay.NONE);
+  }
+
+  /** The manifest of a preview: the current state with {@code overlay} laid over it. */
+  public ManifestCursor manifestPreview(
+      Set<Kind> kinds, Optional<String> zone, long baseRevision, Overlay overlay) {
+    zone.ifPresent(z -> DocumentKey.requireValidId(z, ZONE));
+    return new ManifestCursor(store, baseRevision, ordered(kinds), zone, overlay);
+  }
+
+  private static List<Kind> ordered(Set<Kind> kinds) {
+    return (kinds.isEmpty() ? EnumSet.allOf(Kind.class) : EnumSet.copyOf(kinds)).stream().toList();
   }
 
   /**
@@ -172,17 +217,7 @@ public class ConfigReader {
     for (Document d : store.latestOf(latest)) {
       byRef.put(new VersionRef(d.kind(), d.id(), 0), d);
     }
-    List<Document> found = new ArrayList<>();
-    List<VersionRef> missing = new ArrayList<>();
-    for (VersionRef ref : refs) {
-      Document d = byRef.get(ref);
-      if (d == null) {
-        missing.add(ref);
-      } else {
-        found.add(d);
-      }
-    }
-    return new FetchResult(found, missing);
+    return FetchResult.of(refs, byRef);
   }
 
   /**

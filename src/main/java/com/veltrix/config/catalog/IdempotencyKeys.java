@@ -10,6 +10,12 @@ public final class IdempotencyKeys {
 
   private IdempotencyKeys() {}
 
+  /**
+   * The keys a schedule's batch is applied under: {@code RESERVED_PREFIX + scheduleId}. Callers
+   * cannot use them, so no batch can pre-empt or replay a schedule.
+   */
+  public static final String RESERVED_PREFIX = "veltrix-schedule:";
+
   /** Absent (null): no key. Otherwise 1-255 visible ASCII characters, else 400. */
   public static Optional<String> check(String key, Violation.Location where) {
     if (key == null) {
@@ -20,6 +26,10 @@ public final class IdempotencyKeys {
         || !key.chars().allMatch(c -> c >= 0x21 && c < 0x7f)) {
       throw new InvalidInputException(
           List.of(where.violation("must be 1-255 visible ASCII characters")));
+    }
+    if (key.startsWith(RESERVED_PREFIX)) {
+      throw new InvalidInputException(
+          List.of(where.violation("must not start with '" + RESERVED_PREFIX + "' (reserved)")));
     }
     return Optional.of(key);
   }

@@ -14,14 +14,17 @@ public final class ManifestCursor {
   private final long revision;
   private final List<Kind> kinds;
   private final Optional<String> zone;
+  private final Overlay overlay;
   private int kindIndex;
   private String afterId = "";
 
-  ManifestCursor(CatalogStore store, long revision, List<Kind> kinds, Optional<String> zone) {
+  ManifestCursor(
+      CatalogStore store, long revision, List<Kind> kinds, Optional<String> zone, Overlay overlay) {
     this.store = store;
     this.revision = revision;
     this.kinds = List.copyOf(kinds);
     this.zone = zone;
+    this.overlay = overlay;
   }
 
   /** The revision every entry is read at. */
@@ -34,8 +37,22 @@ public final class ManifestCursor {
     List<ManifestEntry> chunk = new ArrayList<>(max);
     while (chunk.size() < max && kindIndex < kinds.size()) {
       int wanted = max - chunk.size();
+      Kind kind = kinds.get(kindIndex);
       List<ManifestEntry> page =
-          store.manifest(kinds.get(kindIndex), zone, revision, afterId, wanted);
+          overlay.page(
+              kind,
+              afterId,
+              wanted,
+              (after, n) -> store.manifest(kind, zone, revision, after, n),
+              ManifestEntry::id,
+              v ->
+                  v.document().status() == Status.ACTIVE
+                      && zone.map(z -> v.zone().equals(Optional.of(z))).orElse(true),
+              v -> {
+                Document d = v.document();
+                return new ManifestEntry(
+                    d.kind(), d.id(), d.version(), d.contentHash(), d.sizeBytes());
+              });
       chunk.addAll(page);
       if (page.size() < wanted) {
         kindIndex++;

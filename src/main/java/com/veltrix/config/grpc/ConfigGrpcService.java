@@ -1,9 +1,17 @@
 package com.veltrix.config.grpc;
 
 import com.veltrix.config.catalog.CallCapacity;
+import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.ConfigReader;
+import com.veltrix.config.catalog.FetchResult;
 import com.veltrix.config.catalog.IdempotencyKeys;
+import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.ManifestCursor;
 import com.veltrix.config.catalog.Violation;
+import com.veltrix.config.catalog.schedule.SchedulePage;
+import com.veltrix.config.catalog.schedule.Schedules;
+import com.veltrix.config.catalog.schedule.TimedReads;
+import com.veltrix.config.catalog.schedule.TimedReads.Timed;
 import com.veltrix.config.catalog.write.ConfigWriter;
 import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.catalog.write.WriteContext;
@@ -12,6 +20,8 @@ import com.veltrix.config.grpc.v1.GetConfigsRequest;
 import com.veltrix.config.grpc.v1.GetConfigsResponse;
 import com.veltrix.config.grpc.v1.ListActiveRequest;
 import com.veltrix.config.grpc.v1.ListActiveResponse;
+import com.veltrix.config.grpc.v1.ListSchedulesRequest;
+import com.veltrix.config.grpc.v1.ListSchedulesResponse;
 import com.veltrix.config.grpc.v1.PutConfigsRequest;
 import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
@@ -19,8 +29,12 @@ import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.security.Permissions;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
 import net.devh.boot.grpc.server.service.GrpcService;
 
 /**
@@ -37,8 +51,12 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
   private final ChangeStreams changes;
   private final GrpcProperties properties;
   private final CallCapacity capacity;
+  private final TimedReads timedReads;
+  private final Schedules schedules;
 
   ConfigGrpcService(
+      TimedReads timedReads,
+      Schedules schedules,
       ConfigReader reader,
       ConfigWriter writer,
       GrpcMapper mapper,
@@ -46,6 +64,8 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
       GrpcProperties properties,
       CallCapacity capacity) {
     this.capacity = capacity;
+    this.timedReads = timedReads;
+    this.schedules = schedules;
     this.reader = reader;
     this.writer = writer;
     this.mapper = mapper;
@@ -55,20 +75,39 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
 
   @Override
   public void listActive(ListActiveRequest request, StreamObserver<ListActiveResponse> response) {
-    ManifestStream.start(
-        reader.manifest(
-            GrpcMapper.kinds(request.getKindsList()),
-            Optional.of(request.getZone()).filter(z -> !z.isEmpty()),
-            GrpcMapper.revision(request.getAtRevision(), "at_revision")),
-        (ServerCallStreamObserver<ListActiveResponse>) response,
-        properties.manifestChunk());
+    Set<Kind> kinds = GrpcMapper.kinds(request.getKindsList());
+    Optional<String> zone = Optional.of(request.getZone()).filter(z -> !z.isEmpty());
+    OptionalLong atRevision = GrpcMapper.revision(request.getAtRevision(), "at_revision");
+    Optional<Instant> atTime = GrpcMapper.time(request.hasAtTime(), request.getAtTime(), "at_time");
+    ServerCallStreamObserver<ListActiveResponse> call =
+        (ServerCallStreamObserver<ListActiveResponse>) response;
+    if (atTime.isPresent()) {
+      Timed<ManifestCursor> timed = timedReads.manifest(kinds, zone, atRevision, atTime.get());
+      ManifestStream.start(
+          timed.value(), call, properties.manifestChunk(), timed.assumedSchedules());
+    } else {
+      ManifestStream.start(
+          reader.manifest(kinds, zone, atRevision), call, properties.manifestChunk(), List.of());
+    }
   }
 
   @Override
   public void getConfigs(GetConfigsRequest request, StreamObserver<GetConfigsResponse> response) {
     // the answer is serialised by onNext, inside the reservation
     try (var permit = capacity.forDocuments(request.getRefsCount(), "GetConfigs")) {
-      response.onNext(GrpcMapper.fetched(reader.fetch(GrpcMapper.refs(request.getRefsList()))));
+      List<VersionRef> refs = GrpcMapper.refs(request.getRefsList());
+      Optional<Instant> atTime =
+          GrpcMapper.time(request.hasAtTime(), request.getAtTime(), "at_time");
+      if (atTime.isPresent()) {
+        Timed<FetchResult> timed = timedReads.fetch(refs, atTime.get());
+        response.onNext(
+            GrpcMapper.fetched(timed.value()).toBuilder()
+                .setRevision(timed.revision())
+                .addAllAssumedScheduleIds(timed.assumedSchedules())
+                .build());
+      } else {
+        response.onNext(GrpcMapper.fetched(reader.fetch(refs)));
+      }
     }
     response.onCompleted();
   }
@@ -80,6 +119,22 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
         GrpcMapper.afterRevision(request.getAfterRevision()),
         GrpcMapper.kinds(request.getKindsList()),
         (ServerCallStreamObserver<WatchChangesResponse>) response);
+  }
+
+  @Override
+  public void listSchedules(
+      ListSchedulesRequest request, StreamObserver<ListSchedulesResponse> response) {
+    SchedulePage page =
+        schedules.list(
+            ScheduleMessages.status(request.getStatus()),
+            GrpcMapper.time(request.hasFrom(), request.getFrom(), "from"),
+            GrpcMapper.time(request.hasUntil(), request.getUntil(), "until"),
+            request.getPageSize() == 0
+                ? OptionalInt.empty()
+                : OptionalInt.of(request.getPageSize()),
+            Optional.of(request.getPageToken()).filter(t -> !t.isEmpty()));
+    response.onNext(ScheduleMessages.page(page));
+    response.onCompleted();
   }
 
   @Override

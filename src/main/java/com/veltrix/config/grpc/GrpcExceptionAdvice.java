@@ -20,6 +20,7 @@ import com.veltrix.config.catalog.PreconditionFailedException;
 import com.veltrix.config.catalog.ReferenceConflictException;
 import com.veltrix.config.catalog.RevisionNotRetainedException;
 import com.veltrix.config.catalog.RevisionOutOfRangeException;
+import com.veltrix.config.catalog.ScheduleNotPendingException;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.Violation;
 import io.grpc.StatusRuntimeException;
@@ -47,6 +48,7 @@ import org.springframework.security.access.AccessDeniedException;
  * ReferenceConflictException     FAILED_PRECONDITION REFERENCE_CONFLICT + PreconditionFailure per key
  * IdempotencyKeyReusedException  FAILED_PRECONDITION IDEMPOTENCY_KEY_REUSED + PreconditionFailure
  * RevisionNotRetainedException   FAILED_PRECONDITION REVISION_NOT_RETAINED (oldestRetainedRevision)
+ * ScheduleNotPendingException    FAILED_PRECONDITION SCHEDULE_NOT_PENDING
  * RevisionOutOfRangeException    OUT_OF_RANGE        REVISION_OUT_OF_RANGE + BadRequest
  * PayloadTooLargeException       RESOURCE_EXHAUSTED  PAYLOAD_TOO_LARGE
  * OverloadedException            RESOURCE_EXHAUSTED  OVERLOADED + RetryInfo (this pod is at a cap)
@@ -163,6 +165,8 @@ public class GrpcExceptionAdvice {
                               GrpcMapper.field(Violation.parameter(range.parameter(), message)))
                           .setDescription(message))
                   .build());
+    } else if (e instanceof ScheduleNotPendingException) {
+      answer = failedPrecondition(message, info("SCHEDULE_NOT_PENDING"));
     } else if (e instanceof PayloadTooLargeException) {
       answer = answer(Code.RESOURCE_EXHAUSTED, message, info("PAYLOAD_TOO_LARGE"));
     } else if (e instanceof OverloadedException) {

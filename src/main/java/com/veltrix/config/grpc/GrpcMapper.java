@@ -26,8 +26,10 @@ import com.veltrix.config.grpc.v1.PutConfigsResponse;
 import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.grpc.v1.WriteOp;
 import com.veltrix.config.grpc.v1.WriteResult;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.springframework.stereotype.Component;
@@ -168,10 +170,7 @@ class GrpcMapper {
                 : ConfigStatus.CONFIG_STATUS_RETIRED)
         .setContentHash(d.contentHash())
         .setPayloadJson(d.payload())
-        .setUpdatedAt(
-            Timestamp.newBuilder()
-                .setSeconds(d.updatedAt().getEpochSecond())
-                .setNanos(d.updatedAt().getNano()))
+        .setUpdatedAt(timestamp(d.updatedAt()))
         .setUpdatedBy(d.updatedBy())
         .build();
   }
@@ -215,8 +214,31 @@ class GrpcMapper {
     return response.build();
   }
 
+  static Timestamp timestamp(Instant at) {
+    return Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()).build();
+  }
+
+  /** An optional time field: unset (or the epoch) is absent; a bad one is INVALID_ARGUMENT. */
+  static Optional<Instant> time(boolean set, Timestamp at, String field) {
+    if (!set || (at.getSeconds() == 0 && at.getNanos() == 0)) {
+      return Optional.empty();
+    }
+    if (at.getNanos() < 0 || at.getNanos() > 999_999_999) {
+      throw invalid(field, "nanos must be 0-999999999, was " + at.getNanos());
+    }
+    try {
+      return Optional.of(Instant.ofEpochSecond(at.getSeconds(), at.getNanos()));
+    } catch (java.time.DateTimeException e) {
+      throw invalid(field, "is out of range");
+    }
+  }
+
   static WatchChangesResponse change(com.veltrix.config.catalog.ChangeEvent e) {
-    return WatchChangesResponse.newBuilder()
+    WatchChangesResponse.Builder message = WatchChangesResponse.newBuilder();
+    if (e.committedAt() != null) {
+      message.setCommittedAt(timestamp(e.committedAt()));
+    }
+    return message
         .setRevision(e.revision())
         .setKind(kind(e.kind()))
         .setId(e.id())

@@ -15,19 +15,28 @@ final class ManifestStream implements Runnable {
   private final ManifestCursor cursor;
   private final ServerCallStreamObserver<ListActiveResponse> call;
   private final int chunk;
+  private final List<String> assumedSchedules;
   private boolean sentAny;
   private boolean done;
 
   private ManifestStream(
-      ManifestCursor cursor, ServerCallStreamObserver<ListActiveResponse> call, int chunk) {
+      ManifestCursor cursor,
+      ServerCallStreamObserver<ListActiveResponse> call,
+      int chunk,
+      List<String> assumedSchedules) {
     this.cursor = cursor;
     this.call = call;
     this.chunk = chunk;
+    this.assumedSchedules = assumedSchedules;
   }
 
+  /** Streams {@code cursor}; a preview's messages also name the schedules it assumed. */
   static void start(
-      ManifestCursor cursor, ServerCallStreamObserver<ListActiveResponse> call, int chunk) {
-    ManifestStream stream = new ManifestStream(cursor, call, chunk);
+      ManifestCursor cursor,
+      ServerCallStreamObserver<ListActiveResponse> call,
+      int chunk,
+      List<String> assumedSchedules) {
+    ManifestStream stream = new ManifestStream(cursor, call, chunk, assumedSchedules);
     call.setOnCancelHandler(() -> {});
     call.setOnReadyHandler(stream);
     stream.run();
@@ -45,7 +54,9 @@ final class ManifestStream implements Runnable {
         List<ManifestEntry> entries = cursor.next(chunk);
         if (!entries.isEmpty() || !sentAny) {
           ListActiveResponse.Builder message =
-              ListActiveResponse.newBuilder().setRevision(cursor.revision());
+              ListActiveResponse.newBuilder()
+                  .setRevision(cursor.revision())
+                  .addAllAssumedScheduleIds(assumedSchedules);
           entries.forEach(e -> message.addEntries(GrpcMapper.manifestEntry(e)));
           call.onNext(message.build());
           sentAny = true;

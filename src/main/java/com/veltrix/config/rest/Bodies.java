@@ -1,5 +1,6 @@
 package com.veltrix.config.rest;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.veltrix.config.catalog.ChangeEvent;
 import java.util.List;
@@ -9,8 +10,15 @@ final class Bodies {
 
   private Bodies() {}
 
-  /** {@code GET /{kind}} and {@code GET /{kind}/{id}/versions}. */
-  record PageBody(long revision, List<DocumentBody> items, String nextPageToken) {}
+  /**
+   * {@code GET /{kind}} and {@code GET /{kind}/{id}/versions}; {@code assumedSchedules} only on a
+   * preview ({@code atTime} in the future).
+   */
+  record PageBody(
+      long revision,
+      List<DocumentBody> items,
+      String nextPageToken,
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> assumedSchedules) {}
 
   /** {@code POST /batches} request. */
   record BatchRequest(List<BatchWrite> writes) {}

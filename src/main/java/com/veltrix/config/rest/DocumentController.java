@@ -6,7 +6,10 @@ import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.InvalidInputException;
+import com.veltrix.config.catalog.Page;
 import com.veltrix.config.catalog.Violation;
+import com.veltrix.config.catalog.schedule.TimedReads;
+import com.veltrix.config.catalog.schedule.TimedReads.Timed;
 import com.veltrix.config.catalog.write.ConfigWriter;
 import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.catalog.write.WriteResult;
@@ -16,6 +19,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -50,8 +54,10 @@ class DocumentController {
 
   private final ConfigWriter writer;
   private final ConfigReader reader;
+  private final TimedReads timedReads;
 
-  DocumentController(ConfigWriter writer, ConfigReader reader) {
+  DocumentController(ConfigWriter writer, ConfigReader reader, TimedReads timedReads) {
+    this.timedReads = timedReads;
     this.writer = writer;
     this.reader = reader;
   }
@@ -76,20 +82,45 @@ class DocumentController {
       @PathVariable String id,
       @RequestParam Optional<Long> version,
       @RequestParam Optional<Long> atRevision,
+      @RequestParam Optional<String> atTime,
       @RequestHeader(name = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch) {
-    Document document =
-        reader.get(RestMapper.key(kind, id), optionalLong(version), optionalLong(atRevision));
+    DocumentKey key = RestMapper.key(kind, id);
+    Optional<Instant> at = RestMapper.time(atTime, "atTime");
+    HttpHeaders headers = new HttpHeaders();
+    Document document;
+    if (at.isPresent()) {
+      Timed<Document> timed =
+          timedReads.get(key, optionalLong(version), optionalLong(atRevision), at.get());
+      document = timed.value();
+      timedHeaders(headers, timed);
+    } else {
+      document = reader.get(key, optionalLong(version), optionalLong(atRevision));
+    }
     CacheControl cache = version.isPresent() ? IMMUTABLE : CacheControl.noCache();
     if (RestMapper.matches(ifNoneMatch, document.version())) {
       return ResponseEntity.status(HttpStatus.NOT_MODIFIED)
+          .headers(headers)
           .eTag(RestMapper.etag(document.version()))
           .cacheControl(cache)
           .build();
     }
     return ResponseEntity.ok()
+        .headers(headers)
         .eTag(RestMapper.etag(document.version()))
         .cacheControl(cache)
         .body(DocumentBody.of(document));
+  }
+
+  /** The revision an {@code atTime} read resolved to, and the schedules a preview assumed. */
+  static final String REVISION_HEADER = "X-Config-Revision";
+
+  static final String SCHEDULES_HEADER = "X-Config-Assumed-Schedules";
+
+  private static void timedHeaders(HttpHeaders headers, Timed<?> timed) {
+    headers.set(REVISION_HEADER, Long.toString(timed.revision()));
+    if (!timed.assumedSchedules().isEmpty()) {
+      headers.set(SCHEDULES_HEADER, String.join(",", timed.assumedSchedules()));
+    }
   }
 
   @GetMapping("/{kind}/{id}/versions")
@@ -134,12 +165,20 @@ class DocumentController {
       @RequestParam Optional<String> zone,
       @RequestParam Optional<Integer> limit,
       @RequestParam Optional<String> pageToken,
-      @RequestParam Optional<Long> atRevision) {
+      @RequestParam Optional<Long> atRevision,
+      @RequestParam Optional<String> atTime) {
     ListFilter filter =
         new ListFilter(
             RestMapper.kind(kind),
             RestMapper.status(status.orElse(null)),
             zone.filter(z -> !z.isEmpty()));
+    Optional<Instant> at = RestMapper.time(atTime, "atTime");
+    if (at.isPresent()) {
+      Timed<Page<Document>> timed =
+          timedReads.list(
+              filter, optionalInt(limit), pageToken, optionalLong(atRevision), at.get());
+      return RestMapper.page(timed.value(), timed.assumedSchedules());
+    }
     return RestMapper.page(
         reader.list(filter, optionalInt(limit), pageToken, optionalLong(atRevision)));
   }

@@ -17,6 +17,7 @@ import com.veltrix.config.catalog.PreconditionFailedException;
 import com.veltrix.config.catalog.ReferenceConflictException;
 import com.veltrix.config.catalog.RevisionNotRetainedException;
 import com.veltrix.config.catalog.RevisionOutOfRangeException;
+import com.veltrix.config.catalog.ScheduleNotPendingException;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.Violation;
 import java.util.List;
@@ -248,7 +249,8 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       return HttpStatus.NOT_FOUND;
     } else if (e instanceof PreconditionFailedException) {
       return HttpStatus.PRECONDITION_FAILED;
-    } else if (e instanceof ReferenceConflictException) {
+    } else if (e instanceof ReferenceConflictException
+        || e instanceof ScheduleNotPendingException) {
       return HttpStatus.CONFLICT;
     } else if (e instanceof PayloadTooLargeException) {
       return HttpStatus.PAYLOAD_TOO_LARGE;

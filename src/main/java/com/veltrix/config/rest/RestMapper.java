@@ -16,6 +16,9 @@ import com.veltrix.config.rest.Bodies.BatchBody;
 import com.veltrix.config.rest.Bodies.BatchRequest;
 import com.veltrix.config.rest.Bodies.BatchWrite;
 import com.veltrix.config.rest.Bodies.PageBody;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -184,10 +187,29 @@ final class RestMapper {
   }
 
   static PageBody page(Page<Document> page) {
+    return page(page, List.of());
+  }
+
+  static PageBody page(Page<Document> page, List<String> assumedSchedules) {
     return new PageBody(
         page.revision(),
         page.items().stream().map(DocumentBody::of).toList(),
-        page.nextPageToken().orElse(null));
+        page.nextPageToken().orElse(null),
+        assumedSchedules);
+  }
+
+  /** An RFC 3339 time parameter ({@code atTime}, {@code from}, {@code until}). */
+  static Optional<Instant> time(Optional<String> value, String parameter) {
+    return value.map(
+        text -> {
+          try {
+            return OffsetDateTime.parse(text).toInstant();
+          } catch (DateTimeParseException e) {
+            throw InvalidInputException.parameter(
+                parameter,
+                "must be an RFC 3339 time such as 2026-12-24T18:00:00Z, was '" + text + "'");
+          }
+        });
   }
 
   static BatchBody batch(BatchResult result) {

@@ -49,6 +49,7 @@ class GrpcSecurity {
         .set(ConfigServiceGrpc.getListActiveMethod(), read)
         .set(ConfigServiceGrpc.getGetConfigsMethod(), read)
         .set(ConfigServiceGrpc.getWatchChangesMethod(), read)
+        .set(ConfigServiceGrpc.getListSchedulesMethod(), read)
         .set(ConfigServiceGrpc.getPutConfigsMethod(), write)
         .set(HealthGrpc.getServiceDescriptor(), AccessPredicate.permitAll())
         .setDefault(read); // server reflection: anyone who may read the configuration

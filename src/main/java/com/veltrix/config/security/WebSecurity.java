@@ -72,13 +72,17 @@ class WebSecurity {
                     .hasAuthority(Scopes.READ_AUTHORITY)
                     .requestMatchers(HttpMethod.HEAD, "/api/v1/**")
                     .hasAuthority(Scopes.READ_AUTHORITY)
+                    // cancelling a schedule: configs:write (and configs:admin, checked by the
+                    // controller, when the schedule retires)
+                    .requestMatchers(HttpMethod.DELETE, "/api/v1/schedules/*")
+                    .hasAuthority(Scopes.WRITE_AUTHORITY)
                     .requestMatchers(HttpMethod.DELETE, "/api/v1/**")
                     .hasAuthority(Scopes.ADMIN_AUTHORITY)
                     .requestMatchers(HttpMethod.POST, "/api/v1/*/*/rollback")
                     .hasAuthority(Scopes.ADMIN_AUTHORITY)
                     .requestMatchers(HttpMethod.PUT, "/api/v1/*/*")
                     .hasAuthority(Scopes.WRITE_AUTHORITY)
-                    .requestMatchers(HttpMethod.POST, "/api/v1/batches")
+                    .requestMatchers(HttpMethod.POST, "/api/v1/batches", "/api/v1/schedules")
                     .hasAuthority(Scopes.WRITE_AUTHORITY)
                     // OPTIONS, PATCH, a PUT or POST to a path without that method, any unknown
                     // route: a reader's call; MVC then answers 404 / 405 (or OPTIONS' Allow).

@@ -10,8 +10,13 @@ import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.Status;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -53,7 +58,12 @@ final class DocumentRows {
               rs.getString("id"),
               rs.getLong("version"),
               ChangeEvent.Type.of(Status.valueOf(rs.getString("status"))),
-              rs.getString("content_hash"));
+              rs.getString("content_hash"),
+              instantOrNull(rs.getTimestamp("committed_at")));
+
+  private static Instant instantOrNull(Timestamp at) {
+    return at == null ? null : at.toInstant();
+  }
 
   static String[] kindArray(Collection<DocumentKey> keys) {
     return keys.stream().map(k -> k.kind().name()).toArray(String[]::new);
@@ -79,6 +89,34 @@ final class DocumentRows {
         .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))
         .query(DOCUMENT)
         .list();
+  }
+
+  /** For each of {@code keys}, the documents whose current version references it. */
+  static Map<DocumentKey, List<DocumentKey>> referrers(
+      JdbcClient jdbc, Collection<DocumentKey> keys) {
+    Map<DocumentKey, List<DocumentKey>> referrers = new HashMap<>();
+    if (keys.isEmpty()) {
+      return referrers;
+    }
+    jdbc.sql(
+            """
+            SELECT x.ref_kind, x.ref_id, x.kind, x.id
+              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+              JOIN document_references x ON x.ref_kind = r.kind AND x.ref_id = r.id
+             ORDER BY x.ref_kind, x.ref_id, x.kind, x.id
+            """)
+        .param("kinds", kindArray(keys))
+        .param("ids", idArray(keys))
+        .query(
+            rs -> {
+              referrers
+                  .computeIfAbsent(
+                      new DocumentKey(
+                          Kind.valueOf(rs.getString("ref_kind")), rs.getString("ref_id")),
+                      k -> new ArrayList<>())
+                  .add(new DocumentKey(Kind.valueOf(rs.getString("kind")), rs.getString("id")));
+            });
+    return referrers;
   }
 
   static String writeResults(ObjectMapper json, List<IdempotencyRecord.Result> results) {

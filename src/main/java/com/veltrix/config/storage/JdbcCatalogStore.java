@@ -11,6 +11,7 @@ import com.veltrix.config.catalog.ManifestEntry;
 import com.veltrix.config.catalog.Status;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -361,8 +362,11 @@ class JdbcCatalogStore implements CatalogStore {
    * both databases.
    */
   private static final String CHANGES_BY_SHARD =
-      firstRowsOfEveryShard("revision, kind, id, version, status, content_hash")
-          + " ORDER BY revision, kind, id LIMIT :maxRows";
+      "SELECT e.*, t.committed_at FROM ("
+          + firstRowsOfEveryShard("revision, kind, id, version, status, content_hash")
+          + " ORDER BY revision, kind, id LIMIT :maxRows) AS e"
+          + " LEFT JOIN revision_times t ON t.revision = e.revision"
+          + " ORDER BY e.revision, e.kind, e.id";
 
   /**
    * {@code columns} of the first {@code :maxRows} version rows with revisions in ({@code :after},
@@ -383,6 +387,61 @@ class JdbcCatalogStore implements CatalogStore {
         + ") AS c";
   }
 
+  /** The latest version at or before {@code revision} of each of {@code keys} that had one. */
+  @Override
+  public List<Document> atRevision(Collection<DocumentKey> keys, long revision) {
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    "SELECT DISTINCT ON (v.kind, v.id) v.kind, v.id, v.version, v.revision,"
+                        + " v.status, v.content_hash, v.size_bytes, v.updated_at, v.updated_by,"
+                        + " v.request_id, v.payload "
+                        + VERSIONS_AT_REVISION)
+                .param("kinds", DocumentRows.kindArray(keys))
+                .param("ids", DocumentRows.idArray(keys))
+                .param("revision", revision)
+                .query(DocumentRows.DOCUMENT)
+                .list());
+  }
+
+  @Override
+  public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {
+    return runner.read(() -> DocumentRows.referrers(jdbc, keys));
+  }
+
+  /**
+   * One descending step of {@code revision_times_by_time}; the future test uses the database's
+   * clock, the one commit times come from, so pods with skewed clocks agree.
+   */
+  @Override
+  public TimePoint timePoint(Instant at) {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    """
+                    SELECT c.revision AS current, h.revision AS oldest,
+                           c.committed_at < CAST(:at AS TIMESTAMPTZ)
+                             AND clock_timestamp() < CAST(:at AS TIMESTAMPTZ) AS future,
+                           (SELECT t.revision FROM revision_times t
+                             WHERE t.committed_at <= CAST(:at AS TIMESTAMPTZ)
+                             ORDER BY t.committed_at DESC, t.revision DESC LIMIT 1) AS at_revision
+                      FROM revision_counter c CROSS JOIN history_horizon h
+                     WHERE c.id = 1 AND h.id = 1
+                    """)
+                .param("at", Timestamp.from(at))
+                .query(
+                    (rs, n) ->
+                        new TimePoint(
+                            rs.getLong("at_revision"), // NULL (before every revision): 0
+                            rs.getLong("current"),
+                            rs.getLong("oldest"),
+                            rs.getBoolean("future")))
+                .single());
+  }
+
   @Override
   public List<ChangeEvent> changes(long afterRevision, long throughRevision, int maxRows) {
     return runner.read(
@@ -401,10 +460,13 @@ class JdbcCatalogStore implements CatalogStore {
         () ->
             jdbc.sql(
                     """
-                    SELECT revision, kind, id, version, status, content_hash
-                      FROM document_versions
-                     WHERE shard IN (:shards) AND revision = :revision AND kind IN (:kinds)
-                     ORDER BY kind, id
+                    SELECT v.revision, v.kind, v.id, v.version, v.status, v.content_hash,
+                           t.committed_at
+                      FROM document_versions v
+                      LEFT JOIN revision_times t ON t.revision = v.revision
+                     WHERE v.shard IN (:shards) AND v.revision = :revision
+                       AND v.kind IN (:kinds)
+                     ORDER BY v.kind, v.id
                     """)
                 .param("shards", ALL_SHARDS)
                 .param("revision", revision)

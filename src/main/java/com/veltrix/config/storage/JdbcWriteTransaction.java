@@ -29,18 +29,25 @@ import org.springframework.transaction.TransactionStatus;
 final class JdbcWriteTransaction implements WriteTransaction {
 
   /**
-   * The revision, the versions, the heads, the old references and the idempotency record in one
-   * statement: the revision row is taken by this statement and held only until COMMIT. Each table
-   * is modified once (CockroachDB refuses two ON CONFLICT / UPDATE / DELETE modifications of one
-   * table in a statement, cockroachdb/cockroach#71595); the data-modifying CTEs are all referenced
-   * from the final SELECT, and PostgreSQL runs them against one snapshot, so the DELETE of old
-   * references never sees the new ones, which a second statement inserts.
+   * The revision and its commit time, the versions, the heads, the old references and the
+   * idempotency record in one statement: the revision row is taken by this statement and held only
+   * until COMMIT. Each table is modified once (CockroachDB refuses two ON CONFLICT / UPDATE /
+   * DELETE modifications of one table in a statement, cockroachdb/cockroach#71595); the
+   * data-modifying CTEs are all referenced from the final SELECT, and PostgreSQL runs them against
+   * one snapshot, so the DELETE of old references never sees the new ones, which a second statement
+   * inserts.
    */
   private static final String APPEND =
       """
       WITH r AS (
-             UPDATE revision_counter SET revision = revision + 1 WHERE id = 1
-             RETURNING revision),
+             UPDATE revision_counter SET revision = revision + 1,
+                    committed_at = greatest(clock_timestamp(), committed_at)
+              WHERE id = 1
+             RETURNING revision, committed_at),
+           t AS (
+             INSERT INTO revision_times (revision, committed_at)
+             SELECT r.revision, r.committed_at FROM r
+             RETURNING 1),
            v AS (
              INSERT INTO document_versions
                  (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
@@ -88,7 +95,8 @@ final class JdbcWriteTransaction implements WriteTransaction {
              (SELECT count(*) FROM v) AS versions,
              (SELECT count(*) FROM d) AS heads,
              (SELECT count(*) FROM gone) AS references_removed,
-             (SELECT count(*) FROM i) AS records
+             (SELECT count(*) FROM i) AS records,
+             (SELECT count(*) FROM t) AS times
         FROM r
       """;
 
@@ -136,26 +144,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   @Override
   public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {
-    Map<DocumentKey, List<DocumentKey>> referrers = new HashMap<>();
-    jdbc.sql(
-            """
-            SELECT x.ref_kind, x.ref_id, x.kind, x.id
-              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-              JOIN document_references x ON x.ref_kind = r.kind AND x.ref_id = r.id
-             ORDER BY x.ref_kind, x.ref_id, x.kind, x.id
-            """)
-        .param("kinds", DocumentRows.kindArray(keys))
-        .param("ids", DocumentRows.idArray(keys))
-        .query(
-            rs -> {
-              referrers
-                  .computeIfAbsent(
-                      new DocumentKey(
-                          Kind.valueOf(rs.getString("ref_kind")), rs.getString("ref_id")),
-                      k -> new ArrayList<>())
-                  .add(new DocumentKey(Kind.valueOf(rs.getString("kind")), rs.getString("id")));
-            });
-    return referrers;
+    return DocumentRows.referrers(jdbc, keys);
   }
 
   @Override

@@ -57,7 +57,7 @@ class OpenApiContractTest {
     assertThat(api.at("/security/0").has("bearer")).isTrue();
     List<String> tags = new ArrayList<>();
     api.get("tags").forEach(t -> tags.add(t.get("name").asText()));
-    assertThat(tags).containsExactlyInAnyOrder("documents", "catalog");
+    assertThat(tags).containsExactlyInAnyOrder("documents", "catalog", "schedules");
   }
 
   @Test

@@ -73,10 +73,10 @@ class RouteAuthorizationTest {
     return switch (method) {
       case "PUT" -> path.matches("/api/v1/[^/]+/[^/]+") ? Scopes.WRITE : Scopes.READ;
       case "POST" ->
-          path.equals("/api/v1/batches")
+          path.equals("/api/v1/batches") || path.equals("/api/v1/schedules")
               ? Scopes.WRITE
               : path.endsWith("/rollback") ? Scopes.ADMIN : Scopes.READ;
-      case "DELETE" -> Scopes.ADMIN;
+      case "DELETE" -> path.startsWith("/api/v1/schedules/") ? Scopes.WRITE : Scopes.ADMIN;
       default -> Scopes.READ; // GET, HEAD, OPTIONS, and methods nothing maps (then 405)
     };
   }

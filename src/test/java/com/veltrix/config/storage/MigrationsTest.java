@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,14 @@ class MigrationsTest {
 
   static List<Path> migrations() throws IOException {
     try (Stream<Path> files = Files.list(DIR)) {
-      return files.sorted().toList();
+      return files
+          .sorted(
+              java.util.Comparator.comparingInt(
+                  (Path p) -> {
+                    Matcher m = NAME.matcher(p.getFileName().toString());
+                    return m.matches() ? Integer.parseInt(m.group(1)) : Integer.MAX_VALUE;
+                  }))
+          .toList(); // by version: V10 after V9, as Flyway runs them
     }
   }
 
@@ -103,7 +111,12 @@ class MigrationsTest {
     for (Path file : migrations()) {
       String sql = withoutComments(file).toUpperCase(Locale.ROOT);
       if (sql.contains("CREATE ")) {
-        assertThat(sql).as(file.toString()).containsPattern("CREATE (TABLE|INDEX) IF NOT EXISTS");
+        assertThat(sql)
+            .as(file.toString())
+            .containsPattern("CREATE (UNIQUE )?(TABLE|INDEX) IF NOT EXISTS");
+      }
+      if (sql.contains("ADD COLUMN")) {
+        assertThat(sql).as(file.toString()).contains("ADD COLUMN IF NOT EXISTS");
       }
       if (sql.contains("DROP ")) {
         assertThat(sql).as(file.toString()).contains("IF EXISTS");
@@ -127,7 +140,7 @@ class MigrationsTest {
                 "SELECT count(*) FROM information_schema.tables"
                     + " WHERE table_schema = 'migrations_rerun'")) {
           rs.next();
-          assertThat(rs.getInt(1)).isEqualTo(6);
+          assertThat(rs.getInt(1)).isEqualTo(8);
         }
         try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM revision_counter")) {
           rs.next();

@@ -59,7 +59,9 @@ public final class TestDatabase {
   public static void reset(JdbcClient jdbc) {
     for (int attempt = 1; ; attempt++) {
       try {
-        jdbc.sql("TRUNCATE document_versions, documents, document_references, idempotency_records")
+        jdbc.sql(
+                "TRUNCATE document_versions, documents, document_references, idempotency_records,"
+                    + " revision_times, schedules")
             .update();
         break;
       } catch (DataAccessException e) {

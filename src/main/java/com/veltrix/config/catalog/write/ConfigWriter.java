@@ -1,5 +1,6 @@
 package com.veltrix.config.catalog.write;
 
+import com.veltrix.config.catalog.CatalogException;
 import com.veltrix.config.catalog.CatalogLimits;
 import com.veltrix.config.catalog.CatalogStore;
 import com.veltrix.config.catalog.DocumentKey;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -64,6 +66,48 @@ public class ConfigWriter {
    */
   public BatchResult batch(
       List<WriteCommand> writes, Optional<String> idempotencyKey, WriteContext context) {
+    return apply(prepareBatch(writes), idempotencyKey, context);
+  }
+
+  /**
+   * Checks a batch as {@link #batch} would before touching the database (shape, duplicates, every
+   * payload, the limits), for a batch that is stored now and written later (a schedule).
+   */
+  public void validateBatch(List<WriteCommand> writes) {
+    prepareBatch(writes);
+  }
+
+  /**
+   * The current state with {@code planned} applied one after another, each checked by the same code
+   * that will write it (references, {@code ifMatch}, retires still referenced), against the state
+   * the batches before it leave. Nothing is written and the revision row is never taken.
+   */
+  public Preview preview(List<Preview.Planned> planned) {
+    long base = store.currentRevision();
+    PreviewTransaction tx = new PreviewTransaction(store);
+    List<String> applied = new ArrayList<>();
+    for (Preview.Planned batch : planned) {
+      try {
+        List<Prepared> prepared = prepareBatch(batch.writes());
+        WriteRequest request =
+            new WriteRequest(
+                prepared,
+                Optional.empty(),
+                requestHash(prepared),
+                batch.context(),
+                batch.applyAt().truncatedTo(ChronoUnit.MICROS));
+        if (new GroupAttempt(tx, validator).run(List.of(request)).get(0)
+            instanceof GroupAttempt.Done) {
+          applied.add(batch.id());
+        }
+      } catch (CatalogException e) {
+        // it would fail when applied: the preview leaves it out, as the applier will
+      }
+    }
+    return new Preview(base, List.copyOf(applied), new LinkedHashMap<>(tx.overlay()));
+  }
+
+  private List<Prepared> prepareBatch(List<WriteCommand> writes) {
     if (writes.isEmpty()) {
       throw new InvalidInputException(List.of(Violation.at("/writes", "at least one write")));
     }
@@ -101,7 +145,7 @@ public class ConfigWriter {
               + " bytes; the limit is "
               + limits.maxBatchSize().toBytes());
     }
-    return apply(prepared, idempotencyKey, context);
+    return prepared;
   }
 
   private Prepared prepare(WriteCommand command, String pointer) {

@@ -1,0 +1,19 @@
+package com.veltrix.config.catalog.schedule;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Scheduled changes ({@code veltrix.schedules.*}).
+ *
+ * @param pollInterval how often each pod looks for due schedules (every pod does; the database
+ *     makes sure each is applied once). A due schedule is applied within about this plus one write.
+ * @param maxAhead how far ahead {@code applyAt} may lie
+ * @param maxDescription longest description, in characters
+ */
+@ConfigurationProperties("veltrix.schedules")
+public record ScheduleProperties(
+    @DefaultValue("200ms") Duration pollInterval,
+    @DefaultValue("366d") Duration maxAhead,
+    @DefaultValue("1000") int maxDescription) {}
