@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.veltrix.config.grpc.ExampleConsumer.Held;
 import com.veltrix.config.grpc.ExampleConsumer.Key;
 import com.veltrix.config.grpc.v1.ConfigKind;
+import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -101,6 +104,62 @@ public class ExampleConsumerTest extends GrpcPostgresTestBase {
           .as("consumer reached revision " + revision)
           .isLessThan(deadline);
       Thread.sleep(20);
+    }
+  }
+
+  /** The committed time of each revision so far, from the change feed. */
+  Map<Long, Instant> commitTimes() {
+    Map<Long, Instant> times = new HashMap<>();
+    http.get("/api/v1/changes?afterRevision=0&limit=1000")
+        .json()
+        .get("events")
+        .forEach(
+            e ->
+                times.put(
+                    e.get("revision").asLong(), Instant.parse(e.get("committedAt").asText())));
+    return times;
+  }
+
+  Map<String, Long> activeAt(Instant at) {
+    Map<String, Long> active = new TreeMap<>();
+    http.get("/api/v1/drop-tables?status=ACTIVE&atTime=" + at)
+        .json()
+        .get("items")
+        .forEach(d -> active.put(d.get("id").asText(), d.get("version").asLong()));
+    return active;
+  }
+
+  @Test
+  void aReplayingConsumerSeesTheConfigurationLiveAtEachEventsTime() {
+    http.put("/api/v1/drop-tables/dt-1", dropTable("iron", 1)); // r1
+    http.put("/api/v1/drop-tables/dt-2", dropTable("copper", 1)); // r2
+    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 2)); // r3
+    http.delete("/api/v1/drop-tables/dt-2"); // r4
+    http.put("/api/v1/drop-tables/dt-1", dropTable("holiday", 3)); // r5
+    Map<Long, Instant> committed = commitTimes();
+    List<Instant> events =
+        List.of(
+            committed.get(1L),
+            committed.get(2L),
+            committed.get(3L).minusNanos(1_000),
+            committed.get(3L),
+            committed.get(4L),
+            committed.get(5L).plusSeconds(1));
+    List<Map<String, Long>> expected =
+        List.of(
+            Map.of("dt-1", 1L),
+            Map.of("dt-1", 1L, "dt-2", 1L),
+            Map.of("dt-1", 1L, "dt-2", 1L),
+            Map.of("dt-1", 2L, "dt-2", 1L),
+            Map.of("dt-1", 2L),
+            Map.of("dt-1", 3L));
+
+    EventTimeView replay = new EventTimeView(blocking, events.get(0));
+    for (int i = 0; i < events.size(); i++) {
+      Map<String, Long> seen = new TreeMap<>();
+      replay.at(events.get(i)).forEach((k, v) -> seen.put(k.id(), v.version()));
+      assertThat(seen).as("event %d at %s", i, events.get(i)).isEqualTo(expected.get(i));
+      assertThat(activeAt(events.get(i))).as("REST atTime %s", events.get(i)).isEqualTo(seen);
     }
   }
 }

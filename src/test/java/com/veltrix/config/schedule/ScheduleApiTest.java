@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Timestamp;
+import com.veltrix.config.catalog.schedule.ScheduleStore;
 import com.veltrix.config.grpc.v1.ConfigKind;
 import com.veltrix.config.grpc.v1.ConfigRef;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
@@ -27,19 +28,26 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -52,7 +60,40 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {"management.server.port=0", "veltrix.schedules.poll-interval=100ms"})
+@Import(ScheduleApiTest.LoseMarks.class)
 class ScheduleApiTest {
+
+  /** When armed, the next "mark APPLIED" fails as a pod dying right after its batch committed. */
+  static final AtomicBoolean DIE_BEFORE_MARKING = new AtomicBoolean();
+
+  @TestConfiguration
+  static class LoseMarks {
+    @Bean
+    static BeanPostProcessor dieBeforeMarking() {
+      return new BeanPostProcessor() {
+        @Override
+        public Object postProcessAfterInitialization(Object bean, String name) {
+          if (!(bean instanceof ScheduleStore store)) {
+            return bean;
+          }
+          return Proxy.newProxyInstance(
+              ScheduleStore.class.getClassLoader(),
+              new Class<?>[] {ScheduleStore.class},
+              (proxy, method, args) -> {
+                if (method.getName().equals("markApplied")
+                    && DIE_BEFORE_MARKING.compareAndSet(true, false)) {
+                  throw new IllegalStateException("the pod died after its batch committed");
+                }
+                try {
+                  return method.invoke(store, args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                }
+              });
+        }
+      };
+    }
+  }
 
   static final String DT = "/api/v1/drop-tables/";
   static final String TL = "/api/v1/treasure-locations/";
@@ -305,6 +346,22 @@ class ScheduleApiTest {
     Thread.sleep(500); // every later poll of this pod finds it APPLIED
     assertThat(versions()).isEqualTo(3);
     assertThat(http.delete("/api/v1/schedules/" + id).status()).isEqualTo(409);
+  }
+
+  @Test
+  void aScheduleWhoseApplierDiedAfterCommittingIsMarkedByTheNextAttemptWithoutASecondWrite()
+      throws Exception {
+    DIE_BEFORE_MARKING.set(true);
+    Response created =
+        create(Instant.now().plusMillis(500), upsert("DROP_TABLE", "dt-1", dropTable("gold", 1)));
+    String id = created.json().get("id").asText();
+
+    JsonNode applied = awaitStatus(id, "APPLIED", Duration.ofSeconds(10));
+
+    assertThat(DIE_BEFORE_MARKING).as("the first attempt died after its commit").isFalse();
+    assertThat(applied.get("revision").asLong()).isEqualTo(1);
+    assertThat(versions()).isEqualTo(1);
+    assertThat(http.get("/api/v1/revision").json().get("revision").asLong()).isEqualTo(1);
   }
 
   @Test

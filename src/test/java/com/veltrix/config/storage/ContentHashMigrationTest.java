@@ -51,7 +51,11 @@ class ContentHashMigrationTest {
         .containsEntry("content_hash", CanonicalJson.sha256(ALREADY));
 
     // cut short before Flyway recorded it: the next start runs it again, to the same result
-    db.sql("DELETE FROM flyway_schema_history WHERE version = '13'").update();
+    // (and the later migrations with it, as if the start had stopped there)
+    db.sql(
+            "DELETE FROM flyway_schema_history WHERE installed_rank >="
+                + " (SELECT installed_rank FROM flyway_schema_history WHERE version = '13')")
+        .update();
     flyway(source, "latest").migrate();
     assertThat(row(db, "dt-old")).containsEntry("payload", NEW);
   }

@@ -69,7 +69,7 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
     this.writer = writer;
     this.properties = properties;
     this.clock = clock;
-    this.pod = podName();
+    this.pod = properties.instanceName().isBlank() ? podName() : properties.instanceName();
     this.applied = meters.counter("veltrix.schedules.applied");
     this.failed = meters.counter("veltrix.schedules.failed");
     this.delay =
@@ -82,14 +82,14 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
 
   private static String podName() {
     String host = System.getenv("HOSTNAME");
-    if (host != null && !host.isBlank()) {
-      return host;
+    if (host == null || host.isBlank()) {
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        host = "unknown";
+      }
     }
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      return "unknown";
-    }
+    return host + "/" + ProcessHandle.current().pid();
   }
 
   /** Starts polling ({@code poll-interval: 0} turns it off: tests then apply by hand). */

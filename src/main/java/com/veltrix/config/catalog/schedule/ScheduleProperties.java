@@ -11,9 +11,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     makes sure each is applied once). A due schedule is applied within about this plus one write.
  * @param maxAhead how far ahead {@code applyAt} may lie
  * @param maxDescription longest description, in characters
+ * @param instanceName how this pod signs the schedules it applies ({@code finishedBy}); empty: the
+ *     host name (the pod's name on Kubernetes) and the process id
  */
 @ConfigurationProperties("veltrix.schedules")
 public record ScheduleProperties(
     @DefaultValue("200ms") Duration pollInterval,
     @DefaultValue("366d") Duration maxAhead,
-    @DefaultValue("1000") int maxDescription) {}
+    @DefaultValue("1000") int maxDescription,
+    @DefaultValue("") String instanceName) {}
