@@ -124,6 +124,10 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
   @Override
   public void listSchedules(
       ListSchedulesRequest request, StreamObserver<ListSchedulesResponse> response) {
+    if (request.getPageSize() < 0 || request.getPageSize() > 1000) {
+      throw GrpcMapper.invalid(
+          "page_size", "must be 0 (100) or 1-1000, was " + request.getPageSize());
+    }
     SchedulePage page =
         schedules.list(
             ScheduleMessages.status(request.getStatus()),

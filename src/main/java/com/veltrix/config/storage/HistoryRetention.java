@@ -51,7 +51,7 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
   private final RetentionProperties properties;
   private final Clock clock;
   private final Counter versionsPruned;
-  private final Counter recordsPruned;
+  private final MeterRegistry meters;
   private final ScheduledExecutorService executor = DaemonThreads.scheduled("history-retention", 1);
 
   HistoryRetention(
@@ -67,7 +67,7 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
     this.properties = properties;
     this.clock = clock;
     this.versionsPruned = meters.counter("veltrix.retention.pruned", "what", "versions");
-    this.recordsPruned = meters.counter("veltrix.retention.pruned", "what", "idempotency-records");
+    this.meters = meters;
   }
 
   /** Starts the passes ({@code prune-every: 0} turns them off: tests run them by hand). */
@@ -128,6 +128,38 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
       advance(horizon, now.minus(properties.history().retainFor()), now);
     }
     expireIdempotencyRecords(now.minus(properties.idempotency().retainFor()));
+    expire(
+        "revision-times",
+        // below the horizon a time resolves to a revision that is not retained (410) either way
+        """
+        DELETE FROM revision_times
+         WHERE revision IN (SELECT revision FROM revision_times
+                             WHERE revision < :horizon ORDER BY revision LIMIT :batch)
+        """,
+        "horizon",
+        horizon.revision());
+    expire(
+        "schedules",
+        // finished schedules are kept as long as history: what wrote a version, and when
+        """
+        DELETE FROM schedules
+         WHERE id IN (SELECT id FROM schedules
+                       WHERE status IN ('APPLIED', 'FAILED', 'CANCELLED') AND apply_at < :cutoff
+                       LIMIT :batch)
+        """,
+        "cutoff",
+        Timestamp.from(now.minus(properties.history().retainFor())));
+  }
+
+  /** Deletes what {@code sql} selects, {@code batch} rows a transaction, until none is left. */
+  private void expire(String what, String sql, String name, Object value) {
+    int batch = properties.history().batch();
+    int deleted;
+    do {
+      deleted =
+          runner.maintenance(() -> jdbc.sql(sql).param(name, value).param("batch", batch).update());
+      meters.counter("veltrix.retention.pruned", "what", what).increment(deleted);
+    } while (deleted >= batch);
   }
 
   /** One version row as the horizon scan and the pruning see it. */
@@ -316,25 +348,17 @@ class HistoryRetention implements SmartInitializingSingleton, DisposableBean {
   }
 
   private void expireIdempotencyRecords(Instant cutoff) {
-    int batch = properties.history().batch();
-    int deleted;
-    do {
-      deleted =
-          runner.maintenance(
-              () ->
-                  jdbc.sql(
-                          """
-                          DELETE FROM idempotency_records
-                           WHERE idempotency_key IN (
-                                 SELECT idempotency_key FROM idempotency_records
-                                  WHERE created_at < :cutoff
-                                  LIMIT :batch)
-                          """)
-                      .param("cutoff", Timestamp.from(cutoff))
-                      .param("batch", batch)
-                      .update());
-      recordsPruned.increment(deleted);
-    } while (deleted >= batch);
+    expire(
+        "idempotency-records",
+        """
+        DELETE FROM idempotency_records
+         WHERE idempotency_key IN (
+               SELECT idempotency_key FROM idempotency_records
+                WHERE created_at < :cutoff
+                LIMIT :batch)
+        """,
+        "cutoff",
+        Timestamp.from(cutoff));
   }
 
   /** Another pod pruned the same range first: this transaction rolls back, the pass ends. */

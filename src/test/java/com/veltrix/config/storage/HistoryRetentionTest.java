@@ -17,6 +17,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -110,6 +112,19 @@ class HistoryRetentionTest {
     long current = revision();
     String listing = http.get("/api/v1/drop-tables?atRevision=" + current).body();
     assertThat(count("SELECT count(*) FROM document_versions")).isEqualTo(6);
+    Instant firstCommit =
+        jdbc.sql("SELECT committed_at FROM revision_times WHERE revision = 1")
+            .query(Timestamp.class)
+            .single()
+            .toInstant();
+    jdbc.sql(
+            """
+            INSERT INTO schedules (id, apply_at, status, description, writes, write_count,
+                                   created_by, created_at, request_id, request_hash)
+            VALUES ('done', now() - interval '1 hour', 'CANCELLED', '', '[]', 0, 't', now(), 'r', 'h'),
+                   ('later', now() + interval '1 hour', 'PENDING', '', '[]', 0, 't', now(), 'r', 'h')
+            """)
+        .update();
 
     retention.pass(); // moves the horizon to the current revision
     assertThat(retention.horizon().revision()).isEqualTo(current);
@@ -124,6 +139,13 @@ class HistoryRetentionTest {
         .isEqualTo(count("SELECT count(*) FROM documents"))
         .isEqualTo(3);
     assertThat(count("SELECT count(*) FROM idempotency_records")).isZero();
+    assertThat(count("SELECT count(*) FROM revision_times"))
+        .as("commit times from the horizon on")
+        .isEqualTo(1);
+    assertThat(jdbc.sql("SELECT id FROM schedules").query(String.class).list())
+        .as("finished schedules go with the history; pending ones stay")
+        .containsExactly("later");
+    assertThat(http.get("/api/v1/drop-tables/a?atTime=" + firstCommit).status()).isEqualTo(410);
 
     Http.Response gone = http.get("/api/v1/drop-tables/a?atRevision=" + (current - 1));
     assertThat(gone.status()).isEqualTo(410);

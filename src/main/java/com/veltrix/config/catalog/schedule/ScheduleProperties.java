@@ -9,7 +9,6 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param pollInterval how often each pod looks for due schedules (every pod does; the database
  *     makes sure each is applied once). A due schedule is applied within about this plus one write.
- * @param maxAhead how far ahead {@code applyAt} may lie
  * @param maxDescription longest description, in characters
  * @param instanceName how this pod signs the schedules it applies ({@code finishedBy}); empty: the
  *     host name (the pod's name on Kubernetes) and the process id
@@ -17,6 +16,5 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("veltrix.schedules")
 public record ScheduleProperties(
     @DefaultValue("200ms") Duration pollInterval,
-    @DefaultValue("366d") Duration maxAhead,
     @DefaultValue("1000") int maxDescription,
     @DefaultValue("") String instanceName) {}

@@ -14,6 +14,7 @@ import com.veltrix.config.catalog.write.WriteContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -69,10 +70,8 @@ public class Schedules {
       violations.add(Violation.at("/applyAt", "is required (RFC 3339, e.g. 2026-12-24T18:00:00Z)"));
     } else if (!applyAt.isAfter(now)) {
       violations.add(Violation.at("/applyAt", "must be in the future; it is " + now + " now"));
-    } else if (applyAt.isAfter(now.plus(properties.maxAhead()))) {
-      violations.add(
-          Violation.at(
-              "/applyAt", "must be at most " + properties.maxAhead().toDays() + " days ahead"));
+    } else if (applyAt.isAfter(now.atOffset(ZoneOffset.UTC).plusYears(1).toInstant())) {
+      violations.add(Violation.at("/applyAt", "must be at most one year ahead"));
     }
     String text = description.orElse("");
     if (text.length() > properties.maxDescription()) {

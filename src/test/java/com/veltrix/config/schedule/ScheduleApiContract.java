@@ -55,13 +55,14 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * Scheduled changes and reads as of a time, over real HTTP and the real gRPC server (issue 15):
  * creation and its refusals, listing, cancelling, applying within a second of applyAt, a schedule
- * that fails at its writing revision, past and future {@code atTime}.
+ * that fails at its writing revision, past and future {@code atTime}. Run against PostgreSQL and
+ * CockroachDB.
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {"management.server.port=0", "veltrix.schedules.poll-interval=100ms"})
-@Import(ScheduleApiTest.LoseMarks.class)
-class ScheduleApiTest {
+@Import(ScheduleApiContract.LoseMarks.class)
+abstract class ScheduleApiContract {
 
   /** When armed, the next "mark APPLIED" fails as a pod dying right after its batch committed. */
   static final AtomicBoolean DIE_BEFORE_MARKING = new AtomicBoolean();
@@ -98,9 +99,9 @@ class ScheduleApiTest {
   static final String DT = "/api/v1/drop-tables/";
   static final String TL = "/api/v1/treasure-locations/";
 
+  /** Each concrete test adds its database. */
   @DynamicPropertySource
-  static void properties(DynamicPropertyRegistry registry) {
-    TestDatabase.register(registry);
+  static void ports(DynamicPropertyRegistry registry) {
     FreePort.register(registry, "grpc.server.port");
   }
 
@@ -537,6 +538,12 @@ class ScheduleApiTest {
                     .next());
     assertThat(both.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(both.getStatus().getDescription()).contains("at_time");
+    StatusRuntimeException page =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class,
+            () -> grpc.listSchedules(ListSchedulesRequest.newBuilder().setPageSize(5000).build()));
+    assertThat(page.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(page.getStatus().getDescription()).contains("page_size");
   }
 
   static Timestamp timestamp(Instant at) {
