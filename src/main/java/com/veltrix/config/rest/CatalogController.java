@@ -4,6 +4,7 @@ import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.IdempotencyKeys;
 import com.veltrix.config.catalog.Violation;
+import com.veltrix.config.catalog.schedule.TimedReads;
 import com.veltrix.config.catalog.write.ConfigWriter;
 import com.veltrix.config.catalog.write.WriteCommand;
 import com.veltrix.config.rest.Bodies.BatchBody;
@@ -13,6 +14,7 @@ import com.veltrix.config.rest.Bodies.RevisionBody;
 import com.veltrix.config.security.Permissions;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -35,10 +37,12 @@ class CatalogController {
 
   private final ConfigWriter writer;
   private final ConfigReader reader;
+  private final TimedReads timedReads;
 
-  CatalogController(ConfigWriter writer, ConfigReader reader) {
+  CatalogController(ConfigWriter writer, ConfigReader reader, TimedReads timedReads) {
     this.writer = writer;
     this.reader = reader;
+    this.timedReads = timedReads;
   }
 
   @PostMapping(path = "/batches", consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -66,8 +70,11 @@ class CatalogController {
     return new ChangesBody(page.revision(), page.events());
   }
 
+  /** The current revision, or with {@code atTime} the last one committed at or before it. */
   @GetMapping("/revision")
-  RevisionBody revision() {
-    return new RevisionBody(reader.currentRevision());
+  RevisionBody revision(@RequestParam Optional<String> atTime) {
+    Optional<Instant> at = RestMapper.time(atTime, "atTime");
+    return new RevisionBody(
+        at.isPresent() ? timedReads.revisionAt(at.get()) : reader.currentRevision());
   }
 }

@@ -419,6 +419,10 @@ abstract class ScheduleApiContract {
         .isEqualTo(404);
     assertThat(http.get(DT + "dt-1?atTime=" + between + "&atRevision=2").status()).isEqualTo(400);
     assertThat(http.get(DT + "dt-1?atTime=yesterday").status()).isEqualTo(400);
+    assertThat(http.get("/api/v1/revision?atTime=" + between).json().get("revision").asLong())
+        .isEqualTo(2);
+    assertThat(http.get("/api/v1/revision?atTime=" + Instant.now().plusSeconds(60)).json())
+        .isEqualTo(http.get("/api/v1/revision").json());
 
     GetConfigsResponse fetched =
         grpc.getConfigs(

@@ -91,6 +91,16 @@ public class TimedReads {
     }
   }
 
+  /**
+   * {@code GET /revision?atTime=}: the last revision committed at or before the time (for a time
+   * still ahead, the current one), to read or follow changes from. No horizon check: the reads that
+   * use it answer 410 when it is no longer retained.
+   */
+  public long revisionAt(Instant at) {
+    TimePoint point = store.timePoint(at);
+    return point.future() ? point.current() : point.revision();
+  }
+
   /** {@code GET /{kind}/{id}?atTime=}. */
   public Timed<Document> get(
       DocumentKey key, OptionalLong version, OptionalLong atRevision, Instant atTime) {
