@@ -35,7 +35,8 @@ final class ScheduleBodies {
       Long revision,
       ProblemBody problem,
       Instant finishedAt,
-      String finishedBy) {
+      String finishedBy,
+      String finishedRequestId) {
 
     static ScheduleBody of(Schedule s) {
       return new ScheduleBody(
@@ -50,7 +51,8 @@ final class ScheduleBodies {
           s.revision().isPresent() ? s.revision().getAsLong() : null,
           s.problem().map(p -> new ProblemBody(p.reason(), p.status(), p.detail())).orElse(null),
           s.finishedAt().orElse(null),
-          s.finishedBy().orElse(null));
+          s.finishedBy().orElse(null),
+          s.finishedRequestId().orElse(null));
     }
   }
 

@@ -120,6 +120,6 @@ class ScheduleController {
   @DeleteMapping("/{id}")
   ScheduleBody cancel(@PathVariable String id, HttpServletRequest request) {
     Permissions.requireAdminToRetire(schedules.get(id).writes());
-    return ScheduleBody.of(schedules.cancel(id, RequestIds.context(request).actor()));
+    return ScheduleBody.of(schedules.cancel(id, RequestIds.context(request)));
   }
 }

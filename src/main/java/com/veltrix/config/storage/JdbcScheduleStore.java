@@ -26,7 +26,7 @@ class JdbcScheduleStore implements ScheduleStore {
 
   private static final String COLUMNS =
       "id, apply_at, status, description, writes, created_by, created_at, request_id, revision,"
-          + " problem, finished_at, finished_by";
+          + " problem, finished_at, finished_by, finished_request_id";
 
   private final JdbcClient jdbc;
   private final TransactionRunner runner;
@@ -67,12 +67,13 @@ class JdbcScheduleStore implements ScheduleStore {
                   .param("key", idempotencyKey.orElse(null))
                   .param("hash", requestHash)
                   .update();
-          Optional<Stored> mine = stored("id = :id", s.id(), null);
+          Optional<Stored> mine = stored("id = :id", s.id(), null, null);
           if (inserted == 1 || mine.isPresent()) {
             return mine.map(m -> new Stored(m.schedule(), m.requestHash(), true)).orElseThrow();
           }
           return stored(
-                  "created_by = :id AND idempotency_key = :key",
+                  "created_by = :createdBy AND idempotency_key = :key",
+                  null,
                   s.createdBy(),
                   idempotencyKey.get())
               .orElseThrow(
@@ -80,9 +81,10 @@ class JdbcScheduleStore implements ScheduleStore {
         });
   }
 
-  private Optional<Stored> stored(String where, String id, String key) {
+  private Optional<Stored> stored(String where, String id, String createdBy, String key) {
     return jdbc.sql("SELECT " + COLUMNS + ", request_hash FROM schedules WHERE " + where)
         .param("id", id)
+        .param("createdBy", createdBy)
         .param("key", key)
         .query((rs, n) -> new Stored(schedule(rs, n), rs.getString("request_hash"), false))
         .optional();
@@ -163,7 +165,8 @@ class JdbcScheduleStore implements ScheduleStore {
                         """
                         UPDATE schedules
                            SET status = 'APPLIED', revision = :revision,
-                               finished_at = clock_timestamp(), finished_by = :by
+                               finished_at = clock_timestamp(), finished_by = :by,
+                               finished_request_id = id
                          WHERE id = :id AND status = 'PENDING'
                         """)
                     .param("id", id)
@@ -184,7 +187,8 @@ class JdbcScheduleStore implements ScheduleStore {
       String applyKey,
       Schedule.Status status,
       Optional<Schedule.Problem> problem,
-      String by) {
+      String by,
+      String requestId) {
     return runner.read(
             () ->
                 jdbc.sql(
@@ -197,7 +201,8 @@ class JdbcScheduleStore implements ScheduleStore {
                                RETURNING 1)
                         UPDATE schedules
                            SET status = :status, problem = :problem,
-                               finished_at = clock_timestamp(), finished_by = :by
+                               finished_at = clock_timestamp(), finished_by = :by,
+                               finished_request_id = :requestId
                          WHERE id = :id AND status = 'PENDING' AND EXISTS (SELECT 1 FROM k)
                         """)
                     .param("key", applyKey)
@@ -205,6 +210,7 @@ class JdbcScheduleStore implements ScheduleStore {
                     .param("status", status.name())
                     .param("problem", problem.map(this::problemJson).orElse(null))
                     .param("by", by)
+                    .param("requestId", requestId)
                     .param("id", id)
                     .update())
         == 1;
@@ -235,7 +241,8 @@ class JdbcScheduleStore implements ScheduleStore {
         hasRevision ? OptionalLong.of(revision) : OptionalLong.empty(),
         Optional.ofNullable(rs.getString("problem")).map(this::problem),
         Optional.ofNullable(finishedAt).map(Timestamp::toInstant),
-        Optional.ofNullable(rs.getString("finished_by")));
+        Optional.ofNullable(rs.getString("finished_by")),
+        Optional.ofNullable(rs.getString("finished_request_id")));
   }
 
   private String problemJson(Schedule.Problem problem) {

@@ -290,10 +290,16 @@ abstract class ScheduleApiContract {
         .as("a schedule that retires needs configs:admin to cancel")
         .isEqualTo(403);
     Response cancelled =
-        http.delete("/api/v1/schedules/" + id, "Authorization", "Bearer " + writer);
+        http.delete(
+            "/api/v1/schedules/" + id,
+            "Authorization",
+            "Bearer " + writer,
+            "X-Request-Id",
+            "cancel-holiday-1");
     assertThat(cancelled.status()).as(cancelled.body()).isEqualTo(200);
     assertThat(cancelled.json().get("status").asText()).isEqualTo("CANCELLED");
     assertThat(cancelled.json().get("finishedBy").asText()).isEqualTo("writer");
+    assertThat(cancelled.json().get("finishedRequestId").asText()).isEqualTo("cancel-holiday-1");
     assertThat(http.delete("/api/v1/schedules/" + id).status()).isEqualTo(409);
 
     ListSchedulesResponse listed =

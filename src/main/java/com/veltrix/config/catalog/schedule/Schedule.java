@@ -9,6 +9,8 @@ import java.util.OptionalLong;
 /**
  * A batch to apply at {@code applyAt}: PENDING until a pod applies it (APPLIED, at {@code
  * revision}) or it cannot be applied (FAILED, with the {@code problem}), or until it is CANCELLED.
+ * {@code finishedBy} / {@code finishedRequestId}: the pod that applied or failed it and the
+ * schedule id, or the caller who cancelled it and that call's request id.
  */
 public record Schedule(
     String id,
@@ -22,7 +24,8 @@ public record Schedule(
     OptionalLong revision,
     Optional<Problem> problem,
     Optional<Instant> finishedAt,
-    Optional<String> finishedBy) {
+    Optional<String> finishedBy,
+    Optional<String> finishedRequestId) {
 
   public enum Status {
     PENDING,

@@ -2,6 +2,7 @@ package com.veltrix.config.catalog.schedule;
 
 import com.veltrix.config.DaemonThreads;
 import com.veltrix.config.LogText;
+import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.catalog.CatalogException;
 import com.veltrix.config.catalog.DocumentNotFoundException;
 import com.veltrix.config.catalog.IdempotencyKeyReusedException;
@@ -46,6 +47,7 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
 
   private static final Logger log = LoggerFactory.getLogger(ScheduleApplier.class);
   private static final int DUE_PER_POLL = 20;
+  private static final Duration APPLY_BUDGET = Duration.ofSeconds(5);
 
   private final ScheduleStore store;
   private final ConfigWriter writer;
@@ -135,11 +137,15 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
   private boolean apply(Schedule schedule) {
     String key = Schedules.applyKey(schedule.id());
     try {
+      // not a caller's request: a large batch gets the time it needs, not the REST budget
       BatchResult result =
-          writer.batch(
-              schedule.writes(),
-              Optional.of(key),
-              new WriteContext(schedule.createdBy(), schedule.id()));
+          CallContext.call(
+              System.nanoTime() + APPLY_BUDGET.toNanos(),
+              () ->
+                  writer.batch(
+                      schedule.writes(),
+                      Optional.of(key),
+                      new WriteContext(schedule.createdBy(), schedule.id())));
       if (store.markApplied(schedule.id(), result.revision(), pod)) {
         applied.increment();
         Duration late = Duration.between(schedule.applyAt(), clock.instant());
@@ -158,7 +164,8 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
       throw e; // the next poll tries again
     } catch (CatalogException e) {
       Schedule.Problem problem = problem(e);
-      if (store.finish(schedule.id(), key, Schedule.Status.FAILED, Optional.of(problem), pod)) {
+      if (store.finish(
+          schedule.id(), key, Schedule.Status.FAILED, Optional.of(problem), pod, schedule.id())) {
         failed.increment();
         log.warn(
             "schedule {} FAILED and wrote nothing: {} {}",

@@ -54,7 +54,8 @@ public interface ScheduleStore {
       String applyKey,
       Schedule.Status status,
       Optional<Schedule.Problem> problem,
-      String by);
+      String by,
+      String requestId);
 
   /** PENDING schedules. */
   long pendingCount();

@@ -103,6 +103,7 @@ public class Schedules {
             OptionalLong.empty(),
             Optional.empty(),
             Optional.empty(),
+            Optional.empty(),
             Optional.empty());
     ScheduleStore.Stored stored = store.insert(schedule, idempotencyKey, requestHash);
     if (!stored.created() && !stored.requestHash().equals(requestHash)) {
@@ -145,8 +146,14 @@ public class Schedules {
   }
 
   /** Cancels a PENDING schedule; 409 once it is applied, failed, cancelled or being applied. */
-  public Schedule cancel(String id, String actor) {
-    if (store.finish(id, applyKey(id), Schedule.Status.CANCELLED, Optional.empty(), actor)) {
+  public Schedule cancel(String id, WriteContext context) {
+    if (store.finish(
+        id,
+        applyKey(id),
+        Schedule.Status.CANCELLED,
+        Optional.empty(),
+        context.actor(),
+        context.requestId())) {
       return get(id);
     }
     Schedule schedule = get(id);
