@@ -137,7 +137,9 @@ class JdbcScheduleStore implements ScheduleStore {
                     "SELECT "
                         + COLUMNS
                         + " FROM schedules WHERE status = 'PENDING'"
-                        + " AND apply_at <= clock_timestamp() ORDER BY apply_at, id LIMIT :limit")
+                        // now(), not clock_timestamp(): a stable function bounds the index
+                        // scan on both databases, a volatile one only filters it
+                        + " AND apply_at <= now() ORDER BY apply_at, id LIMIT :limit")
                 .param("limit", limit)
                 .query(rows)
                 .list());
