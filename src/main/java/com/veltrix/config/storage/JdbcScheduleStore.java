@@ -8,6 +8,7 @@ import com.veltrix.config.catalog.schedule.ScheduledWrites;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -143,6 +144,25 @@ class JdbcScheduleStore implements ScheduleStore {
                 .param("limit", limit)
                 .query(rows)
                 .list());
+  }
+
+  @Override
+  public Optional<Duration> nextDueIn() {
+    return runner.read(
+        () ->
+            jdbc.sql(
+                    "SELECT min(apply_at) AS next, now() AS now FROM schedules"
+                        + " WHERE status = 'PENDING'")
+                .query(
+                    (rs, n) -> {
+                      Timestamp next = rs.getTimestamp("next");
+                      return next == null
+                          ? Optional.<Duration>empty()
+                          : Optional.of(
+                              Duration.between(
+                                  rs.getTimestamp("now").toInstant(), next.toInstant()));
+                    })
+                .single());
   }
 
   @Override

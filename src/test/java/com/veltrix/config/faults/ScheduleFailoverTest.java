@@ -27,9 +27,10 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * revision, by whichever instance gets to it, and the due-to-applied delay (from {@code applyAt} to
  * its revision's commit time, both on this machine's clock) is reported and bounded by a second.
  *
- * <p>Instance c polls every 50 ms and the others every 300 ms, so c applies most of them until it
- * is killed half-way through the due window; the rest, and any c left half-done (its batch
- * committed, the schedule not yet marked), fall to a and b.
+ * <p>Every instance sets a timer for the next schedule due before its next poll, so all three race
+ * for each schedule at its time (the database lets one write it; the others replay); c is killed
+ * half-way through the due window, and what it left half-done (its batch committed, the schedule
+ * not yet marked) falls to a and b.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ScheduleFailoverTest {
@@ -155,7 +156,6 @@ class ScheduleFailoverTest {
                 .formatted(percentile(delays, 99), delays.get(delays.size() - 1), delays.get(0));
     ProductionFaultsTest.report("schedules", figures);
     assertThat(delays.get(0)).as("never before applyAt").isGreaterThanOrEqualTo(0);
-    assertThat(byInstance.get("c")).as("c applied some before it was killed").isPositive();
     assertThat(byInstance.getOrDefault("a", 0L) + byInstance.getOrDefault("b", 0L))
         .as("the others took over")
         .isPositive();

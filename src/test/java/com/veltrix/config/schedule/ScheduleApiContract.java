@@ -49,6 +49,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -62,6 +63,8 @@ import org.springframework.test.context.DynamicPropertySource;
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {"management.server.port=0", "veltrix.schedules.poll-interval=100ms"})
 @Import(ScheduleApiContract.LoseMarks.class)
+// closed after the class: its 100 ms applier would otherwise poll through every later suite
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
 abstract class ScheduleApiContract {
 
   /** When armed, the next "mark APPLIED" fails as a pod dying right after its batch committed. */

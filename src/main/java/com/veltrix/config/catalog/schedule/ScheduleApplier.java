@@ -34,13 +34,13 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.stereotype.Component;
 
 /**
- * Applies due schedules. Every pod polls; each due schedule is written as an ordinary batch under
- * the idempotency key {@code veltrix-schedule:<id>}, so however many pods try it at once, and
- * whichever of them dies half-way, its writes commit once: the second attempt is a replay that
- * writes nothing and reports the first revision. Only then is the schedule marked APPLIED (by any
- * pod, again if one died before it could). A schedule whose references or {@code ifMatch} fail at
- * the writing revision ends FAILED with the problem, atomically with claiming that key, so no pod
- * can write it afterwards.
+ * Applies due schedules. Every pod polls, and sets a timer for a schedule that falls due before its
+ * next poll; each due schedule is written as an ordinary batch under the idempotency key {@code
+ * veltrix-schedule:<id>}, so however many pods try it at once, and whichever of them dies half-way,
+ * its writes commit once: the second attempt is a replay that writes nothing and reports the first
+ * revision. Only then is the schedule marked APPLIED (by any pod, again if one died before it
+ * could). A schedule whose references or {@code ifMatch} fail at the writing revision ends FAILED
+ * with the problem, atomically with claiming that key, so no pod can write it afterwards.
  */
 @Component
 class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
@@ -110,11 +110,33 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
   }
 
   private void poll() {
-    try {
-      applyDue();
-      if (polls++ % 25 == 0) {
+    if (polls++ % 25 == 0) {
+      try {
         pending.set(store.pendingCount());
+      } catch (RuntimeException e) {
+        log.debug("pending schedules not counted: {}", e.toString());
       }
+    }
+    wake();
+  }
+
+  /**
+   * Applies what is due, then sets a timer for the next schedule if it falls due before the next
+   * poll, so a schedule is applied at its time rather than up to a poll interval later.
+   */
+  private void wake() {
+    try {
+      int ended = applyDue();
+      store
+          .nextDueIn()
+          .filter(in -> in.compareTo(properties.pollInterval()) < 0)
+          // still due after this pass: again at once only if it made progress (a backlog), else
+          // at the next poll (a schedule another pod is finishing, or one that cannot be applied)
+          .filter(in -> in.toMillis() > 0 || ended > 0)
+          .ifPresent(
+              in ->
+                  executor.schedule(
+                      this::wake, Math.max(0, in.toMillis() + 1), TimeUnit.MILLISECONDS));
     } catch (StoreUnavailableException e) {
       log.debug("schedules not polled: {}", e.getMessage());
     } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package com.veltrix.config.catalog.schedule;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -34,6 +35,12 @@ public interface ScheduleStore {
 
   /** PENDING schedules due by the database's clock, oldest first. */
   List<Schedule> due(int limit);
+
+  /**
+   * How long until the earliest PENDING schedule falls due, by the database's clock (zero or less:
+   * due now); empty when none is pending.
+   */
+  Optional<Duration> nextDueIn();
 
   /** PENDING schedules due by {@code until} (a preview's), in the order they apply. */
   List<Schedule> pendingUntil(Instant until);
