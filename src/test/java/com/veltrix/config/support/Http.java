@@ -13,6 +13,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A plain HTTP client for tests: real sockets, raw bodies, every header under the test's control.
@@ -21,7 +25,11 @@ public final class Http {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient client =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          // plain HTTP/1.1: no h2c upgrade attempt on every new connection
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private final String base;
   private final String token;
 
@@ -77,12 +85,21 @@ public final class Http {
         body == null
             ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofByteArray(body));
+    // The request's own timeout did not fire once in CI (JDK 17.0.15: a send stayed blocked for
+    // minutes with every server thread idle); waiting on the future bounds the call regardless.
+    CompletableFuture<HttpResponse<String>> call =
+        client.sendAsync(
+            request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     try {
-      HttpResponse<String> response =
-          client.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      HttpResponse<String> response = call.get(35, TimeUnit.SECONDS);
       return new Response(response.statusCode(), response.headers().map(), response.body());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof IOException io
+          ? new UncheckedIOException(io)
+          : new IllegalStateException(e.getCause());
+    } catch (TimeoutException e) {
+      call.cancel(true);
+      throw new IllegalStateException(method + " " + path + " got no answer in 35 s", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
