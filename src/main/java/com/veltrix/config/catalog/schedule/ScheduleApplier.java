@@ -126,13 +126,18 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
    */
   private void wake() {
     try {
-      int ended = applyDue();
-      store
-          .nextDueIn()
-          .filter(in -> in.compareTo(properties.pollInterval()) < 0)
+      // idle, this is the pass's only query: the earliest PENDING schedule, one index step
+      Optional<Duration> next = store.nextDueIn();
+      int ended = 0;
+      if (next.filter(in -> !positive(in)).isPresent()) { // something is due
+        ended = applyDue();
+        next = store.nextDueIn();
+      }
+      boolean progressed = ended > 0;
+      next.filter(in -> in.compareTo(properties.pollInterval()) < 0)
           // still due after this pass: again at once only if it made progress (a backlog), else
           // at the next poll (a schedule another pod is finishing, or one that cannot be applied)
-          .filter(in -> in.toMillis() > 0 || ended > 0)
+          .filter(in -> positive(in) || progressed)
           .ifPresent(
               in ->
                   executor.schedule(
@@ -142,6 +147,10 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
     } catch (RuntimeException e) {
       log.warn("schedule poll failed: {}", e.toString());
     }
+  }
+
+  private static boolean positive(Duration in) {
+    return !in.isNegative() && !in.isZero();
   }
 
   /** Applies every schedule due now; returns how many this call ended (applied or failed). */
