@@ -200,10 +200,7 @@ public class ConfigReader {
    * refs. Refs that do not exist are returned as missing, not as an error.
    */
   public FetchResult fetch(List<VersionRef> refs) {
-    if (refs.size() > limits.maxPageSize()) {
-      throw InvalidInputException.parameter(
-          "refs", "at most " + limits.maxPageSize() + " refs a call, got " + refs.size());
-    }
+    checkFetchSize(refs);
     List<VersionRef> exact = refs.stream().filter(r -> r.version() > 0).toList();
     List<DocumentKey> latest =
         refs.stream()
@@ -218,6 +215,14 @@ public class ConfigReader {
       byRef.put(new VersionRef(d.kind(), d.id(), 0), d);
     }
     return FetchResult.of(refs, byRef);
+  }
+
+  /** At most {@code maxPageSize} refs a fetch, else 400 / INVALID_ARGUMENT. */
+  public void checkFetchSize(List<VersionRef> refs) {
+    if (refs.size() > limits.maxPageSize()) {
+      throw InvalidInputException.parameter(
+          "refs", "at most " + limits.maxPageSize() + " refs a call, got " + refs.size());
+    }
   }
 
   /**

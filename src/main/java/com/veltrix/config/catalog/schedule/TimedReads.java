@@ -158,7 +158,8 @@ public class TimedReads {
 
   /** gRPC {@code GetConfigs} with {@code at_time}: version-0 refs resolve as of that time. */
   public Timed<FetchResult> fetch(List<VersionRef> refs, Instant atTime) {
-    FetchResult exact = reader.fetch(refs); // checks the refs; version-0 ones are replaced below
+    reader.checkFetchSize(refs);
+    FetchResult exact = reader.fetch(refs.stream().filter(r -> r.version() > 0).toList());
     Resolved resolved = resolve(atTime);
     List<DocumentKey> latest =
         refs.stream()
