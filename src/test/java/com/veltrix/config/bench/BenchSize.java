@@ -3,9 +3,10 @@ package com.veltrix.config.bench;
 import java.time.Duration;
 
 /**
- * How much each workload does. {@code standard} finishes in about five minutes on 2 cores; {@code
- * full} ingests and cold-loads a million documents; {@code smoke} only proves, inside {@code ./mvnw
- * verify}, that the harness still runs end to end.
+ * How much each workload does, and how many times ({@code runs}; {@code -Dbench.runs} overrides).
+ * {@code standard} runs each workload 3 times, about 20 minutes on 2 cores; {@code full} ingests
+ * and cold-loads a million documents; {@code smoke} runs each once, small, and only proves, inside
+ * {@code ./mvnw verify}, that the harness still runs end to end.
  */
 record BenchSize(
     String name,
@@ -17,7 +18,8 @@ record BenchSize(
     Duration measured,
     int watchWritesPerSecond,
     Duration watchMeasured,
-    Duration settle) {
+    Duration settle,
+    int runs) {
 
   static BenchSize standard() {
     return new BenchSize(
@@ -30,7 +32,8 @@ record BenchSize(
         Duration.ofSeconds(20),
         200,
         Duration.ofSeconds(20),
-        Duration.ofSeconds(2));
+        Duration.ofSeconds(2),
+        3);
   }
 
   static BenchSize full() {
@@ -48,7 +51,8 @@ record BenchSize(
         Duration.ofSeconds(1),
         50,
         Duration.ofSeconds(2),
-        Duration.ofMillis(200));
+        Duration.ofMillis(200),
+        1);
   }
 
   static BenchSize named(String name) {
@@ -71,6 +75,7 @@ record BenchSize(
         measured,
         watchWritesPerSecond,
         watchMeasured,
-        settle);
+        settle,
+        runs);
   }
 }

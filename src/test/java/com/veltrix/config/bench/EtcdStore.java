@@ -13,7 +13,10 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
@@ -31,8 +34,10 @@ final class EtcdStore implements Store {
 
   private final Client client;
   private final KV kv;
+  private final String endpoint;
 
   EtcdStore(String endpoint) {
+    this.endpoint = endpoint;
     client = Client.builder().endpoints(endpoint).maxInboundMessageSize(64 << 20).build();
     kv = client.getKVClient();
   }
@@ -100,6 +105,23 @@ final class EtcdStore implements Store {
       byte[] next = Arrays.copyOf(last, last.length + 1); // the smallest key after last
       from = ByteSequence.from(next);
     }
+  }
+
+  /** etcd 3.4's JSON gateway: {@code POST /v3/kv/range} with the key in base64 (linearizable). */
+  @Override
+  public Optional<HttpRead> httpRead() {
+    return Optional.of(
+        new HttpRead(
+            "POST",
+            endpoint,
+            Map.of("Content-Type", "application/json"),
+            id -> "/v3/kv/range",
+            id ->
+                "{\"key\":\""
+                    + Base64.getEncoder()
+                        .encodeToString((PREFIX + id).getBytes(StandardCharsets.UTF_8))
+                    + "\"}",
+            body -> body.contains("\"kvs\"")));
   }
 
   @Override

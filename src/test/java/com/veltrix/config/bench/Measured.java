@@ -5,10 +5,12 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
- * One system's figures for one workload: operations (documents for ingest and cold load) per second
- * over the measured window, latency percentiles of its calls, errors, and notes.
+ * One system's figures for one run of one workload: operations (documents for ingest and cold load)
+ * per second over the measured window, latency percentiles of its calls, errors, and notes. {@code
+ * run} counts from 1 ({@link Report} takes the median over the runs).
  */
 record Measured(
+    int run,
     String workload,
     String system,
     long operations,
@@ -28,6 +30,7 @@ record Measured(
   static Measured of(
       String workload, String system, long operations, double seconds, Histogram us, long errors) {
     return new Measured(
+        1,
         workload,
         system,
         operations,
@@ -38,6 +41,12 @@ record Measured(
         us.getValueAtPercentile(99.9) / 1000.0,
         errors,
         new LinkedHashMap<>());
+  }
+
+  /** The same figures, as run {@code n}. */
+  Measured asRun(int n) {
+    return new Measured(
+        n, workload, system, operations, seconds, perSecond, p50Ms, p99Ms, p999Ms, errors, notes);
   }
 
   Measured note(String key, Object value) {

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -48,6 +49,7 @@ final class SideBySide implements AutoCloseable {
   private final int managementPort = FreePort.find();
   private final VeltrixStore veltrix;
   private final Store etcd;
+  private final Wrk wrk;
 
   SideBySide(BenchSize size, Path dir) {
     this.size = size;
@@ -61,38 +63,64 @@ final class SideBySide implements AutoCloseable {
       environment.putAll(Machine.describe());
       veltrix = startVeltrix(startPostgres());
       etcd = startEtcd().orElse(null);
+      Optional<Path> wrkBinary = onPath(System.getProperty("bench.wrk", "wrk"));
+      wrk = wrkBinary.map(b -> new Wrk(b, size, dir)).orElse(null);
+      environment.put(
+          "wrk",
+          wrkBinary
+              .map(b -> Machine.firstLine(b.toString(), "-v"))
+              .orElse("not run: no wrk on the PATH (apt-get install wrk)"));
     } catch (IOException | SQLException | RuntimeException e) {
       close();
       throw new IllegalStateException("could not start the benchmark's servers", e);
     }
   }
 
-  /** Runs every workload on both systems; returns the measurements in the order they were taken. */
+  /**
+   * Runs every workload on both systems {@code runs} times (the warm-up once), alternating which
+   * system goes first from one run to the next; returns the measurements in the order taken.
+   */
   List<Measured> run() {
     Workloads workloads = new Workloads(size);
+    int runs = Integer.getInteger("bench.runs", size.runs());
+    environment.put("runs", runs);
     List<Measured> results = new ArrayList<>();
     VeltrixStore veltrixRest = veltrix.overRest();
-    Map<String, Function<Boolean, List<Measured>>> steps = new LinkedHashMap<>();
-    steps.put("ingest", first -> both(first, List.of(veltrix), workloads::ingest));
-    steps.put("warmup", first -> both(first, List.of(veltrix, veltrixRest), workloads::warmup));
-    steps.put("read", first -> both(first, List.of(veltrix, veltrixRest), workloads::pointRead));
+    List<Store> readers = List.of(veltrix, veltrixRest);
+    Map<String, BiFunction<Boolean, Integer, List<Measured>>> steps = new LinkedHashMap<>();
     steps.put(
-        "cold", first -> both(first, List.of(veltrix), s -> workloads.coldLoad(s, heapFor(s))));
-    steps.put("watch", first -> both(first, List.of(veltrix), workloads::watch));
-    steps.put("mixed", first -> both(first, List.of(veltrix), workloads::mixed));
+        "ingest", (first, run) -> both(first, List.of(veltrix), s -> workloads.ingest(s, run)));
+    steps.put("warmup", (first, run) -> both(first, readers, workloads::warmup));
+    steps.put("read", (first, run) -> both(first, readers, workloads::pointRead));
+    // wrk's point reads: the REST side against etcd's JSON gateway
+    steps.put(
+        "wrk",
+        (first, run) ->
+            wrk == null ? List.of() : both(first, List.of(veltrixRest), wrk::pointRead));
+    steps.put(
+        "cold",
+        (first, run) -> both(first, List.of(veltrix), s -> workloads.coldLoad(s, heapFor(s))));
+    steps.put("watch", (first, run) -> both(first, List.of(veltrix), s -> workloads.watch(s, run)));
+    steps.put("mixed", (first, run) -> both(first, List.of(veltrix), workloads::mixed));
     // -Dbench.workloads=ingest,read runs a subset while profiling (the reads need the ingest);
-    // the unreported warm-up always runs
+    // the unreported warm-up always runs, once
     List<String> selected =
         List.of(System.getProperty("bench.workloads", String.join(",", steps.keySet())).split(","));
     boolean veltrixFirst = true;
     for (var step : steps.entrySet()) {
-      if (selected.contains(step.getKey()) || step.getKey().equals("warmup")) {
-        List<Measured> measured = step.getValue().apply(veltrixFirst);
-        if (!step.getKey().equals("warmup")) {
-          results.addAll(measured);
-        }
+      boolean warmup = step.getKey().equals("warmup");
+      if (!selected.contains(step.getKey()) && !warmup) {
+        continue;
       }
-      veltrixFirst = !veltrixFirst;
+      for (int run = 1; run <= (warmup ? 1 : runs); run++) {
+        List<Measured> measured = step.getValue().apply(veltrixFirst, run);
+        if (!warmup) {
+          for (Measured m : measured) {
+            results.add(m.asRun(run));
+          }
+        }
+        veltrixFirst = !veltrixFirst;
+      }
     }
     return results;
   }

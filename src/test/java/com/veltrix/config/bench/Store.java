@@ -1,6 +1,7 @@
 package com.veltrix.config.bench;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
@@ -31,6 +32,14 @@ interface Store extends AutoCloseable {
    * Records the latency of each page or batch; returns the number of documents loaded.
    */
   long coldLoad(Histogram pageLatency);
+
+  /**
+   * How a plain HTTP client reads one document by id (the wrk rows), or empty when this side is not
+   * read over HTTP.
+   */
+  default Optional<HttpRead> httpRead() {
+    return Optional.empty();
+  }
 
   /** Watches every document whose id starts with {@code idPrefix}, from now on. */
   AutoCloseable watch(String idPrefix, Consumer<String> onChangedId);

@@ -29,6 +29,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -72,6 +74,22 @@ final class VeltrixStore implements Store {
     this.restBase = restBase;
     this.authorization = "Bearer " + token;
     this.restReads = restReads;
+  }
+
+  /** {@code GET /api/v1/drop-tables/{id}} with the bearer token, on the REST side only. */
+  @Override
+  public Optional<HttpRead> httpRead() {
+    if (!restReads) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new HttpRead(
+            "GET",
+            restBase,
+            Map.of("Authorization", authorization),
+            id -> "/api/v1/drop-tables/" + id,
+            id -> null,
+            body -> body.contains("\"payload\"")));
   }
 
   /** The same service, read over REST ({@code GET /api/v1/drop-tables/{id}}) instead of gRPC. */

@@ -32,9 +32,10 @@ final class Workloads {
 
   /**
    * Writes documents 0..N-1 in batches, one batch at a time. The first batches are the warm-up:
-   * written, not timed; the rate is over the others.
+   * written, not timed; the rate is over the others. Run 1 creates the documents; later runs write
+   * every one of them again with new content (generation {@code run - 1}).
    */
-  Measured ingest(Store store) {
+  Measured ingest(Store store, int run) {
     Histogram batches = Measured.histogram();
     long timedDocuments = 0;
     long errors = 0;
@@ -47,7 +48,7 @@ final class Workloads {
       List<byte[]> payloads = new ArrayList<>(size.batch());
       for (int n = from; n < Math.min(size.documents(), from + size.batch()); n++) {
         ids.add(BenchDocs.id(n));
-        payloads.add(BenchDocs.payload(n, 0));
+        payloads.add(BenchDocs.payload(n, run - 1));
       }
       long t0 = System.nanoTime();
       try {
@@ -66,7 +67,8 @@ final class Workloads {
     }
     double seconds = (System.nanoTime() - measuredFrom) / 1e9;
     return Measured.of(INGEST, store.name(), timedDocuments, seconds, batches, errors)
-        .note("latency", "per batch of " + size.batch());
+        .note("latency", "per batch of " + size.batch())
+        .note("writes", run == 1 ? "creates" : "rewrites with new content");
   }
 
   /**
@@ -123,8 +125,8 @@ final class Workloads {
    * their id prefix. Latency is from the moment the write is sent until the watcher has the event,
    * so it includes the commit. Events that never arrive are errors.
    */
-  Measured watch(Store store) {
-    String prefix = "watch-" + store.name().charAt(0) + "-";
+  Measured watch(Store store, int run) {
+    String prefix = "watch-" + store.name().charAt(0) + run + "-";
     Map<String, Long> sentAt = new ConcurrentHashMap<>();
     Recorder delivered = new Recorder(3);
     AtomicLong timed = new AtomicLong();
