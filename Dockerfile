@@ -6,7 +6,7 @@
 #     veltrix-config:0.1.0
 # The image never contains the embedded PostgreSQL: it is a test dependency (the build enforces it).
 
-FROM eclipse-temurin:17-jdk AS build
+FROM eclipse-temurin:25-jdk AS build
 WORKDIR /src
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
@@ -16,7 +16,7 @@ COPY db db
 RUN ./mvnw -B -q package -DskipTests -Dspotless.check.skip=true \
  && java -Djarmode=tools -jar target/veltrix-config-*.jar extract --layers --launcher --destination target/extracted
 
-FROM eclipse-temurin:17-jre
+FROM eclipse-temurin:25-jre
 RUN groupadd --system --gid 10001 veltrix \
  && useradd --system --uid 10001 --gid veltrix --no-create-home --shell /usr/sbin/nologin veltrix
 WORKDIR /app
@@ -30,4 +30,7 @@ USER 10001:10001
 EXPOSE 8080 9090 8081
 # Heap sized from the container's memory limit; crash (and let Kubernetes restart) on OOM.
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp"
-ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]
+# grpc-netty-shaded uses sun.misc.Unsafe and loads a native library: allowed, so that Java 25 does
+# not print WARNING lines (plain text) among the JSON logs at start
+ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", \
+  "org.springframework.boot.loader.launch.JarLauncher"]

@@ -3,6 +3,7 @@ package com.veltrix.config.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.VeltrixConfigApplication;
+import com.veltrix.config.support.ChildJvm;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Tokens;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -192,8 +193,11 @@ final class SideBySide implements AutoCloseable {
   private VeltrixStore startVeltrix(String jdbcUrl) {
     int restPort = FreePort.find();
     int grpcPort = FreePort.find();
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // -Dbench.service-java=/usr/lib/jvm/java-17-openjdk-amd64/bin/java runs the service on another
+    // JDK (without the options ChildJvm adds for JDK 24 and later)
+    String other = System.getProperty("bench.service-java");
+    List<String> command = other == null ? ChildJvm.java() : new ArrayList<>(List.of(other));
+    String java = command.get(0);
     command.add(SERVICE_HEAP);
     // e.g. -Dbench.service-jvm-args="-XX:StartFlightRecording=filename=target/bench/v.jfr"
     String extra = System.getProperty("bench.service-jvm-args", "").trim();
@@ -220,7 +224,13 @@ final class SideBySide implements AutoCloseable {
         "http://127.0.0.1:" + managementPort + "/actuator/health/readiness",
         body -> body.contains("\"UP\""),
         Duration.ofSeconds(90));
-    environment.put("veltrix", "this checkout, JVM " + SERVICE_HEAP + ", default pool (8)");
+    environment.put(
+        "veltrix",
+        "this checkout, JVM "
+            + SERVICE_HEAP
+            + (extra.isEmpty() ? "" : " " + extra)
+            + ", default pool (8), on "
+            + Machine.firstLine(java, "-version"));
     VeltrixStore store = new VeltrixStore(grpcPort, restPort);
     started.add(store);
     return store;

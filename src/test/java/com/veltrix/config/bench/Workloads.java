@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -129,12 +130,15 @@ final class Workloads {
     String prefix = "watch-" + store.name().charAt(0) + run + "-";
     Map<String, Long> sentAt = new ConcurrentHashMap<>();
     Recorder delivered = new Recorder(3);
+    Recorder acknowledged =
+        new Recorder(3); // the write's own answer: what the watch adds is the rest
     AtomicLong timed = new AtomicLong();
     long periodNanos = 1_000_000_000L / size.watchWritesPerSecond();
     long warmupWrites = size.warmup().toNanos() / periodNanos;
     long total = warmupWrites + size.watchMeasured().toNanos() / periodNanos;
     AtomicLong sequence = new AtomicLong();
     AtomicLong failedWrites = new AtomicLong();
+    AtomicReference<String> firstFailure = new AtomicReference<>("none");
     try (AutoCloseable watch =
         store.watch(
             prefix,
@@ -154,8 +158,9 @@ final class Workloads {
               return;
             }
             String id = prefix + n;
+            long sent = System.nanoTime();
             if (n >= warmupWrites) {
-              sentAt.put(id, System.nanoTime());
+              sentAt.put(id, sent);
             }
             store
                 .putAsync(id, BenchDocs.payload(n, 0))
@@ -163,7 +168,10 @@ final class Workloads {
                     (ok, failed) -> {
                       if (failed != null) {
                         failedWrites.incrementAndGet();
+                        firstFailure.compareAndSet("none", failed.toString());
                         sentAt.remove(id);
+                      } else if (n >= warmupWrites) {
+                        acknowledged.recordValue((System.nanoTime() - sent) / 1_000);
                       }
                     });
           },
@@ -182,6 +190,7 @@ final class Workloads {
       throw new IllegalStateException(e);
     }
     Histogram latency = delivered.getIntervalHistogram();
+    Histogram writes = acknowledged.getIntervalHistogram();
     return Measured.of(
             WATCH,
             store.name(),
@@ -190,6 +199,14 @@ final class Workloads {
             latency,
             sentAt.size() + failedWrites.get())
         .note("writesPerSecond", size.watchWritesPerSecond())
+        .note("failedWrites", failedWrites.get() + " (first: " + firstFailure.get() + ")")
+        .note("eventsNeverDelivered", sentAt.size())
+        .note(
+            "writeAcknowledgedMs",
+            "p50 %.2f, p99 %.2f"
+                .formatted(
+                    writes.getValueAtPercentile(50) / 1000.0,
+                    writes.getValueAtPercentile(99) / 1000.0))
         .note("latency", "from sending the write to the watcher having the event");
   }
 

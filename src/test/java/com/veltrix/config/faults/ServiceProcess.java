@@ -1,12 +1,12 @@
 package com.veltrix.config.faults;
 
 import com.veltrix.config.VeltrixConfigApplication;
+import com.veltrix.config.support.ChildJvm;
 import com.veltrix.config.support.FreePort;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -40,8 +40,7 @@ final class ServiceProcess extends Instance {
     properties.put("server.port", restPort);
     properties.put("management.server.port", managementPort);
     properties.putAll(more);
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    List<String> command = ChildJvm.java();
     command.addAll(jvm);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
