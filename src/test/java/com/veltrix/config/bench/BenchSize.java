@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * How much each workload does, and how many times ({@code runs}; {@code -Dbench.runs} overrides).
- * {@code standard} runs each workload 3 times, about 20 minutes on 2 cores; {@code full} ingests
+ * {@code standard} runs each workload 3 times, about 25 minutes on 2 cores; {@code full} ingests
  * and cold-loads a million documents; {@code smoke} runs each once, small, and only proves, inside
  * {@code ./mvnw verify}, that the harness still runs end to end.
  */
