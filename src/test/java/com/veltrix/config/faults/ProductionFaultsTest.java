@@ -274,16 +274,19 @@ class ProductionFaultsTest {
         figures + load.rate() + " carelessFailures=" + careless + " breakerOpened=" + opened);
     assertThat(careless.get()).as("the careless client's calls did fail").isPositive();
     assertThat(opened).as("breaker left CLOSED on every instance").isEmpty();
-    // the careless client's own failures aside: gRPC clients see no error, and a REST call refused
-    // (in 1 of 6 runs one REST write, its 250 ms budget spent queued on a busy CPU) is a retryable
-    // 503 and is counted. The p99.9 is reported, not asserted: the issue bounds this scenario by
-    // errors and the breaker, and with no fault at ~85 % CPU the slowest of ~600 calls measures the
-    // run queue of two cores (233 ms here, 316 ms in one CI run)
+    // the careless client's own failures aside: gRPC clients see no error, answered calls are not
+    // slowed (p99 under 300 ms; 88-122 ms measured), and a REST call refused (in 1 of 6 runs one
+    // REST write, its 250 ms budget spent queued on a busy CPU) is a retryable 503 and is counted.
+    // The p99.9 is reported, not asserted: with no fault at ~85 % CPU the slowest of ~600 calls
+    // measures the run queue of two cores (153-250 ms in most runs, 316 ms in one CI run)
     List<Load.Call> calls = List.copyOf(load.calls);
     assertThat(
             Figures.of(calls.stream().filter(x -> x.what().startsWith("grpc")).toList()).errors())
         .as("client-visible errors of gRPC calls")
         .isZero();
+    assertThat(Figures.of(calls.stream().filter(Load.Call::ok).toList()).p99())
+        .as("p99 ms of answered calls")
+        .isLessThan(300);
     assertThat(calls.stream().filter(x -> !x.ok()).map(Load.Call::failure))
         .as("REST refusals are retryable")
         .allMatch("503"::equals);
