@@ -20,6 +20,7 @@ public final class CallContext {
   private final long startNanos;
   private final long deadlineNanos;
   private boolean databaseFailed;
+  private long databaseGivenNanos = -1;
 
   private CallContext(long startNanos, long deadlineNanos) {
     this.startNanos = startNanos;
@@ -73,6 +74,22 @@ public final class CallContext {
   /** The time this context was given when it opened. */
   public long budgetNanos() {
     return deadlineNanos - startNanos;
+  }
+
+  /**
+   * Notes that a connection was handed to this call with {@code remainingNanos} left: the time the
+   * database itself had to answer, after any wait in this pod (pool, write gate).
+   */
+  public void connectionHandedOut(long remainingNanos) {
+    databaseGivenNanos = Math.max(databaseGivenNanos, remainingNanos);
+  }
+
+  /**
+   * The most time any attempt of this call gave the database: the remaining time when a connection
+   * was handed out, or, when none ever was (the pool could not open one), the whole budget.
+   */
+  public long databaseBudgetNanos() {
+    return databaseGivenNanos < 0 ? budgetNanos() : databaseGivenNanos;
   }
 
   /** Notes that an attempt failed because the database itself did not answer. */

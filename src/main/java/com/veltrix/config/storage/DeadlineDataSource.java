@@ -38,7 +38,9 @@ class DeadlineDataSource extends DelegatingDataSource {
     if (call == null) {
       return connection;
     }
-    long remainingMillis = TimeUnit.NANOSECONDS.toMillis(call.remainingNanos());
+    long remainingNanos = call.remainingNanos();
+    call.connectionHandedOut(remainingNanos);
+    long remainingMillis = TimeUnit.NANOSECONDS.toMillis(remainingNanos);
     if (remainingMillis <= 0) {
       connection.close();
       throw new DeadlinePassed();

@@ -215,9 +215,11 @@ class TransactionRunner {
         throw e;
       }
       CallContext call = CallContext.current();
+      // judged by the time the database had once a connection was handed out: a call that spent
+      // its budget queued for a connection and then timed out on the socket was this pod's queue
       boolean databaseAtFault =
           call.sawDatabaseFailure()
-              && call.budgetNanos() >= properties.breakerMinBudget().toNanos();
+              && call.databaseBudgetNanos() >= properties.breakerMinBudget().toNanos();
       exhausted.increment();
       String state = TransientFailures.sqlState(e).orElse(e.getClass().getSimpleName());
       if (databaseAtFault) {

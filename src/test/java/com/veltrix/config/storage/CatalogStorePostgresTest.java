@@ -2,6 +2,7 @@ package com.veltrix.config.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.catalog.StoreUnavailableException;
@@ -11,6 +12,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -106,6 +108,45 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
       Thread.sleep(10);
     }
     assertThat(queued).as("no backend left queued on the lock").isZero();
+  }
+
+  @Autowired TransactionRunner runner;
+
+  /**
+   * A call that spent nearly all its budget queued in this pod for a pool connection and then timed
+   * out on the socket did not find the database failing: the breaker must not count it, or a burst
+   * of local load would open the breaker for every caller. The same socket timeout with the whole
+   * budget left for the database is the database's failure.
+   */
+  @Test
+  void aSocketTimeoutCountsAgainstTheDatabaseOnlyWhenItHadTheBudget() {
+    Supplier<Object> slowQuery = () -> jdbc.sql("SELECT pg_sleep(0.4)").query().singleValue();
+
+    StoreUnavailableException queuedFirst =
+        catchThrowableOfType(
+            StoreUnavailableException.class,
+            () ->
+                runner.read(
+                    () -> {
+                      sleepMillis(230); // queued for a pool connection
+                      return slowQuery.get();
+                    }));
+    StoreUnavailableException givenTheBudget =
+        catchThrowableOfType(StoreUnavailableException.class, () -> runner.read(slowQuery));
+
+    assertThat(queuedFirst).as("timed out after the queue").isNotNull();
+    assertThat(queuedFirst.databaseAtFault()).as("20 ms left for the database").isFalse();
+    assertThat(givenTheBudget).as("timed out with the whole budget").isNotNull();
+    assertThat(givenTheBudget.databaseAtFault()).as("250 ms left for the database").isTrue();
+  }
+
+  private static void sleepMillis(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   private void awaitWriterBlockedOnTheRevisionRow() throws InterruptedException {
