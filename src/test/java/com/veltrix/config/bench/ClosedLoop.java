@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -19,9 +20,21 @@ final class ClosedLoop {
     void call(ThreadLocalRandom random) throws Exception;
   }
 
-  record Run(Histogram latencyUs, long errors, double seconds) {
+  /** {@code cpuFrom} and {@code cpuTo} bracket the measured window ({@link CpuTime}). */
+  record Run(
+      Histogram latencyUs,
+      long errors,
+      String firstError,
+      double seconds,
+      CpuTime cpuFrom,
+      CpuTime cpuTo) {
     long operations() {
       return latencyUs.getTotalCount();
+    }
+
+    /** CPU milliseconds each process spent per measured operation. */
+    String cpuPerOperation() {
+      return cpuFrom.perOperation(cpuTo, operations());
     }
   }
 
@@ -30,6 +43,7 @@ final class ClosedLoop {
   static Run run(int clients, Duration warmup, Duration measured, Op op) {
     Recorder recorder = new Recorder(3);
     AtomicLong errors = new AtomicLong();
+    AtomicReference<String> firstError = new AtomicReference<>("none");
     long start = System.nanoTime();
     long measureFrom = start + warmup.toNanos();
     long end = measureFrom + measured.toNanos();
@@ -48,8 +62,8 @@ final class ClosedLoop {
                       recorder.recordValue((System.nanoTime() - t0) / 1_000);
                     }
                   } catch (Exception e) {
-                    if (timed) {
-                      errors.incrementAndGet();
+                    if (timed && errors.incrementAndGet() == 1) {
+                      firstError.set(String.valueOf(e));
                     }
                   }
                 }
@@ -58,16 +72,23 @@ final class ClosedLoop {
       threads.add(thread);
       thread.start();
     }
-    for (Thread thread : threads) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
+    CpuTime cpuFrom;
+    try {
+      long untilMeasured = measureFrom - System.nanoTime();
+      if (untilMeasured > 0) {
+        Thread.sleep(untilMeasured / 1_000_000, (int) (untilMeasured % 1_000_000));
       }
+      cpuFrom = CpuTime.now();
+      for (Thread thread : threads) {
+        thread.join();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
+    CpuTime cpuTo = CpuTime.now();
     Histogram latency = recorder.getIntervalHistogram();
     double seconds = (System.nanoTime() - measureFrom) / 1e9;
-    return new Run(latency, errors.get(), seconds);
+    return new Run(latency, errors.get(), firstError.get(), seconds, cpuFrom, cpuTo);
   }
 }

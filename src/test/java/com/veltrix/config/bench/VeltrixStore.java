@@ -48,7 +48,9 @@ final class VeltrixStore implements Store {
   private final ManagedChannel channel;
   private final ConfigServiceGrpc.ConfigServiceBlockingStub blocking;
   private final ConfigServiceGrpc.ConfigServiceStub async;
-  private final HttpClient http = HttpClient.newBuilder().build();
+  // HTTP/1.1, what the service speaks: the JDK client's default (HTTP/2) offers an h2c upgrade
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final String restBase;
   private final String authorization;
   private final boolean restReads;

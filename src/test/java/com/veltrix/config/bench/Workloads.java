@@ -228,9 +228,17 @@ final class Workloads {
   }
 
   private Measured measured(String workload, Store store, ClosedLoop.Run run) {
-    return Measured.of(
-            workload, store.name(), run.operations(), run.seconds(), run.latencyUs(), run.errors())
-        .note("clients", size.clients());
+    Measured measured =
+        Measured.of(
+                workload,
+                store.name(),
+                run.operations(),
+                run.seconds(),
+                run.latencyUs(),
+                run.errors())
+            .note("clients", size.clients())
+            .note("cpuPerOperation", run.cpuPerOperation());
+    return run.errors() == 0 ? measured : measured.note("firstError", run.firstError());
   }
 
   /** Samples a byte count every 100 ms on a daemon thread and keeps the largest. */

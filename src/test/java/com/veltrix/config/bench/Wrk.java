@@ -59,7 +59,9 @@ final class Wrk {
     try {
       Path script = script(store, read);
       run(read, script, size.warmup());
+      CpuTime cpuFrom = CpuTime.now();
       Matcher m = run(read, script, size.measured());
+      CpuTime cpuTo = CpuTime.now();
       long requests = Long.parseLong(m.group(1));
       double seconds = Long.parseLong(m.group(2)) / 1e6;
       return new Measured(
@@ -75,7 +77,8 @@ final class Wrk {
               Long.parseLong(m.group(3)),
               new LinkedHashMap<>())
           .note("clients", 32)
-          .note("client", "wrk -t2 -c32, " + read.method() + " " + read.path().apply("{id}"));
+          .note("client", "wrk -t2 -c32, " + read.method() + " " + read.path().apply("{id}"))
+          .note("cpuPerOperation", cpuFrom.perOperation(cpuTo, requests));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

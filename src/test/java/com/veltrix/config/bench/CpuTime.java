@@ -1,0 +1,102 @@
+package com.veltrix.config.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.function.Predicate;
+
+/**
+ * The CPU time each process of the benchmark had used at one moment, from the kernel's accounting
+ * ({@link ProcessHandle.Info#totalCpuDuration()}): two of them bracket a measured window and say
+ * where its CPU went, per operation. On two cores the service, PostgreSQL, etcd and the clients
+ * compete for the same CPU, so a system's throughput is bounded by what each of its operations
+ * costs all of them together. Of the processes that end inside the window only this JVM's own
+ * children (wrk) are counted.
+ */
+record CpuTime(Map<String, Duration> byProcess) {
+
+  private record Group(String name, Predicate<ProcessHandle> member) {}
+
+  private static final long SELF = ProcessHandle.current().pid();
+
+  private static final List<Group> GROUPS =
+      List.of(
+          new Group(
+              "veltrix", p -> p.pid() != SELF && arguments(p).contains("VeltrixConfigApplication")),
+          new Group("postgres", p -> command(p).endsWith("/postgres")),
+          new Group("etcd", p -> command(p).endsWith("/etcd")),
+          new Group("clients (this JVM)", p -> p.pid() == SELF));
+
+  static CpuTime now() {
+    Map<String, Duration> used = new LinkedHashMap<>();
+    GROUPS.forEach(g -> used.put(g.name(), Duration.ZERO));
+    ProcessHandle.allProcesses()
+        .forEach(
+            p ->
+                GROUPS.stream()
+                    .filter(g -> g.member().test(p))
+                    .findFirst()
+                    .ifPresent(
+                        g ->
+                            used.merge(
+                                g.name(),
+                                p.info().totalCpuDuration().orElse(Duration.ZERO),
+                                Duration::plus)));
+    used.put("wrk", endedChildren());
+    return new CpuTime(used);
+  }
+
+  /**
+   * CPU time of this JVM's children that have ended (wrk runs; the others run for the whole
+   * benchmark): the kernel's cutime + cstime, fields 16 and 17 of /proc/self/stat, in clock ticks
+   * of 10 ms (USER_HZ is 100 on Linux).
+   */
+  private static Duration endedChildren() {
+    try {
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // fields[0] is field 3 (state), so field n is fields[n - 3]
+      long ticks = Long.parseLong(fields[13]) + Long.parseLong(fields[14]);
+      return Duration.ofMillis(ticks * 10);
+    } catch (IOException | RuntimeException e) {
+      return Duration.ZERO;
+    }
+  }
+
+  /**
+   * CPU milliseconds per operation of each process group that used any between {@code this} and
+   * {@code later}, e.g. {@code "veltrix 0.41, postgres 0.22, clients (this JVM) 0.19"}.
+   */
+  String perOperation(CpuTime later, long operations) {
+    StringJoiner out = new StringJoiner(", ");
+    double total = 0;
+    for (var entry : later.byProcess.entrySet()) {
+      Duration before = byProcess.getOrDefault(entry.getKey(), Duration.ZERO);
+      double ms = entry.getValue().minus(before).toNanos() / 1e6 / Math.max(1, operations);
+      if (ms >= 0.005) {
+        out.add(String.format(Locale.ROOT, "%s %.2f", entry.getKey(), ms));
+        total += ms;
+      }
+    }
+    return String.format(Locale.ROOT, "%.2f ms (%s)", total, out);
+  }
+
+  private static String command(ProcessHandle p) {
+    return p.info().command().orElse("");
+  }
+
+  /** The whole command line: {@link ProcessHandle.Info#arguments()} is empty for a long one. */
+  private static String arguments(ProcessHandle p) {
+    try {
+      return new String(Files.readAllBytes(Path.of("/proc", p.pid() + "", "cmdline")));
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+}
