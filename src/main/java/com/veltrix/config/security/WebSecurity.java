@@ -92,9 +92,15 @@ class WebSecurity {
   }
 
   private static HttpSecurity common(HttpSecurity http, ObjectMapper json) throws Exception {
+    // Stateless bearer tokens: no CSRF, session, request cache, logout, anonymous principal or
+    // servlet-API wrapping. Each of those is a filter every request passes through (the point
+    // read's profile, docs/performance.md); a request without a token is refused the same way.
     return http.csrf(AbstractHttpConfigurer::disable)
         .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
         .requestCache(AbstractHttpConfigurer::disable)
+        .logout(AbstractHttpConfigurer::disable)
+        .anonymous(AbstractHttpConfigurer::disable)
+        .servletApi(AbstractHttpConfigurer::disable)
         .oauth2ResourceServer(
             oauth ->
                 oauth

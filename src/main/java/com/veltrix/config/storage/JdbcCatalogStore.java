@@ -316,6 +316,14 @@ class JdbcCatalogStore implements CatalogStore {
     if (keys.isEmpty()) {
       return List.of();
     }
+    if (keys.size() == 1) {
+      // A batch of one is a point read. PostgreSQL plans the join below afresh on every execution
+      // (a generic plan cannot know the arrays' length: 0.42 ms of planning against 0.07 ms of
+      // execution, measured with EXPLAIN ANALYZE at 100,000 documents); the point query keeps its
+      // generic plan (0.007 ms). It was 0.35 ms of PostgreSQL CPU per gRPC point read, 0.15 by
+      // REST.
+      return latest(keys.iterator().next()).map(List::of).orElse(List.of());
+    }
     return runner.read(
         () ->
             jdbc.sql(
