@@ -16,14 +16,21 @@ import java.util.function.Predicate;
  * ({@link ProcessHandle.Info#totalCpuDuration()}): two of them bracket a measured window and say
  * where its CPU went, per operation. On two cores the service, PostgreSQL, etcd and the clients
  * compete for the same CPU, so a system's throughput is bounded by what each of its operations
- * costs all of them together. Of the processes that end inside the window only this JVM's own
- * children (wrk) are counted.
+ * costs all of them together. Of the processes that end inside the window (a PostgreSQL backend
+ * whose connection the pool closed) only this JVM's own children (wrk) are counted; processes that
+ * start inside it count from their start.
  */
-record CpuTime(Map<String, Duration> byProcess) {
+record CpuTime(Map<Long, Used> byPid) {
+
+  /** One process's group and the CPU time it had used. */
+  record Used(String group, Duration cpu) {}
 
   private record Group(String name, Predicate<ProcessHandle> member) {}
 
   private static final long SELF = ProcessHandle.current().pid();
+
+  /** Stands for this JVM's ended children, which have no process of their own any more. */
+  private static final long ENDED_CHILDREN = -1;
 
   private static final List<Group> GROUPS =
       List.of(
@@ -34,8 +41,7 @@ record CpuTime(Map<String, Duration> byProcess) {
           new Group("clients (this JVM)", p -> p.pid() == SELF));
 
   static CpuTime now() {
-    Map<String, Duration> used = new LinkedHashMap<>();
-    GROUPS.forEach(g -> used.put(g.name(), Duration.ZERO));
+    Map<Long, Used> used = new LinkedHashMap<>();
     ProcessHandle.allProcesses()
         .forEach(
             p ->
@@ -44,11 +50,11 @@ record CpuTime(Map<String, Duration> byProcess) {
                     .findFirst()
                     .ifPresent(
                         g ->
-                            used.merge(
-                                g.name(),
-                                p.info().totalCpuDuration().orElse(Duration.ZERO),
-                                Duration::plus)));
-    used.put("wrk", endedChildren());
+                            used.put(
+                                p.pid(),
+                                new Used(
+                                    g.name(), p.info().totalCpuDuration().orElse(Duration.ZERO)))));
+    used.put(ENDED_CHILDREN, new Used("wrk", endedChildren()));
     return new CpuTime(used);
   }
 
@@ -74,11 +80,20 @@ record CpuTime(Map<String, Duration> byProcess) {
    * {@code later}, e.g. {@code "veltrix 0.41, postgres 0.22, clients (this JVM) 0.19"}.
    */
   String perOperation(CpuTime later, long operations) {
+    // per process, so that a PostgreSQL backend replaced inside the window (a connection the
+    // pool closed) neither takes its whole history with it nor brings its predecessor's
+    Map<String, Duration> byGroup = new LinkedHashMap<>();
+    GROUPS.forEach(g -> byGroup.put(g.name(), Duration.ZERO));
+    later.byPid.forEach(
+        (pid, used) -> {
+          Used before = byPid.get(pid);
+          Duration spent = before == null ? used.cpu() : used.cpu().minus(before.cpu());
+          byGroup.merge(used.group(), spent, Duration::plus);
+        });
     StringJoiner out = new StringJoiner(", ");
     double total = 0;
-    for (var entry : later.byProcess.entrySet()) {
-      Duration before = byProcess.getOrDefault(entry.getKey(), Duration.ZERO);
-      double ms = entry.getValue().minus(before).toNanos() / 1e6 / Math.max(1, operations);
+    for (var entry : byGroup.entrySet()) {
+      double ms = entry.getValue().toNanos() / 1e6 / Math.max(1, operations);
       if (ms >= 0.005) {
         out.add(String.format(Locale.ROOT, "%s %.2f", entry.getKey(), ms));
         total += ms;
