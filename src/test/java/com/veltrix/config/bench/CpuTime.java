@@ -80,6 +80,9 @@ record CpuTime(Map<Long, Used> byPid) {
    * {@code later}, e.g. {@code "veltrix 0.41, postgres 0.22, clients (this JVM) 0.19"}.
    */
   String perOperation(CpuTime later, long operations) {
+    if (operations == 0) {
+      return "no operations measured";
+    }
     // per process, so that a PostgreSQL backend replaced inside the window (a connection the
     // pool closed) neither takes its whole history with it nor brings its predecessor's
     Map<String, Duration> byGroup = new LinkedHashMap<>();
@@ -93,7 +96,7 @@ record CpuTime(Map<Long, Used> byPid) {
     StringJoiner out = new StringJoiner(", ");
     double total = 0;
     for (var entry : byGroup.entrySet()) {
-      double ms = entry.getValue().toNanos() / 1e6 / Math.max(1, operations);
+      double ms = entry.getValue().toNanos() / 1e6 / operations;
       if (ms >= 0.005) {
         out.add(String.format(Locale.ROOT, "%s %.2f", entry.getKey(), ms));
         total += ms;
