@@ -78,7 +78,8 @@ public final class CallContext {
 
   /**
    * Notes that a connection was handed to this call with {@code remainingNanos} left: the time the
-   * database itself had to answer, after any wait in this pod (pool, write gate).
+   * database itself had to answer, after the wait for a pooled connection (the write gate is passed
+   * before a storage call's context opens, so {@link #budgetNanos()} already leaves it out).
    */
   public void connectionHandedOut(long remainingNanos) {
     databaseGivenNanos = Math.max(databaseGivenNanos, remainingNanos);
