@@ -38,7 +38,7 @@ public final class CanonicalJson {
   /** Canonical text of {@code node}, or the violations (pointers relative to the payload). */
   static Result write(JsonNode node, int maxDepth) {
     CanonicalJson writer = new CanonicalJson(maxDepth);
-    writer.value(node, "", 1);
+    writer.value(node, Pointer.ROOT, 1);
     return new Result(writer.out.toString(), List.copyOf(writer.violations));
   }
 
@@ -74,9 +74,37 @@ public final class CanonicalJson {
     return token.replace("~", "~0").replace("/", "~1");
   }
 
-  private void value(JsonNode node, String pointer, int depth) {
+  /**
+   * Where a value is (RFC 6901), spelled out only when a violation names it: building every
+   * member's pointer text up front cost more than writing the member.
+   */
+  private record Pointer(Pointer parent, String member, int index) {
+    static final Pointer ROOT = new Pointer(null, null, -1);
+
+    Pointer member(String name) {
+      return new Pointer(this, name, -1);
+    }
+
+    Pointer element(int i) {
+      return new Pointer(this, null, i);
+    }
+
+    @Override
+    public String toString() {
+      if (parent == null) {
+        return "";
+      }
+      return parent + "/" + (member == null ? String.valueOf(index) : escapePointerToken(member));
+    }
+  }
+
+  /** Integers a double carries exactly; ECMAScript writes them as plain digits. */
+  private static final long EXACT_INTEGER = 1L << 53;
+
+  private void value(JsonNode node, Pointer pointer, int depth) {
     if (node.isContainerNode() && depth > maxDepth) {
-      violations.add(Violation.at(pointer, "nested deeper than " + maxDepth + " levels"));
+      violations.add(
+          Violation.at(pointer.toString(), "nested deeper than " + maxDepth + " levels"));
       out.append("null");
       return;
     }
@@ -89,7 +117,7 @@ public final class CanonicalJson {
         out.append('{');
         boolean first = true;
         for (Map.Entry<String, JsonNode> field : sorted.entrySet()) {
-          String child = pointer + "/" + escapePointerToken(field.getKey());
+          Pointer child = pointer.member(field.getKey());
           checkText(field.getKey(), child, "member name");
           out.append(first ? "" : ",");
           string(field.getKey());
@@ -103,7 +131,7 @@ public final class CanonicalJson {
         out.append('[');
         for (int i = 0; i < node.size(); i++) {
           out.append(i == 0 ? "" : ",");
-          value(node.get(i), pointer + "/" + i, depth + 1);
+          value(node.get(i), pointer.element(i), depth + 1);
         }
         out.append(']');
       }
@@ -111,11 +139,19 @@ public final class CanonicalJson {
         checkText(node.textValue(), pointer, "string");
         string(node.textValue());
       }
-      case NUMBER -> number(node.decimalValue(), pointer);
+      case NUMBER -> {
+        if (node.canConvertToExactIntegral()
+            && node.canConvertToLong()
+            && Math.abs(node.longValue()) <= EXACT_INTEGER) {
+          out.append(node.longValue());
+        } else {
+          number(node.decimalValue(), pointer);
+        }
+      }
       case BOOLEAN -> out.append(node.booleanValue());
       case NULL -> out.append("null");
       default -> {
-        violations.add(Violation.at(pointer, "not a JSON value"));
+        violations.add(Violation.at(pointer.toString(), "not a JSON value"));
         out.append("null");
       }
     }
@@ -150,18 +186,19 @@ public final class CanonicalJson {
   }
 
   /** The number as the double RFC 8785 keeps, refused if that double is not what was written. */
-  private void number(BigDecimal written, String pointer) {
+  private void number(BigDecimal written, Pointer pointer) {
     String canonical = EcmaNumbers.canonical(written);
     if (canonical == null) {
       violations.add(
-          Violation.at(pointer, "is outside the range of an IEEE 754 double (canonical JSON)"));
+          Violation.at(
+              pointer.toString(), "is outside the range of an IEEE 754 double (canonical JSON)"));
       out.append("null");
       return;
     }
     if (new BigDecimal(canonical).compareTo(written) != 0) {
       violations.add(
           Violation.at(
-              pointer,
+              pointer.toString(),
               "has more precision than an IEEE 754 double keeps (canonical JSON would store "
                   + canonical
                   + ")"));
@@ -169,11 +206,12 @@ public final class CanonicalJson {
     out.append(canonical);
   }
 
-  private void checkText(String text, String pointer, String what) {
+  private void checkText(String text, Pointer pointer, String what) {
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
       if (c == 0) {
-        violations.add(Violation.at(pointer, what + " contains a NUL character (\\u0000)"));
+        violations.add(
+            Violation.at(pointer.toString(), what + " contains a NUL character (\\u0000)"));
         return;
       }
       if (Character.isHighSurrogate(c)
@@ -181,7 +219,8 @@ public final class CanonicalJson {
           && Character.isLowSurrogate(text.charAt(i + 1))) {
         i++;
       } else if (Character.isSurrogate(c)) {
-        violations.add(Violation.at(pointer, what + " contains an unpaired UTF-16 surrogate"));
+        violations.add(
+            Violation.at(pointer.toString(), what + " contains an unpaired UTF-16 surrogate"));
         return;
       }
     }

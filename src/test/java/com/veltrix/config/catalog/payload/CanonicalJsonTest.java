@@ -45,7 +45,10 @@ class CanonicalJsonTest {
     "4.50, 4.5",
     "2e-3, 0.002",
     "0.000000000000000000000000001, 1e-27",
-    "9007199254740992, 9007199254740992"
+    "9007199254740992, 9007199254740992",
+    "-9007199254740992, -9007199254740992",
+    "-12, -12",
+    "1000000000000000000000, 1e+21"
   })
   void writesNumbersAsRfc8785Does(String in, String out) throws Exception {
     CanonicalJson.Result r = CanonicalJson.write(parse("[" + in + "]"), 32);
@@ -59,6 +62,7 @@ class CanonicalJsonTest {
     "1e400, outside the range",
     "-1e309, outside the range",
     "9007199254740993, more precision",
+    "-9007199254740993, more precision",
     "123456789012345678901234, more precision",
     "0.1000000000000000055511151231257827, more precision"
   })
