@@ -91,4 +91,35 @@ final class ClosedLoop {
     double seconds = (System.nanoTime() - measureFrom) / 1e9;
     return new Run(latency, errors.get(), firstError.get(), seconds, cpuFrom, cpuTo);
   }
+
+  /** Runs {@code work} on {@code clients} threads at once and waits for all; rethrows a failure. */
+  static void together(int clients, Runnable work) {
+    AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  work.run();
+                } catch (RuntimeException e) {
+                  failure.compareAndSet(null, e);
+                }
+              },
+              "bench-client-" + c);
+      threads.add(thread);
+      thread.start();
+    }
+    try {
+      for (Thread thread : threads) {
+        thread.join();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    if (failure.get() != null) {
+      throw failure.get();
+    }
+  }
 }

@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -89,8 +90,22 @@ final class SideBySide implements AutoCloseable {
     VeltrixStore veltrixRest = veltrix.overRest();
     List<Store> readers = List.of(veltrix, veltrixRest);
     Map<String, BiFunction<Boolean, Integer, List<Measured>>> steps = new LinkedHashMap<>();
+    // run 1 creates the documents; each later ingest rewrites them with new content
+    AtomicLong generation = new AtomicLong();
     steps.put(
-        "ingest", (first, run) -> both(first, List.of(veltrix), s -> workloads.ingest(s, run)));
+        "ingest",
+        (first, run) -> {
+          long g = generation.getAndIncrement();
+          return both(first, List.of(veltrix), s -> workloads.ingest(s, Workloads.INGEST, 1, g));
+        });
+    // the same with four batches in flight: one batch's validation overlaps another's commit
+    steps.put(
+        "ingest4",
+        (first, run) -> {
+          long g = generation.getAndIncrement();
+          return both(
+              first, List.of(veltrix), s -> workloads.ingest(s, Workloads.INGEST_IN_FLIGHT, 4, g));
+        });
     steps.put("warmup", (first, run) -> both(first, readers, workloads::warmup));
     steps.put("read", (first, run) -> both(first, readers, workloads::pointRead));
     // wrk's point reads: the REST side against etcd's JSON gateway

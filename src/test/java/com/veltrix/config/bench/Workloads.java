@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -19,6 +20,7 @@ import org.HdrHistogram.Recorder;
 final class Workloads {
 
   static final String INGEST = "ingest, batches of 500";
+  static final String INGEST_IN_FLIGHT = "ingest, batches of 500, 4 in flight";
   static final String POINT_READ = "point read by id";
   static final String COLD_LOAD = "cold load (snapshot + every payload)";
   static final String WATCH = "watch, commit-to-delivery";
@@ -32,44 +34,71 @@ final class Workloads {
   }
 
   /**
-   * Writes documents 0..N-1 in batches, one batch at a time. The first batches are the warm-up:
-   * written, not timed; the rate is over the others. Run 1 creates the documents; later runs write
-   * every one of them again with new content (generation {@code run - 1}).
+   * Writes documents 0..N-1 in batches, {@code inFlight} batches at a time (each of {@code
+   * inFlight} clients sends its next batch when its last is answered). The first batches are the
+   * warm-up: written, not timed; the rate is over the others. The first ingest creates the
+   * documents; every later one writes each of them again with new content ({@code generation}).
    */
-  Measured ingest(Store store, int run) {
+  Measured ingest(Store store, String workload, int inFlight, long generation) {
     Histogram batches = Measured.histogram();
-    long timedDocuments = 0;
-    long errors = 0;
-    long measuredFrom = 0;
-    for (int from = 0, b = 0; from < size.documents(); from += size.batch(), b++) {
-      if (b == size.ingestWarmupBatches()) {
-        measuredFrom = System.nanoTime();
-      }
-      List<String> ids = new ArrayList<>(size.batch());
-      List<byte[]> payloads = new ArrayList<>(size.batch());
-      for (int n = from; n < Math.min(size.documents(), from + size.batch()); n++) {
-        ids.add(BenchDocs.id(n));
-        payloads.add(BenchDocs.payload(n, run - 1));
-      }
-      long t0 = System.nanoTime();
-      try {
-        store.putBatch(ids, payloads);
-      } catch (RuntimeException e) {
-        if (b < size.ingestWarmupBatches()) {
-          throw e; // the documents must exist for the workloads that follow
-        }
-        errors++;
-        continue;
-      }
-      if (b >= size.ingestWarmupBatches()) {
-        batches.recordValue((System.nanoTime() - t0) / 1_000);
-        timedDocuments += ids.size();
-      }
-    }
-    double seconds = (System.nanoTime() - measuredFrom) / 1e9;
-    return Measured.of(INGEST, store.name(), timedDocuments, seconds, batches, errors)
-        .note("latency", "per batch of " + size.batch())
-        .note("writes", run == 1 ? "creates" : "rewrites with new content");
+    AtomicLong timedDocuments = new AtomicLong();
+    AtomicLong errors = new AtomicLong();
+    AtomicReference<String> firstError = new AtomicReference<>("none");
+    AtomicInteger nextBatch = new AtomicInteger();
+    AtomicLong measuredFrom = new AtomicLong();
+    AtomicReference<CpuTime> cpuFrom = new AtomicReference<>();
+    int warmupBatches = size.ingestWarmupBatches();
+    Runnable client =
+        () -> {
+          for (int b = nextBatch.getAndIncrement();
+              b * size.batch() < size.documents();
+              b = nextBatch.getAndIncrement()) {
+            if (b == warmupBatches) {
+              measuredFrom.set(System.nanoTime());
+              cpuFrom.set(CpuTime.now());
+            }
+            int from = b * size.batch();
+            List<String> ids = new ArrayList<>(size.batch());
+            List<byte[]> payloads = new ArrayList<>(size.batch());
+            for (int n = from; n < Math.min(size.documents(), from + size.batch()); n++) {
+              ids.add(BenchDocs.id(n));
+              payloads.add(BenchDocs.payload(n, generation));
+            }
+            long t0 = System.nanoTime();
+            // A refused batch is counted and sent again, as a client would: the documents must
+            // exist for the workloads that follow (a cold service once answered a warm-up batch
+            // UNAVAILABLE at its 250 ms budget).
+            for (int attempt = 1; ; attempt++) {
+              try {
+                store.putBatch(ids, payloads);
+                break;
+              } catch (RuntimeException e) {
+                if (b >= warmupBatches) {
+                  errors.incrementAndGet();
+                  firstError.compareAndSet("none", String.valueOf(e));
+                }
+                if (attempt == 5) {
+                  throw e;
+                }
+              }
+            }
+            if (b >= warmupBatches) {
+              synchronized (batches) {
+                batches.recordValue((System.nanoTime() - t0) / 1_000);
+              }
+              timedDocuments.addAndGet(ids.size());
+            }
+          }
+        };
+    ClosedLoop.together(inFlight, client);
+    CpuTime cpuTo = CpuTime.now();
+    double seconds = (System.nanoTime() - measuredFrom.get()) / 1e9;
+    Measured measured =
+        Measured.of(workload, store.name(), timedDocuments.get(), seconds, batches, errors.get())
+            .note("latency", "per batch of " + size.batch())
+            .note("writes", generation == 0 ? "creates" : "rewrites with new content")
+            .note("cpuPerDocument", cpuFrom.get().perOperation(cpuTo, timedDocuments.get()));
+    return errors.get() == 0 ? measured : measured.note("firstError", firstError.get());
   }
 
   /**

@@ -90,7 +90,7 @@ class WriteThroughputBench {
               url,
               "0s",
               Map.of("veltrix.writes.group-commit", grouped, "logging.level.root", "WARN"),
-              List.of("-Xmx512m")));
+              jvmArguments()));
     }
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     for (ServiceProcess p : instances) {
@@ -102,6 +102,16 @@ class WriteThroughputBench {
       }
     }
     return instances;
+  }
+
+  /** -Xmx512m, and {@code -Dwrites.jvm-args} (space-separated), e.g. to record a profile. */
+  static List<String> jvmArguments() {
+    List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
+    String more = System.getProperty("writes.jvm-args", "").strip();
+    if (!more.isEmpty()) {
+      jvm.addAll(List.of(more.split(" +")));
+    }
+    return jvm;
   }
 
   void run(List<ServiceProcess> instances, boolean grouped, int latency, int seconds, boolean keep)
