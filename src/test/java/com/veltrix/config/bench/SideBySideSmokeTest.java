@@ -34,13 +34,12 @@ class SideBySideSmokeTest {
             : List.of("veltrix gRPC", "veltrix REST");
     assertThat(results.stream().map(Measured::system).distinct())
         .containsExactlyInAnyOrderElementsOf(systems);
-    List<String> workloads =
-        new ArrayList<>(
-            List.of(Workloads.INGEST, Workloads.INGEST_IN_FLIGHT, Workloads.POINT_READ));
+    List<String> workloads = new ArrayList<>(List.of(Workloads.INGEST, Workloads.POINT_READ));
     if (wrkRan) {
       workloads.add(Wrk.POINT_READ);
     }
-    workloads.addAll(List.of(Workloads.COLD_LOAD, Workloads.WATCH, Workloads.MIXED));
+    workloads.addAll(
+        List.of(Workloads.COLD_LOAD, Workloads.WATCH, Workloads.MIXED, Workloads.INGEST_IN_FLIGHT));
     assertThat(results.stream().map(Measured::workload).distinct())
         .containsExactlyElementsOf(workloads);
     assertThat(results)
