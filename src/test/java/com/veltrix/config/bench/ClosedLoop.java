@@ -94,7 +94,7 @@ final class ClosedLoop {
 
   /** Runs {@code work} on {@code clients} threads at once and waits for all; rethrows a failure. */
   static void together(int clients, Runnable work) {
-    AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
     List<Thread> threads = new ArrayList<>();
     for (int c = 0; c < clients; c++) {
       Thread thread =
@@ -102,7 +102,7 @@ final class ClosedLoop {
               () -> {
                 try {
                   work.run();
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                   failure.compareAndSet(null, e);
                 }
               },
@@ -118,8 +118,11 @@ final class ClosedLoop {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    if (failure.get() != null) {
-      throw failure.get();
+    if (failure.get() instanceof RuntimeException e) {
+      throw e;
+    }
+    if (failure.get() instanceof Error e) {
+      throw e;
     }
   }
 }

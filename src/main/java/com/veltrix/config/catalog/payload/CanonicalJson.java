@@ -75,8 +75,8 @@ public final class CanonicalJson {
   }
 
   /**
-   * Where a value is (RFC 6901), spelled out only when a violation names it: building every
-   * member's pointer text up front cost more than writing the member.
+   * Where a value is (RFC 6901), spelled out only when a violation names it, instead of building
+   * every member's pointer text while writing a valid payload.
    */
   private record Pointer(Pointer parent, String member, int index) {
     static final Pointer ROOT = new Pointer(null, null, -1);
