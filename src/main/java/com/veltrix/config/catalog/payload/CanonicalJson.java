@@ -140,9 +140,11 @@ public final class CanonicalJson {
         string(node.textValue());
       }
       case NUMBER -> {
+        // a range check, not Math.abs: |Long.MIN_VALUE| overflows to a negative number
         if (node.canConvertToExactIntegral()
             && node.canConvertToLong()
-            && Math.abs(node.longValue()) <= EXACT_INTEGER) {
+            && node.longValue() >= -EXACT_INTEGER
+            && node.longValue() <= EXACT_INTEGER) {
           out.append(node.longValue());
         } else {
           number(node.decimalValue(), pointer);

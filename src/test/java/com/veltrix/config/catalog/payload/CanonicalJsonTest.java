@@ -63,6 +63,7 @@ class CanonicalJsonTest {
     "-1e309, outside the range",
     "9007199254740993, more precision",
     "-9007199254740993, more precision",
+    "-9223372036854775808, more precision",
     "123456789012345678901234, more precision",
     "0.1000000000000000055511151231257827, more precision"
   })
