@@ -44,34 +44,28 @@ final class ClosedLoop {
     Recorder recorder = new Recorder(3);
     AtomicLong errors = new AtomicLong();
     AtomicReference<String> firstError = new AtomicReference<>("none");
-    long start = System.nanoTime();
-    long measureFrom = start + warmup.toNanos();
+    long measureFrom = System.nanoTime() + warmup.toNanos();
     long end = measureFrom + measured.toNanos();
-    List<Thread> threads = new ArrayList<>();
-    for (int c = 0; c < clients; c++) {
-      Thread thread =
-          new Thread(
-              () -> {
-                ThreadLocalRandom random = ThreadLocalRandom.current();
-                long t0;
-                while ((t0 = System.nanoTime()) < end) {
-                  boolean timed = t0 >= measureFrom;
-                  try {
-                    op.call(random);
-                    if (timed) {
-                      recorder.recordValue((System.nanoTime() - t0) / 1_000);
-                    }
-                  } catch (Exception e) {
-                    if (timed && errors.incrementAndGet() == 1) {
-                      firstError.set(String.valueOf(e));
-                    }
+    List<Thread> threads =
+        start(
+            clients,
+            () -> {
+              ThreadLocalRandom random = ThreadLocalRandom.current();
+              long t0;
+              while ((t0 = System.nanoTime()) < end) {
+                boolean timed = t0 >= measureFrom;
+                try {
+                  op.call(random);
+                  if (timed) {
+                    recorder.recordValue((System.nanoTime() - t0) / 1_000);
+                  }
+                } catch (Exception e) {
+                  if (timed && errors.incrementAndGet() == 1) {
+                    firstError.set(String.valueOf(e));
                   }
                 }
-              },
-              "bench-client-" + c);
-      threads.add(thread);
-      thread.start();
-    }
+              }
+            });
     CpuTime cpuFrom;
     try {
       long untilMeasured = measureFrom - System.nanoTime();
@@ -79,13 +73,11 @@ final class ClosedLoop {
         Thread.sleep(untilMeasured / 1_000_000, (int) (untilMeasured % 1_000_000));
       }
       cpuFrom = CpuTime.now();
-      for (Thread thread : threads) {
-        thread.join();
-      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+    join(threads);
     CpuTime cpuTo = CpuTime.now();
     Histogram latency = recorder.getIntervalHistogram();
     double seconds = (System.nanoTime() - measureFrom) / 1e9;
@@ -95,21 +87,35 @@ final class ClosedLoop {
   /** Runs {@code work} on {@code clients} threads at once and waits for all; rethrows a failure. */
   static void together(int clients, Runnable work) {
     AtomicReference<Throwable> failure = new AtomicReference<>();
+    join(
+        start(
+            clients,
+            () -> {
+              try {
+                work.run();
+              } catch (RuntimeException | Error e) {
+                failure.compareAndSet(null, e);
+              }
+            }));
+    if (failure.get() instanceof RuntimeException e) {
+      throw e;
+    }
+    if (failure.get() instanceof Error e) {
+      throw e;
+    }
+  }
+
+  private static List<Thread> start(int clients, Runnable work) {
     List<Thread> threads = new ArrayList<>();
     for (int c = 0; c < clients; c++) {
-      Thread thread =
-          new Thread(
-              () -> {
-                try {
-                  work.run();
-                } catch (RuntimeException | Error e) {
-                  failure.compareAndSet(null, e);
-                }
-              },
-              "bench-client-" + c);
+      Thread thread = new Thread(work, "bench-client-" + c);
       threads.add(thread);
       thread.start();
     }
+    return threads;
+  }
+
+  private static void join(List<Thread> threads) {
     try {
       for (Thread thread : threads) {
         thread.join();
@@ -117,12 +123,6 @@ final class ClosedLoop {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    }
-    if (failure.get() instanceof RuntimeException e) {
-      throw e;
-    }
-    if (failure.get() instanceof Error e) {
-      throw e;
     }
   }
 }

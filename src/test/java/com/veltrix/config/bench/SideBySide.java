@@ -216,10 +216,8 @@ final class SideBySide implements AutoCloseable {
     String java = command.get(0);
     command.add(SERVICE_HEAP);
     // e.g. -Dbench.service-jvm-args="-XX:StartFlightRecording=filename=target/bench/v.jfr"
-    String extra = System.getProperty("bench.service-jvm-args", "").trim();
-    if (!extra.isEmpty()) {
-      command.addAll(List.of(extra.split("\\s+")));
-    }
+    List<String> extra = ChildJvm.optionsFrom("bench.service-jvm-args");
+    command.addAll(extra);
     command.addAll(
         List.of(
             "-cp",
@@ -244,7 +242,7 @@ final class SideBySide implements AutoCloseable {
         "veltrix",
         "this checkout, JVM "
             + SERVICE_HEAP
-            + (extra.isEmpty() ? "" : " " + extra)
+            + (extra.isEmpty() ? "" : " " + String.join(" ", extra))
             + ", default pool (8), on "
             + Machine.firstLine(java, "-version"));
     VeltrixStore store = new VeltrixStore(grpcPort, restPort);

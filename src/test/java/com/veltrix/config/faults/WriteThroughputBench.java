@@ -2,6 +2,7 @@ package com.veltrix.config.faults;
 
 import static com.veltrix.config.support.Payloads.dropTable;
 
+import com.veltrix.config.support.ChildJvm;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
 import java.nio.file.Files;
@@ -107,10 +108,7 @@ class WriteThroughputBench {
   /** -Xmx512m, and {@code -Dwrites.jvm-args} (space-separated), e.g. to record a profile. */
   static List<String> jvmArguments() {
     List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
-    String more = System.getProperty("writes.jvm-args", "").strip();
-    if (!more.isEmpty()) {
-      jvm.addAll(List.of(more.split(" +")));
-    }
+    jvm.addAll(ChildJvm.optionsFrom("writes.jvm-args"));
     return jvm;
   }
 

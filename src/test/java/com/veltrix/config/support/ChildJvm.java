@@ -25,4 +25,13 @@ public final class ChildJvm {
     }
     return command;
   }
+
+  /**
+   * The JVM options in system property {@code property}, separated by white space (none when it is
+   * unset), e.g. {@code -Dbench.service-jvm-args="-XX:StartFlightRecording=filename=v.jfr"}.
+   */
+  public static List<String> optionsFrom(String property) {
+    String options = System.getProperty(property, "").strip();
+    return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
+  }
 }
