@@ -39,6 +39,10 @@ class DataSourceWiring implements BeanPostProcessor, EnvironmentAware {
         && hikari.getJdbcUrl() != null) {
       Properties properties =
           Connections.withSessionBounds(hikari.getDataSourceProperties(), database);
+      // a statement's deadline is enforced by a cancel request (DeadlineDataSource), sent from
+      // pgjdbc's one shared timer thread: to a database that stopped answering it must not block
+      // that thread for pgjdbc's default 10 s
+      properties.putIfAbsent("cancelSignalTimeout", "1");
       hikari.setDataSource(
           new ReconnectingDataSource(
               new DriverDataSource(

@@ -211,10 +211,12 @@ class TransactionRunner {
     try {
       return retry.executeSupplier(unit);
     } catch (RuntimeException e) {
-      if (!TransientFailures.isTransient(e)) {
+      CallContext call = CallContext.current();
+      boolean cancelledAtDeadline =
+          TransientFailures.isCancelled(e) && call.remainingNanos() < MIN_ATTEMPT_NANOS;
+      if (!TransientFailures.isTransient(e) && !cancelledAtDeadline) {
         throw e;
       }
-      CallContext call = CallContext.current();
       // judged by the time the database had once a connection was handed out: a call that spent
       // its budget queued for a connection and then timed out on the socket was this pod's queue
       boolean databaseAtFault =

@@ -22,9 +22,12 @@ import org.springframework.transaction.TransactionSystemException;
  * too. Everything else is not retried.
  *
  * <p>The database's fault (what the circuit breaker counts): the connection-class failures among
- * them. Contention (40001, 40P01, 55P03) is writers meeting each other, a pool wait without a
- * connection failure behind it is a queue inside this pod, and a deadline that passed before the
- * database was asked is the caller's.
+ * them, and a statement cancelled (57014: at its call's deadline by {@link DeadlineDataSource}, or
+ * by the session's {@code statement_timeout}), which is not tried again: the database did not
+ * answer in time, which the socket timeout used to report as 08006 (the runner still spares a call
+ * that gave the database less than {@code breaker-min-budget}). Contention (40001, 40P01, 55P03) is
+ * writers meeting each other, a pool wait without a connection failure behind it is a queue inside
+ * this pod, and a deadline that passed before the database was asked is the caller's.
  */
 public final class TransientFailures {
 
@@ -32,6 +35,7 @@ public final class TransientFailures {
   private static final Set<String> UNAVAILABLE =
       Set.of("40003", "57P01", "57P02", "57P03", "53300");
   private static final String PROTOCOL_VIOLATION = "08P01";
+  private static final String CANCELLED = "57014";
 
   private TransientFailures() {}
 
@@ -77,7 +81,7 @@ public final class TransientFailures {
         if (CONTENTION.contains(state)) {
           return false;
         }
-        if (isTransientState(state)) {
+        if (isTransientState(state) || CANCELLED.equals(state)) {
           return true;
         }
       }
@@ -89,6 +93,11 @@ public final class TransientFailures {
       }
     }
     return false;
+  }
+
+  /** A statement the database cancelled (its deadline, or the session's statement_timeout). */
+  static boolean isCancelled(Throwable failure) {
+    return sqlState(failure).filter(CANCELLED::equals).isPresent();
   }
 
   static boolean isTransientState(String sqlState) {

@@ -12,6 +12,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -138,6 +139,47 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     assertThat(queuedFirst.databaseAtFault()).as("20 ms left for the database").isFalse();
     assertThat(givenTheBudget).as("timed out with the whole budget").isNotNull();
     assertThat(givenTheBudget.databaseAtFault()).as("250 ms left for the database").isTrue();
+  }
+
+  /**
+   * A statement that outlives its call's deadline is cancelled by the database (57014) and its
+   * connection, still healthy, goes back to the pool. Before, the socket timeout enforced the
+   * deadline and broke the connection (the backend went on sleeping, then exited): a client with
+   * tiny deadlines made the pool open a connection per call.
+   */
+  @Test
+  void aStatementPastItsDeadlineIsCancelledAndItsConnectionKept() {
+    AtomicInteger backend = new AtomicInteger();
+    StoreUnavailableException late =
+        catchThrowableOfType(
+            StoreUnavailableException.class,
+            () ->
+                runner.inTransaction(
+                    status -> {
+                      backend.set(
+                          jdbc.sql("SELECT pg_backend_pid()").query(Integer.class).single());
+                      return jdbc.sql("SELECT pg_sleep(5)").query().singleValue();
+                    }));
+
+    assertThat(late).as("the 250 ms budget ran out").isNotNull();
+    assertThat(TransientFailures.sqlState(late)).as("cancelled by the database").contains("57014");
+    assertThat(late.databaseAtFault()).as("it had the whole budget").isTrue();
+    // back in the pool: idle, or the very connection this check was given
+    String state = null;
+    for (int i = 0; i < 100 && !"idle".equals(state); i++) {
+      state =
+          jdbc.sql(
+                  """
+                  SELECT CASE WHEN pid = pg_backend_pid() THEN 'idle' ELSE state END
+                    FROM pg_stat_activity WHERE pid = :pid
+                  """)
+              .param("pid", backend.get())
+              .query(String.class)
+              .optional()
+              .orElse("gone");
+      sleepMillis(20);
+    }
+    assertThat(state).as("the backend, back in the pool").isEqualTo("idle");
   }
 
   private static void sleepMillis(long millis) {

@@ -118,8 +118,8 @@ class TransientFailuresTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"08006", "08001", "57P01", "53300", "40003"})
-  void connectionFailuresAreTheDatabasesFault(String sqlState) {
+  @ValueSource(strings = {"08006", "08001", "57P01", "53300", "40003", "57014"})
+  void connectionFailuresAndCancelledStatementsAreTheDatabasesFault(String sqlState) {
     assertThat(
             TransientFailures.isDatabaseFailure(
                 new CannotGetJdbcConnectionException("x", server(sqlState))))
