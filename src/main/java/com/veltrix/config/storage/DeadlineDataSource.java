@@ -15,26 +15,35 @@ import org.postgresql.jdbc.PgStatement;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 /**
- * Bounds every statement of a call ({@link CallContext}) by the call's remaining time, in two
- * steps:
+ * Bounds every connection handed out for a call ({@link CallContext}) by the call's remaining time,
+ * so a database that stopped answering fails the call at its deadline instead of hanging. How
+ * depends on the time left when the connection is handed out:
  *
- * <ol>
- *   <li>each statement gets what is left as its query timeout: at the deadline pgjdbc asks the
- *       database to cancel it (the PostgreSQL cancel protocol, which CockroachDB serves from
- *       v22.1), the statement fails with 57014 and the connection, healthy, goes back to the pool;
- *   <li>the connection gets the remaining time plus {@link #CANCEL_GRACE_MILLIS} as its network
- *       timeout (pgjdbc's socket timeout), so a database that stopped answering, and so cannot
- *       answer a cancel either, fails shortly after the deadline instead of hanging.
- * </ol>
+ * <ul>
+ *   <li>{@link #CANCEL_WITHIN_MILLIS} or more: the remaining time is the connection's network
+ *       timeout (pgjdbc's socket timeout: no byte from the database for that long). A heavy listing
+ *       that keeps streaming is not cut; a database that stalls is.
+ *   <li>less: each statement gets the remaining time as its query timeout, so at the deadline
+ *       pgjdbc asks the database to cancel it (the PostgreSQL cancel protocol, which CockroachDB
+ *       serves from v22.1); the statement fails with 57014 and the connection, healthy, goes back
+ *       to the pool. The network timeout is the remaining time plus {@link #CANCEL_GRACE_MILLIS},
+ *       for a database that cannot answer the cancel either.
+ * </ul>
  *
- * Before, the socket timeout alone enforced the deadline: every call that ran out of time inside
- * the database broke its connection, and the pool opened a new one (a backend fork on PostgreSQL, a
- * TLS handshake and authentication on CockroachDB): a client sending 2 ms deadlines broke 17
- * connections in one fault-suite scenario, the standard benchmark's 32 readers (250 ms budget each)
- * 178 over one run on a busy machine (docs/decisions.md). The pool restores the network timeout
- * when the connection comes back. The server side is bounded too ({@link DatabaseProperties}).
+ * A call with little time left is most often out of time for its own reasons (a tiny client
+ * deadline, a wait for a pool connection), not because the database stalled, and breaking its
+ * connection made the pool open a new one (a backend fork on PostgreSQL, a TLS handshake and
+ * authentication on CockroachDB): a client sending 2 ms deadlines broke 17 pooled connections in
+ * one fault-suite scenario. A query timeout for every call was tried and dropped: it bounds the
+ * whole transfer, and 1,000-document listings of 64 KiB documents that stream past the 250 ms
+ * budget under load were then cancelled (503) instead of answered. The pool restores the network
+ * timeout when the connection comes back. The server side is bounded too ({@link
+ * DatabaseProperties}).
  */
 class DeadlineDataSource extends DelegatingDataSource {
+
+  /** A call with less time than this left has its statements cancelled at its deadline. */
+  static final long CANCEL_WITHIN_MILLIS = 100;
 
   /** How long after the deadline a connection may wait for the answer to its cancel. */
   static final long CANCEL_GRACE_MILLIS = 100;
@@ -67,8 +76,11 @@ class DeadlineDataSource extends DelegatingDataSource {
       connection.close();
       throw new DeadlinePassed();
     }
-    connection.setNetworkTimeout(
-        DIRECT, (int) Math.min(Integer.MAX_VALUE, remainingMillis + CANCEL_GRACE_MILLIS));
+    if (remainingMillis >= CANCEL_WITHIN_MILLIS) {
+      connection.setNetworkTimeout(DIRECT, (int) Math.min(Integer.MAX_VALUE, remainingMillis));
+      return connection;
+    }
+    connection.setNetworkTimeout(DIRECT, (int) (remainingMillis + CANCEL_GRACE_MILLIS));
     return (Connection)
         Proxy.newProxyInstance(
             DeadlineDataSource.class.getClassLoader(),
