@@ -39,9 +39,9 @@ class DataSourceWiring implements BeanPostProcessor, EnvironmentAware {
         && hikari.getJdbcUrl() != null) {
       Properties properties =
           Connections.withSessionBounds(hikari.getDataSourceProperties(), database);
-      // a statement's deadline is enforced by a cancel request (DeadlineDataSource), sent from
-      // pgjdbc's one shared timer thread: to a database that stopped answering it must not block
-      // that thread for pgjdbc's default 10 s
+      // the statements of a call short of time are cancelled at its deadline (DeadlineDataSource)
+      // from pgjdbc's one shared timer thread: a cancel to a database that stopped answering must
+      // not block that thread for pgjdbc's default 10 s
       properties.putIfAbsent("cancelSignalTimeout", "1");
       hikari.setDataSource(
           new ReconnectingDataSource(
