@@ -239,6 +239,9 @@ class WritePathTest {
       }
       waiting.put("cas", submit(dt("g-cas"), "cas", "req-cas", Precondition.ifMatch(7)));
       waiting.put("same-1", submit(dt("same"), "first", "req-s1", Precondition.NONE));
+      // each call is submitted from a thread of its own: "same-2" must queue after "same-1" (a
+      // clean-clone CI run queued it first, and its If-Match 1 met version 0)
+      awaitUntil(() -> groups.queued() == waiting.size());
       waiting.put("same-2", submit(dt("same"), "second", "req-s2", Precondition.ifMatch(1)));
       for (String k : List.of("key-1", "key-2")) {
         List<WriteCommand> keyed =
