@@ -104,7 +104,11 @@ class GracefulShutdownTest {
   void shutdownEndsWatchesFinishesInFlightCallsAndDoesNotHang() throws Exception {
     ServiceUnderTest service = new ServiceUnderTest(TestDatabase.jdbcUrl(), "0s");
     long current = service.rest.get("/api/v1/revision").json().get("revision").asLong();
-    CompletableFuture<Status> watchEnd = watch(service.channel, 0, current);
+    // a channel of the test's own: ServiceUnderTest.close() shuts service.channel down first, and a
+    // watch on it then ended "Channel shutdownNow invoked" before the pod had begun to stop
+    ManagedChannel consumer =
+        ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build();
+    CompletableFuture<Status> watchEnd = watch(consumer, 0, current);
     StringBuilder batch = new StringBuilder("{\"writes\":[");
     for (int i = 0; i < 1000; i++) {
       batch
@@ -130,10 +134,13 @@ class GracefulShutdownTest {
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
     Thread.sleep(300);
+    assertThat(watchEnd).as("a watch open when the shutdown begins").isNotDone();
     long closing = System.nanoTime();
     CompletableFuture<Void> closed = CompletableFuture.runAsync(service::close);
 
-    assertThat(watchEnd.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    Status ended = watchEnd.get(5, TimeUnit.SECONDS);
+    assertThat(ended.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(ended.getDescription()).contains("server shutting down");
     // the consumer resumes at once: this pod no longer accepts it, so it must go elsewhere
     ManagedChannel again =
         ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build();
@@ -148,6 +155,7 @@ class GracefulShutdownTest {
       again.shutdownNow();
     }
     closed.get(20, TimeUnit.SECONDS);
+    consumer.shutdownNow();
     long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closing);
     HttpResponse<String> response = inFlight.get(5, TimeUnit.SECONDS);
     System.out.printf(
