@@ -23,13 +23,18 @@ public class DatabaseProbe {
 
   private final DataSource dataSource;
   private final DatabaseMigrations migrations;
+  private final VersionCache versions;
   private Connection connection;
 
   DatabaseProbe(
-      DataSourceProperties source, DatabaseProperties database, DatabaseMigrations migrations) {
+      DataSourceProperties source,
+      DatabaseProperties database,
+      DatabaseMigrations migrations,
+      VersionCache versions) {
     // pgjdbc counts connect and login timeouts in whole seconds: 1 s is its shortest
     this.dataSource = Connections.forProbe(source, database, Duration.ofSeconds(1));
     this.migrations = migrations;
+    this.versions = versions;
   }
 
   /** Throws if the schema is not migrated or the database did not answer within {@code timeout}. */
@@ -48,6 +53,7 @@ public class DatabaseProbe {
         if (!row.next()) {
           throw new SQLException("the revision row is missing", "XX000");
         }
+        versions.observe(row.getLong(1));
       }
     } catch (SQLException | RuntimeException e) {
       close();

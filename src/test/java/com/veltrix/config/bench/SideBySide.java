@@ -230,6 +230,9 @@ final class SideBySide implements AutoCloseable {
             "--management.server.port=" + managementPort,
             "--grpc.server.port=" + grpcPort,
             "--veltrix.readiness.stable-for=1s",
+            // the class path carries the tests' configuration, which turns the cache of versions
+            // off; the service is measured as it ships (application.yaml's default)
+            "--veltrix.cache.versions.max-size=64MB",
             "--spring.main.banner-mode=off"));
     ChildProcess service =
         ChildProcess.start("veltrix-config", command, dir.resolve("veltrix.log"));

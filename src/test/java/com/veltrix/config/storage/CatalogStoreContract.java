@@ -21,6 +21,7 @@ import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBr
 import io.github.resilience4j.springboot3.retry.autoconfigure.RetryAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -58,10 +59,13 @@ import org.springframework.transaction.annotation.Transactional;
 @EnableConfigurationProperties({
   RetryProperties.class,
   DatabaseProperties.class,
+  RetentionProperties.class,
+  VersionCacheProperties.class,
   com.veltrix.config.catalog.RequestBudget.class
 })
 @Import({
   JdbcCatalogStore.class,
+  VersionCache.class,
   TransactionRunner.class,
   DatabaseMigrations.class,
   DataSourceWiring.class,
@@ -74,6 +78,11 @@ abstract class CatalogStoreContract {
     @Bean
     MeterRegistry meterRegistry() {
       return new SimpleMeterRegistry();
+    }
+
+    @Bean
+    Clock clock() {
+      return Clock.systemUTC();
     }
   }
 
