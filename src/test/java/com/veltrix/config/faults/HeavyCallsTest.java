@@ -24,9 +24,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * Heavy calls against a service with a 512 MiB heap: 8 concurrent 1,000-item listings of ~60 KiB
- * documents (60 MB each) and 4 concurrent GetConfigs of the same 1,000 documents. Together they
- * would need about 700 MB; the pod answers what fits and refuses the rest with 429 /
- * RESOURCE_EXHAUSTED, and stays up.
+ * documents (60 MB each) and 4 concurrent GetConfigs of the same 1,000 documents by version, with
+ * the cache of versions already full (64MB of its weight). Together they would need about 700 MB;
+ * the pod answers what fits and refuses the rest with 429 / RESOURCE_EXHAUSTED, and stays up.
  */
 class HeavyCallsTest {
 
@@ -38,7 +38,10 @@ class HeavyCallsTest {
     admin.sql("DROP DATABASE IF EXISTS heavy").update();
     admin.sql("CREATE DATABASE heavy").update();
     String url = TestDatabase.jdbcUrl().replace("/postgres?", "/heavy?");
-    try (ServiceProcess service = new ServiceProcess("heavy", url, "0s", Map.of(), "512m")) {
+    // the cache of versions on, as the service ships (the tests' configuration turns it off): the
+    // gRPC calls below fetch by version, and the first one fills it before the burst
+    Map<String, Object> shipped = Map.of("veltrix.cache.versions.max-size", "64MB");
+    try (ServiceProcess service = new ServiceProcess("heavy", url, "0s", shipped, "512m")) {
       ProductionFaultsTest.awaitReadiness(service, "UP", 90_000);
       JdbcClient db = JdbcClient.create(dataSource("heavy"));
       db.sql(
@@ -67,8 +70,18 @@ class HeavyCallsTest {
         refs.addRefs(
             ConfigRef.newBuilder()
                 .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
-                .setId(String.format("big-%04d", i)));
+                .setId(String.format("big-%04d", i))
+                .setVersion(1));
       }
+      // one fetch alone first: it is answered, and it fills the cache of versions before the burst
+      assertThat(
+              ConfigServiceGrpc.newBlockingStub(service.channel)
+                  .withCallCredentials(Tokens.bearer(Tokens.admin()))
+                  .withMaxInboundMessageSize(128 * 1024 * 1024)
+                  .withDeadlineAfter(60, TimeUnit.SECONDS)
+                  .getConfigs(refs.build())
+                  .getConfigsCount())
+          .isEqualTo(DOCUMENTS);
       List<Callable<String>> calls = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         calls.add(
