@@ -113,6 +113,17 @@ public interface CatalogStore {
     Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys);
 
     /**
+     * The versions carrying one of {@code stamps}: what an earlier attempt of a call wrote when its
+     * commit reply was lost, found wherever the document's head has moved since.
+     */
+    List<Document> stampedVersions(Collection<Stamp> stamps);
+
+    /**
+     * For each of {@code keys} that existed then, its newest version at or before {@code revision}.
+     */
+    Map<DocumentKey, Document> versionsAt(Collection<DocumentKey> keys, long revision);
+
+    /**
      * Takes the next revision and, at it, stores the new versions (each with its own writer, time
      * and request id; their documents' own revision is ignored), moves each head, replaces each
      * document's references and stores the {@code records} (their revision ignored): one statement,
@@ -129,6 +140,12 @@ public interface CatalogStore {
 
   /** A version to append, with what the store indexes besides the document itself. */
   record NewVersion(Document document, Optional<String> zone, Set<DocumentKey> references) {}
+
+  /**
+   * How one call marks the versions it writes: its request id and the microsecond it took before
+   * its first attempt (the writer's name is checked by the caller).
+   */
+  record Stamp(DocumentKey key, Instant updatedAt, String requestId) {}
 
   /** A document version by its coordinates. */
   record VersionRef(Kind kind, String id, long version) {}

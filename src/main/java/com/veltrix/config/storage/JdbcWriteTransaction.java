@@ -3,6 +3,7 @@ package com.veltrix.config.storage;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
+import com.veltrix.config.catalog.CatalogStore.Stamp;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
 import com.veltrix.config.catalog.Document;
@@ -172,6 +173,63 @@ final class JdbcWriteTransaction implements WriteTransaction {
                       rs.getTimestamp("created_at").toInstant()));
             });
     return records;
+  }
+
+  /**
+   * A primary-key prefix lookup per stamp, filtered on the stamp: it reads every version of those
+   * documents, which is why only a retry after a lost commit reply asks (GroupAttempt).
+   */
+  @Override
+  public List<Document> stampedVersions(Collection<Stamp> stamps) {
+    if (stamps.isEmpty()) {
+      return List.of();
+    }
+    List<DocumentKey> keys = stamps.stream().map(Stamp::key).toList();
+    return jdbc.sql(
+            """
+            SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
+                   v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
+              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                          CAST(:updatedAts AS TIMESTAMPTZ[]), CAST(:requestIds AS TEXT[]))
+                AS s (kind, id, updated_at, request_id)
+              JOIN document_versions v
+                ON v.kind = s.kind AND v.id = s.id
+               AND v.updated_at = s.updated_at AND v.request_id = s.request_id
+            """)
+        .param("kinds", DocumentRows.kindArray(keys))
+        .param("ids", DocumentRows.idArray(keys))
+        .param(
+            "updatedAts",
+            stamps.stream().map(x -> Timestamp.from(x.updatedAt())).toArray(Timestamp[]::new))
+        .param("requestIds", stamps.stream().map(Stamp::requestId).toArray(String[]::new))
+        .query(DocumentRows.DOCUMENT)
+        .list();
+  }
+
+  /** {@code DISTINCT ON} over the primary key's prefix: a lookup per document on both databases. */
+  @Override
+  public Map<DocumentKey, Document> versionsAt(Collection<DocumentKey> keys, long revision) {
+    Map<DocumentKey, Document> found = new HashMap<>();
+    if (keys.isEmpty()) {
+      return found;
+    }
+    jdbc.sql(
+            """
+            SELECT DISTINCT ON (v.kind, v.id)
+                   v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
+                   v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
+              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+              JOIN document_versions v ON v.kind = r.kind AND v.id = r.id
+             WHERE v.revision <= :revision
+             ORDER BY v.kind, v.id, v.version DESC
+            """)
+        .param("kinds", DocumentRows.kindArray(keys))
+        .param("ids", DocumentRows.idArray(keys))
+        .param("revision", revision)
+        .query(DocumentRows.DOCUMENT)
+        .list()
+        .forEach(d -> found.put(d.key(), d));
+    return found;
   }
 
   @Override

@@ -3,6 +3,7 @@ package com.veltrix.config.storage;
 import static com.veltrix.config.support.Payloads.dropTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
@@ -24,6 +25,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -40,6 +42,9 @@ import org.springframework.test.context.DynamicPropertySource;
 abstract class AmbiguousCommitContract {
 
   static final AtomicBoolean LOSE_NEXT_COMMIT_REPLY = new AtomicBoolean();
+
+  /** Runs after the commit whose reply is lost, before the service hears of the failure. */
+  static volatile Runnable afterLostCommit = () -> {};
 
   /** Each concrete test adds its database. */
   @DynamicPropertySource
@@ -73,6 +78,7 @@ abstract class AmbiguousCommitContract {
                   Object result = method.invoke(real, args);
                   if (method.getName().equals("commit")
                       && LOSE_NEXT_COMMIT_REPLY.compareAndSet(true, false)) {
+                    afterLostCommit.run();
                     throw new SQLException(
                         "An I/O error occurred while sending to the backend.", "08006");
                   }
@@ -86,13 +92,52 @@ abstract class AmbiguousCommitContract {
 
   @LocalServerPort int port;
   @Autowired JdbcClient jdbc;
+  @Autowired DataSource dataSource;
   Http http;
 
   @BeforeEach
   void reset() {
     TestDatabase.reset(jdbc);
     LOSE_NEXT_COMMIT_REPLY.set(false);
+    afterLostCommit = () -> {};
     http = new Http(port);
+  }
+
+  /**
+   * Another pod writes version 2 of DROP_TABLE/dt-1 (straight into the tables), on a connection of
+   * its own: the hook runs on the committing thread, where Spring would hand {@link #jdbc} the
+   * transaction's connection, and its rollback would take these writes with it.
+   */
+  void anotherPodWritesDt1() {
+    try (Connection own = dataSource.getConnection()) {
+      own.setAutoCommit(true);
+      writeVersion2(JdbcClient.create(new SingleConnectionDataSource(own, true)));
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void writeVersion2(JdbcClient jdbc) {
+    jdbc.sql("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1").update();
+    jdbc.sql(
+            """
+            INSERT INTO document_versions
+                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                 shard, updated_at, updated_by, request_id)
+            SELECT 'DROP_TABLE', 'dt-1', 2, revision, 'ACTIVE', 'another-pod', 2, NULL, '{}',
+                   :shard, now(), 'another-pod', 'another-request'
+              FROM revision_counter WHERE id = 1
+            """)
+        .param("shard", JdbcCatalogStore.shardOf(Kind.DROP_TABLE, "dt-1"))
+        .update();
+    jdbc.sql(
+            """
+            UPDATE documents
+               SET version = 2, content_hash = 'another-pod',
+                   revision = (SELECT revision FROM revision_counter WHERE id = 1)
+             WHERE kind = 'DROP_TABLE' AND id = 'dt-1'
+            """)
+        .update();
   }
 
   long versions() {
@@ -109,6 +154,28 @@ abstract class AmbiguousCommitContract {
     assertThat(r.json().has("unchanged")).isFalse();
     assertThat(versions()).isEqualTo(1);
     assertThat(LOSE_NEXT_COMMIT_REPLY).isFalse();
+  }
+
+  /**
+   * The fault suite found this: between the lost reply and the retry another pod wrote the same
+   * document, so the head no longer showed this call's write, and the retry wrote it again.
+   */
+  @Test
+  void aWriteWhoseCommitReplyIsLostIsNotWrittenAgainAfterAnotherPodMovedTheDocument() {
+    LOSE_NEXT_COMMIT_REPLY.set(true);
+    afterLostCommit = this::anotherPodWritesDt1;
+
+    Http.Response r = http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    assertThat(r.json().get("version").asLong()).isEqualTo(1);
+    assertThat(r.json().has("unchanged")).isFalse();
+    assertThat(versions()).as("this call's version and the other pod's, none twice").isEqualTo(2);
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM document_versions WHERE payload LIKE '%gold%'")
+                .query(Long.class)
+                .single())
+        .isEqualTo(1);
   }
 
   @Test

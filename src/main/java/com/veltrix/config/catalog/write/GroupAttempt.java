@@ -3,6 +3,7 @@ package com.veltrix.config.catalog.write;
 import com.veltrix.config.catalog.CatalogException;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
+import com.veltrix.config.catalog.CatalogStore.Stamp;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
 import com.veltrix.config.catalog.Document;
@@ -17,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
  * One attempt at the transaction of a group of write requests; run again from scratch when the
@@ -34,7 +36,13 @@ import java.util.Set;
  *       at it (one or two statements), and COMMIT.
  * </ol>
  *
- * Each request is checked against the state before the group, as if it ran alone ({@link
+ * A retry after a failure that may have come after COMMIT (the reply lost: a cut connection,
+ * CockroachDB's 40003) first looks for versions stamped by the group's requests ({@link
+ * WriteTransaction#stampedVersions}): a request found there was committed by the earlier attempt
+ * and is answered with what it wrote, never written again, even when another writer has moved the
+ * document's head since (before, such a retry wrote the document a second time).
+ *
+ * <p>Each request is checked against the state before the group, as if it ran alone ({@link
  * RequestPlan}); a request whose check fails is answered alone. A request that touches a document
  * another accepted request of the group writes (or writes one the other reads) is deferred to the
  * next group, so the group's result is that of running its requests one after another.
@@ -43,10 +51,20 @@ final class GroupAttempt {
 
   private final WriteTransaction tx;
   private final PayloadValidator validator;
+  private final IntPredicate mayHaveCommitted;
 
-  GroupAttempt(WriteTransaction tx, PayloadValidator validator) {
+  /**
+   * @param mayHaveCommitted whether the request at this index of the group was in an earlier
+   *     attempt that failed (the commit may have happened)
+   */
+  GroupAttempt(WriteTransaction tx, PayloadValidator validator, IntPredicate mayHaveCommitted) {
     this.tx = tx;
     this.validator = validator;
+    this.mayHaveCommitted = mayHaveCommitted;
+  }
+
+  GroupAttempt(WriteTransaction tx, PayloadValidator validator) {
+    this(tx, validator, i -> false);
   }
 
   /** What became of one request in this attempt. */
@@ -81,6 +99,11 @@ final class GroupAttempt {
       }
     }
     Map<String, IdempotencyRecord> records = tx.idempotencyRecords(keysInGroup);
+    for (Map.Entry<Integer, Applied> earlier :
+        committedEarlier(group, checked, records).entrySet()) {
+      outcomes[earlier.getKey()] = new Done(earlier.getValue());
+      checked.remove(Integer.valueOf(earlier.getKey())); // the element, not an index
+    }
 
     Set<DocumentKey> written = new LinkedHashSet<>();
     for (int i : checked) {
@@ -123,6 +146,50 @@ final class GroupAttempt {
     checkReferences(plans, outcomes);
     accept(group, plans, outcomes);
     return List.of(outcomes);
+  }
+
+  /**
+   * The requests of this group that an earlier, failed attempt committed after all, with their
+   * answers: one query for the group's stamps, and one per revision found for the documents such a
+   * request left unchanged. Only requests that may have committed and have no idempotency record (a
+   * record is found by the ordinary replay) are looked for.
+   */
+  private Map<Integer, Applied> committedEarlier(
+      List<WriteRequest> group, List<Integer> checked, Map<String, IdempotencyRecord> records) {
+    List<Stamp> stamps = new ArrayList<>();
+    for (int i : checked) {
+      WriteRequest request = group.get(i);
+      if (mayHaveCommitted.test(i)
+          && !request.idempotencyKey().map(records::containsKey).orElse(false)) {
+        request
+            .prepared()
+            .forEach(
+                p ->
+                    stamps.add(
+                        new Stamp(
+                            p.command().key(), request.now(), request.context().requestId())));
+      }
+    }
+    Map<Integer, Applied> answered = new LinkedHashMap<>();
+    if (stamps.isEmpty()) {
+      return answered;
+    }
+    List<Document> stamped = tx.stampedVersions(stamps);
+    for (int i : checked) {
+      WriteRequest request = group.get(i);
+      Map<DocumentKey, Document> mine = new HashMap<>();
+      for (Document d : stamped) {
+        if (d.updatedAt().equals(request.now())
+            && d.updatedBy().equals(request.context().actor())
+            && request.context().requestId().equals(d.requestId())) {
+          mine.put(d.key(), d);
+        }
+      }
+      if (!mine.isEmpty()) {
+        answered.put(i, RequestPlan.committedEarlier(request, mine, tx));
+      }
+    }
+    return answered;
   }
 
   /** The reference checks of every planned request: two queries for the whole group. */

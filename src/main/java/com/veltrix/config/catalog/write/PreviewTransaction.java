@@ -3,6 +3,7 @@ package com.veltrix.config.catalog.write;
 import com.veltrix.config.catalog.CatalogStore;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
+import com.veltrix.config.catalog.CatalogStore.Stamp;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
 import com.veltrix.config.catalog.Document;
@@ -99,6 +100,16 @@ final class PreviewTransaction implements WriteTransaction {
   @Override
   public Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys) {
     return Map.of(); // a PENDING schedule's key is unused
+  }
+
+  @Override
+  public List<Document> stampedVersions(Collection<Stamp> stamps) {
+    return List.of(); // a preview is never a retry: no earlier attempt wrote anything
+  }
+
+  @Override
+  public Map<DocumentKey, Document> versionsAt(Collection<DocumentKey> keys, long revision) {
+    return Map.of(); // asked only for the requests stampedVersions found
   }
 
   @Override

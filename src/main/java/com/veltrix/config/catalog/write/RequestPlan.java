@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
+import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.DocumentNotFoundException;
@@ -127,6 +128,33 @@ final class RequestPlan {
       results.add(new WriteResult(document, r.unchanged()));
     }
     return new Applied(new BatchResult(previous.revision(), results), false, true);
+  }
+
+  /**
+   * The answer of a request that an earlier attempt committed ({@code mine}: the versions it wrote,
+   * by document): each write reports the version it wrote, or, for a write that changed nothing,
+   * the version that was current at that commit's revision.
+   */
+  static Applied committedEarlier(
+      WriteRequest request, Map<DocumentKey, Document> mine, WriteTransaction tx) {
+    long revision = mine.values().stream().mapToLong(Document::revision).max().orElseThrow();
+    List<DocumentKey> unchanged =
+        request.prepared().stream()
+            .map(p -> p.command().key())
+            .filter(key -> !mine.containsKey(key))
+            .toList();
+    Map<DocumentKey, Document> then = tx.versionsAt(unchanged, revision);
+    List<WriteResult> results = new ArrayList<>();
+    for (Prepared p : request.prepared()) {
+      DocumentKey key = p.command().key();
+      Document written = mine.get(key);
+      Document current = written != null ? written : then.get(key);
+      if (current == null) {
+        throw new IllegalStateException(key + " has no version at revision " + revision);
+      }
+      results.add(new WriteResult(current, written == null));
+    }
+    return new Applied(new BatchResult(revision, results), true, false);
   }
 
   boolean writes() {

@@ -214,13 +214,24 @@ class WriteGroups {
     List<WriteRequest> requests = group.stream().map(m -> m.request).toList();
     groupRequests.record(group.size());
     groupWrites.record(requests.stream().mapToInt(WriteRequest::size).sum());
+    int[] attempts = {0};
     List<Outcome> outcomes;
     try {
       outcomes =
           CallContext.call(
               group.get(0).deadline,
-              () -> store.write(tx -> new GroupAttempt(tx, validator).run(requests)));
+              () ->
+                  store.write(
+                      tx -> {
+                        // a retry (the store's, or this member's after its group failed) may
+                        // follow a commit whose reply was lost
+                        boolean retry = attempts[0]++ > 0;
+                        return new GroupAttempt(
+                                tx, validator, i -> retry || group.get(i).triedBefore)
+                            .run(requests);
+                      }));
     } catch (StoreUnavailableException e) {
+      group.forEach(m -> m.triedBefore = true);
       if (e.databaseAtFault() || group.size() == 1) {
         group.forEach(m -> m.outcome.completeExceptionally(e));
       } else { // out of the head's time: the others may have more of their own
@@ -229,6 +240,7 @@ class WriteGroups {
       }
       return;
     } catch (RuntimeException e) {
+      group.forEach(m -> m.triedBefore = true);
       if (group.size() == 1) {
         group.get(0).outcome.completeExceptionally(e);
       } else {
@@ -283,6 +295,9 @@ class WriteGroups {
 
     /** Commit in a group of its own (its group failed for a reason of its own). */
     boolean alone;
+
+    /** A group of it failed: its commit may have happened, the reply lost. */
+    volatile boolean triedBefore;
 
     Member(WriteRequest request, long deadline) {
       this.request = request;
