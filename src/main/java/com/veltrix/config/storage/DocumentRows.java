@@ -73,6 +73,35 @@ final class DocumentRows {
     return keys.stream().map(DocumentKey::id).toArray(String[]::new);
   }
 
+  /**
+   * The newest version of each of the given documents at or before {@code :revision} (none for a
+   * document created later): for listings, the heads that changed since their pinned revision; for
+   * a retry, what a lost commit left unchanged. {@code DISTINCT ON} over the primary key's prefix,
+   * which both databases support and plan as a lookup per document.
+   */
+  static final String VERSIONS_AT_REVISION =
+      """
+        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+        JOIN document_versions v ON v.kind = r.kind AND v.id = r.id
+       WHERE v.revision <= :revision
+       ORDER BY v.kind, v.id, v.version DESC
+      """;
+
+  /** The newest version at or before {@code revision} of each of {@code keys} that had one. */
+  static List<Document> selectAtRevision(
+      JdbcClient jdbc, Collection<DocumentKey> keys, long revision) {
+    return jdbc.sql(
+            "SELECT DISTINCT ON (v.kind, v.id) v.kind, v.id, v.version, v.revision, v.status,"
+                + " v.content_hash, v.size_bytes, v.updated_at, v.updated_by, v.request_id,"
+                + " v.payload "
+                + VERSIONS_AT_REVISION)
+        .param("kinds", kindArray(keys))
+        .param("ids", idArray(keys))
+        .param("revision", revision)
+        .query(DOCUMENT)
+        .list();
+  }
+
   /** Each given version that exists, in one statement. */
   static List<Document> selectVersions(JdbcClient jdbc, Collection<VersionRef> refs) {
     return jdbc.sql(

@@ -45,14 +45,14 @@ class JdbcCatalogStore implements CatalogStore {
    * A page of heads of one kind, by id after {@code :afterId}, each with its current version (a
    * primary-key lookup). A head written at or before {@code :revision} is the document's state at
    * that revision, so it is filtered here by status and zone; a head written after it (changed
-   * since) comes back unfiltered, to be resolved by {@link #VERSIONS_AT_REVISION}. No correlated
-   * subquery: the per-document {@code LATERAL ... ORDER BY version DESC LIMIT 1} this replaces was
-   * 1.6 ms a page on PostgreSQL and is decorrelated by CockroachDB's optimizer into a scan of every
-   * version (cockroachdb/cockroach #120866, #165983); an ordered scan of the {@code documents}
-   * primary key joined to {@code document_versions} is planned the same on both. The repeated
-   * bounds on {@code v} let PostgreSQL's merge join start at {@code :afterId}: without them it read
-   * every version before it (225 ms for a page in the middle of 100,000 documents; 5.6 ms with
-   * them, EXPLAIN ANALYZE in docs/decisions.md).
+   * since) comes back unfiltered, to be resolved by {@link DocumentRows#VERSIONS_AT_REVISION}. No
+   * correlated subquery: the per-document {@code LATERAL ... ORDER BY version DESC LIMIT 1} this
+   * replaces was 1.6 ms a page on PostgreSQL and is decorrelated by CockroachDB's optimizer into a
+   * scan of every version (cockroachdb/cockroach #120866, #165983); an ordered scan of the {@code
+   * documents} primary key joined to {@code document_versions} is planned the same on both. The
+   * repeated bounds on {@code v} let PostgreSQL's merge join start at {@code :afterId}: without
+   * them it read every version before it (225 ms for a page in the middle of 100,000 documents; 5.6
+   * ms with them, EXPLAIN ANALYZE in docs/decisions.md).
    */
   private static final String HEADS_AT_REVISION =
       """
@@ -67,19 +67,6 @@ class JdbcCatalogStore implements CatalogStore {
                   AND (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)))
        ORDER BY d.id
        LIMIT :limit
-      """;
-
-  /**
-   * For documents whose head changed after {@code :revision}: the newest version of each at or
-   * before it (none for a document created later). {@code DISTINCT ON} over the primary key's
-   * prefix, which both databases support and plan as a lookup per document.
-   */
-  private static final String VERSIONS_AT_REVISION =
-      """
-        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-        JOIN document_versions v ON v.kind = r.kind AND v.id = r.id
-       WHERE v.revision <= :revision
-       ORDER BY v.kind, v.id, v.version DESC
       """;
 
   private static final String STATE_COLUMNS =
@@ -142,7 +129,7 @@ class JdbcCatalogStore implements CatalogStore {
     if (changed.isEmpty()) {
       return resolved;
     }
-    jdbc.sql("SELECT DISTINCT ON (v.kind, v.id) " + columns + VERSIONS_AT_REVISION)
+    jdbc.sql("SELECT DISTINCT ON (v.kind, v.id) " + columns + DocumentRows.VERSIONS_AT_REVISION)
         .param("kinds", DocumentRows.kindArray(changed))
         .param("ids", DocumentRows.idArray(changed))
         .param("revision", revision)
@@ -422,18 +409,7 @@ class JdbcCatalogStore implements CatalogStore {
     if (keys.isEmpty()) {
       return List.of();
     }
-    return runner.read(
-        () ->
-            jdbc.sql(
-                    "SELECT DISTINCT ON (v.kind, v.id) v.kind, v.id, v.version, v.revision,"
-                        + " v.status, v.content_hash, v.size_bytes, v.updated_at, v.updated_by,"
-                        + " v.request_id, v.payload "
-                        + VERSIONS_AT_REVISION)
-                .param("kinds", DocumentRows.kindArray(keys))
-                .param("ids", DocumentRows.idArray(keys))
-                .param("revision", revision)
-                .query(DocumentRows.DOCUMENT)
-                .list());
+    return runner.read(() -> DocumentRows.selectAtRevision(jdbc, keys, revision));
   }
 
   @Override

@@ -206,29 +206,12 @@ final class JdbcWriteTransaction implements WriteTransaction {
         .list();
   }
 
-  /** {@code DISTINCT ON} over the primary key's prefix: a lookup per document on both databases. */
   @Override
   public Map<DocumentKey, Document> versionsAt(Collection<DocumentKey> keys, long revision) {
     Map<DocumentKey, Document> found = new HashMap<>();
-    if (keys.isEmpty()) {
-      return found;
+    if (!keys.isEmpty()) {
+      DocumentRows.selectAtRevision(jdbc, keys, revision).forEach(d -> found.put(d.key(), d));
     }
-    jdbc.sql(
-            """
-            SELECT DISTINCT ON (v.kind, v.id)
-                   v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-                   v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
-              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-              JOIN document_versions v ON v.kind = r.kind AND v.id = r.id
-             WHERE v.revision <= :revision
-             ORDER BY v.kind, v.id, v.version DESC
-            """)
-        .param("kinds", DocumentRows.kindArray(keys))
-        .param("ids", DocumentRows.idArray(keys))
-        .param("revision", revision)
-        .query(DocumentRows.DOCUMENT)
-        .list()
-        .forEach(d -> found.put(d.key(), d));
     return found;
   }
 
