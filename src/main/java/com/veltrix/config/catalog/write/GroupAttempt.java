@@ -150,9 +150,9 @@ final class GroupAttempt {
 
   /**
    * The requests of this group that an earlier, failed attempt committed after all, with their
-   * answers: one query for the group's stamps, and one per revision found for the documents such a
-   * request left unchanged. Only requests that may have committed and have no idempotency record (a
-   * record is found by the ordinary replay) are looked for.
+   * answers: one query for the group's stamps, and one more for each such request that left some of
+   * its documents unchanged. Only requests that may have committed and have no idempotency record
+   * (a record is found by the ordinary replay) are looked for.
    */
   private Map<Integer, Applied> committedEarlier(
       List<WriteRequest> group, List<Integer> checked, Map<String, IdempotencyRecord> records) {
