@@ -57,6 +57,7 @@ public class DatabaseProbe {
       }
     } catch (SQLException | RuntimeException e) {
       close();
+      versions.clear(); // what comes back may be a restored database (VersionCache)
       throw e;
     }
   }

@@ -34,7 +34,9 @@ import org.springframework.stereotype.Component;
  *   <li><b>A restore</b> of the database to an earlier point can give an old {@code (kind, id,
  *       version)} new content. The readiness probe reads the revision every second ({@link
  *       #observe}); a revision lower than the last one it read means the database went back, and
- *       the cache is emptied.
+ *       the cache is emptied. So does every failed probe: a restore takes the database (or its
+ *       tables) away for a while, and new writes could carry the revision past the last one probed
+ *       within a second. A blip of a second costs only re-reading what is asked for again.
  * </ul>
  *
  * Bounded by payload size ({@code veltrix.cache.versions.max-size}); metrics as {@code

@@ -1,6 +1,7 @@
 package com.veltrix.config.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
@@ -8,6 +9,7 @@ import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.support.TestDatabase;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -17,6 +19,7 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceProperties;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
@@ -37,6 +40,8 @@ class CatalogStoreWithVersionCacheTest extends CatalogStoreContract {
 
   @Autowired VersionCache cache;
   @Autowired RetentionProperties retention;
+  @Autowired DatabaseProperties database;
+  @Autowired DatabaseMigrations migrations;
 
   @BeforeEach
   void emptyTheCache() {
@@ -116,6 +121,29 @@ class CatalogStoreWithVersionCacheTest extends CatalogStoreContract {
     deleteBehindTheCache(key);
 
     assertThat(store.version(key, 1)).isEmpty();
+  }
+
+  @Test
+  void aFailedReadinessProbeEmptiesTheCache() throws Exception {
+    DocumentKey key = dt("unreachable");
+    write(Status.ACTIVE, key);
+    store.version(key, 1).orElseThrow();
+    DatabaseProbe probe =
+        new DatabaseProbe(
+            new DataSourceProperties() {
+              {
+                setUrl("jdbc:postgresql://127.0.0.1:1/nowhere"); // refused
+                setUsername("postgres");
+              }
+            },
+            database,
+            migrations,
+            cache);
+
+    assertThatThrownBy(() -> probe.check(Duration.ofMillis(200))).isInstanceOf(SQLException.class);
+
+    deleteBehindTheCache(key);
+    assertThat(store.version(key, 1)).as("asked of the database again").isEmpty();
   }
 
   @Test
