@@ -21,6 +21,7 @@ public final class CallContext {
   private final long deadlineNanos;
   private boolean databaseFailed;
   private long databaseGivenNanos = -1;
+  private StringBuilder trail;
 
   private CallContext(long startNanos, long deadlineNanos) {
     this.startNanos = startNanos;
@@ -83,6 +84,30 @@ public final class CallContext {
    */
   public void connectionHandedOut(long remainingNanos) {
     databaseGivenNanos = Math.max(databaseGivenNanos, remainingNanos);
+    note("connection");
+  }
+
+  /**
+   * Notes an event of this call (a connection handed out, an attempt's failure) with the time since
+   * the context opened, for the log line of a call that runs out of time: "+3ms connection, +41ms
+   * 40001, ...". Nothing is kept for calls that see neither.
+   */
+  public void note(String event) {
+    if (trail == null) {
+      trail = new StringBuilder(64);
+    } else {
+      trail.append(", ");
+    }
+    trail
+        .append('+')
+        .append((System.nanoTime() - startNanos) / 1_000_000)
+        .append("ms ")
+        .append(event);
+  }
+
+  /** What {@link #note} recorded, in order; empty when nothing was. */
+  public String trail() {
+    return trail == null ? "" : trail.toString();
   }
 
   /**

@@ -114,6 +114,7 @@ class TransactionRunner {
     if (TransientFailures.isDatabaseFailure(failure)) {
       call.databaseFailed();
     }
+    call.note(TransientFailures.describe(failure));
     return TransientFailures.isTransient(failure) && call.remainingNanos() > MIN_ATTEMPT_NANOS;
   }
 
@@ -224,10 +225,17 @@ class TransactionRunner {
               && call.databaseBudgetNanos() >= properties.breakerMinBudget().toNanos();
       exhausted.increment();
       String state = TransientFailures.sqlState(e).orElse(e.getClass().getSimpleName());
+      // the trail says where a call's time went: "+0ms connection, +38ms 40001, +52ms connection"
       if (databaseAtFault) {
-        log.warn("database did not answer within the call's deadline: {}", state);
+        log.warn(
+            "database did not answer within the call's deadline: {} [{}]", state, call.trail());
+      } else if (call.budgetNanos() >= properties.breakerMinBudget().toNanos()) {
+        log.warn(
+            "call ran out of its deadline (contention or a queue in this pod): {} [{}]",
+            state,
+            call.trail());
       } else {
-        log.debug("call ran out of its deadline (not the database's fault): {}", state);
+        log.debug("call ran out of its short deadline: {} [{}]", state, call.trail());
       }
       throw new StoreUnavailableException(
           databaseAtFault

@@ -106,6 +106,22 @@ public final class TransientFailures {
         || (sqlState.startsWith("08") && !sqlState.equals(PROTOCOL_VIOLATION));
   }
 
+  /**
+   * The first SQLSTATE in the cause chain with the first line of its message, cut to 60 characters
+   * ("40001 could not serialize access due to concurrent update"), else the failure's type: a short
+   * account of one failed attempt for the log.
+   */
+  static String describe(Throwable failure) {
+    for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        String message = String.valueOf(sql.getMessage()).lines().findFirst().orElse("");
+        message = message.startsWith("ERROR: ") ? message.substring(7) : message;
+        return sql.getSQLState() + " " + message.substring(0, Math.min(60, message.length()));
+      }
+    }
+    return failure.getClass().getSimpleName();
+  }
+
   /** The first SQLSTATE in the cause chain. */
   public static Optional<String> sqlState(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
