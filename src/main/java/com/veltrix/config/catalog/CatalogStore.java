@@ -127,7 +127,9 @@ public interface CatalogStore {
      * Takes the next revision and, at it, stores the new versions (each with its own writer, time
      * and request id; their documents' own revision is ignored), moves each head, replaces each
      * document's references and stores the {@code records} (their revision ignored): one statement,
-     * a second only when there are references to insert. Returns the revision.
+     * a second only when there are references to insert, and commits with the last of them (in the
+     * same round trip, so the revision row is held for one). Nothing may follow it in the
+     * transaction. Returns the revision.
      */
     long append(List<NewVersion> versions, List<IdempotencyRecord> records);
 

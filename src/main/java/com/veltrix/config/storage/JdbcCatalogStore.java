@@ -23,6 +23,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcOperations;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Repository;
 
@@ -152,6 +153,7 @@ class JdbcCatalogStore implements CatalogStore {
   }
 
   private final JdbcClient jdbc;
+  private final NamedParameterJdbcOperations statements;
   private final TransactionRunner runner;
   private final ObjectMapper json;
   private final DatabaseProperties database;
@@ -159,11 +161,13 @@ class JdbcCatalogStore implements CatalogStore {
 
   JdbcCatalogStore(
       JdbcClient jdbc,
+      NamedParameterJdbcOperations statements,
       TransactionRunner runner,
       ObjectMapper json,
       DatabaseProperties database,
       VersionCache versionCache) {
     this.jdbc = jdbc;
+    this.statements = statements;
     this.runner = runner;
     this.json = json;
     this.database = database;
@@ -174,21 +178,14 @@ class JdbcCatalogStore implements CatalogStore {
     return Math.floorMod((kind.name() + "/" + id).hashCode(), SHARDS);
   }
 
-  /**
-   * Each attempt's first statement makes it SERIALIZABLE and bounds its lock wait by its own
-   * deadline, before the revision row is taken (so outside the critical section), in one round
-   * trip: JDBC's {@code setTransactionIsolation} would cost one more before and one after every
-   * transaction. The lock wait is a number computed here, not input.
-   */
+  /** Each attempt begins as {@link JdbcWriteTransaction#begin} says. */
   @Override
   public <T> T write(Function<WriteTransaction, T> work) {
+    long sessionLockTimeout = database.lockTimeout().toMillis();
     return runner.inTransaction(
-        status -> {
-          long wait = TransactionRunner.lockWaitMillis(database.lockTimeout().toMillis());
-          jdbc.sql("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; SET LOCAL lock_timeout = " + wait)
-              .update();
-          return work.apply(new JdbcWriteTransaction(jdbc, json, status));
-        });
+        status ->
+            work.apply(
+                JdbcWriteTransaction.begin(jdbc, statements, json, status, sessionLockTimeout)));
   }
 
   @Override

@@ -11,6 +11,9 @@ import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.Status;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,23 +23,25 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
+import org.springframework.jdbc.core.namedparam.NamedParameterJdbcOperations;
+import org.springframework.jdbc.core.namedparam.SqlParameterSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.TransactionStatus;
 
 /**
- * One attempt at a write transaction: reads until {@link #append}, which takes the revision and
- * writes in one statement ({@link #APPEND}), a second only when there are references to insert.
+ * One attempt at a write transaction: reads until {@link #append}, which takes the revision, writes
+ * and commits in one round trip ({@link #APPEND}), two only when there are references to insert.
  */
 final class JdbcWriteTransaction implements WriteTransaction {
 
   /**
    * The revision and its commit time, the versions, the heads, the old references and the
    * idempotency record in one statement: the revision row is taken by this statement and held only
-   * until COMMIT. Each table is modified once (CockroachDB refuses two ON CONFLICT / UPDATE /
-   * DELETE modifications of one table in a statement, cockroachdb/cockroach#71595); the
-   * data-modifying CTEs are all referenced from the final SELECT, and PostgreSQL runs them against
-   * one snapshot, so the DELETE of old references never sees the new ones, which a second statement
-   * inserts.
+   * until the COMMIT that follows it in the same round trip. Each table is modified once
+   * (CockroachDB refuses two ON CONFLICT / UPDATE / DELETE modifications of one table in a
+   * statement, cockroachdb/cockroach#71595); the data-modifying CTEs are all referenced from the
+   * final SELECT, and PostgreSQL runs them against one snapshot, so the DELETE of old references
+   * never sees the new ones, which a second statement inserts.
    */
   private static final String APPEND =
       """
@@ -101,14 +106,52 @@ final class JdbcWriteTransaction implements WriteTransaction {
         FROM r
       """;
 
+  /** Sent after the last statement that holds the revision row, in the same round trip. */
+  private static final String COMMIT = ";\nCOMMIT";
+
   private final JdbcClient jdbc;
+  private final NamedParameterJdbcOperations statements;
   private final ObjectMapper json;
   private final TransactionStatus status;
+  private final long sessionLockTimeoutMillis;
 
-  JdbcWriteTransaction(JdbcClient jdbc, ObjectMapper json, TransactionStatus status) {
+  private JdbcWriteTransaction(
+      JdbcClient jdbc,
+      NamedParameterJdbcOperations statements,
+      ObjectMapper json,
+      TransactionStatus status,
+      long sessionLockTimeoutMillis) {
     this.jdbc = jdbc;
+    this.statements = statements;
     this.json = json;
     this.status = status;
+    this.sessionLockTimeoutMillis = sessionLockTimeoutMillis;
+  }
+
+  /**
+   * Begins an attempt. Its first statement makes it SERIALIZABLE, in one round trip with the BEGIN
+   * pgjdbc sends ahead of it (JDBC's {@code setTransactionIsolation} would cost one more before and
+   * one after every transaction). The lock wait and COMMIT travel with the statements that take the
+   * revision row ({@link #append}), so an attempt holds the row for one round trip.
+   */
+  static JdbcWriteTransaction begin(
+      JdbcClient jdbc,
+      NamedParameterJdbcOperations statements,
+      ObjectMapper json,
+      TransactionStatus status,
+      long sessionLockTimeoutMillis) {
+    jdbc.sql("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").update();
+    return new JdbcWriteTransaction(jdbc, statements, json, status, sessionLockTimeoutMillis);
+  }
+
+  /**
+   * What is left of the deadline at this moment, as the lock wait of what follows in the same round
+   * trip (a number computed here, not input).
+   */
+  private static String lockWait(long sessionLockTimeoutMillis) {
+    return "SET LOCAL lock_timeout = "
+        + TransactionRunner.lockWaitMillis(sessionLockTimeoutMillis)
+        + ";\n";
   }
 
   @Override
@@ -256,24 +299,58 @@ final class JdbcWriteTransaction implements WriteTransaction {
             .addValue(
                 "recordCreatedAts",
                 records.stream().map(r -> Timestamp.from(r.createdAt())).toArray(Timestamp[]::new));
+    // the lock wait goes ahead of the statement in the same round trip, and COMMIT after the last
+    // statement that holds the row: the row is held for one round trip, not two
+    boolean references = versions.stream().anyMatch(v -> !v.references().isEmpty());
     long revision =
-        jdbc.sql(APPEND)
-            .paramSource(columns)
-            .query(
-                (rs, n) -> {
-                  if (rs.getLong("versions") != versions.size()
-                      || rs.getLong("heads") != versions.size()
-                      || rs.getLong("records") != records.size()) {
-                    throw new IllegalStateException("the append wrote a partial batch");
-                  }
-                  return rs.getLong("revision");
-                })
-            .single();
-    insertReferences(versions);
+        firstRow(
+            lockWait(sessionLockTimeoutMillis) + APPEND + (references ? "" : COMMIT),
+            columns,
+            rs -> {
+              if (rs.getLong("versions") != versions.size()
+                  || rs.getLong("heads") != versions.size()
+                  || rs.getLong("records") != records.size()) {
+                throw new IllegalStateException("the append wrote a partial batch");
+              }
+              return rs.getLong("revision");
+            });
+    if (references) {
+      insertReferencesAndCommit(versions);
+    }
     return revision;
   }
 
-  private void insertReferences(List<NewVersion> versions) {
+  /**
+   * Runs {@code sql}, several statements sent in one round trip, and maps the first row of the
+   * first result set. pgjdbc reads every statement's answer before it returns, so a failure of any
+   * of them (COMMIT's included) is thrown here; after one, the database skipped the rest.
+   */
+  private <T> T firstRow(String sql, SqlParameterSource params, FirstRow<T> mapper) {
+    return statements.execute(
+        sql,
+        params,
+        (PreparedStatement ps) -> {
+          boolean rows = ps.execute();
+          while (!rows) {
+            if (ps.getUpdateCount() == -1) {
+              throw new IllegalStateException("no row from the append");
+            }
+            rows = ps.getMoreResults();
+          }
+          try (ResultSet rs = ps.getResultSet()) {
+            if (!rs.next()) {
+              throw new IllegalStateException("no row from the append");
+            }
+            return mapper.map(rs);
+          }
+        });
+  }
+
+  private interface FirstRow<T> {
+    T map(ResultSet rs) throws SQLException;
+  }
+
+  private void insertReferencesAndCommit(List<NewVersion> versions) {
     List<DocumentKey> referrers = new ArrayList<>();
     List<DocumentKey> referenced = new ArrayList<>();
     for (NewVersion v : versions) {
@@ -282,22 +359,20 @@ final class JdbcWriteTransaction implements WriteTransaction {
         referenced.add(ref);
       }
     }
-    if (referenced.isEmpty()) {
-      return;
-    }
-    jdbc.sql(
-            """
+    statements.update(
+        """
             INSERT INTO document_references (ref_kind, ref_id, kind, id)
             SELECT r.ref_kind, r.ref_id, r.kind, r.id
               FROM unnest(CAST(:refKinds AS TEXT[]), CAST(:refIds AS TEXT[]),
                           CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
                 AS r (ref_kind, ref_id, kind, id)
-            """)
-        .param("refKinds", DocumentRows.kindArray(referenced))
-        .param("refIds", DocumentRows.idArray(referenced))
-        .param("kinds", DocumentRows.kindArray(referrers))
-        .param("ids", DocumentRows.idArray(referrers))
-        .update();
+            """
+            + COMMIT,
+        new MapSqlParameterSource()
+            .addValue("refKinds", DocumentRows.kindArray(referenced))
+            .addValue("refIds", DocumentRows.idArray(referenced))
+            .addValue("kinds", DocumentRows.kindArray(referrers))
+            .addValue("ids", DocumentRows.idArray(referrers)));
   }
 
   @Override

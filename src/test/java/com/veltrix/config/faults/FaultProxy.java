@@ -22,11 +22,13 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@link #cut()}: reset every connection and refuse new ones (a leader moving away);
  *   <li>{@link #blackhole()}: accept connections and never answer (a partition);
  *   <li>{@link #halfOpenAfterRevisionRow()}: the next connection that takes the revision row
- *       ({@code UPDATE revision_counter ...}) has its client side reset as soon as the database
- *       answers that statement, while its database side stays open and silent: what the database
- *       sees when a pod is killed or partitioned mid-transaction (no FIN ever arrives). The
- *       services must use {@code prepareThreshold=0} so that pgjdbc sends the statement's text
- *       every time;
+ *       ({@code UPDATE revision_counter ...}) in a statement that leaves its transaction open has
+ *       its client side reset as soon as the database answers that statement, while its database
+ *       side stays open and silent: what the database sees when a pod is killed or partitioned
+ *       mid-transaction (no FIN ever arrives). A write sends COMMIT in the same round trip as the
+ *       statement that takes the row, unless it has references to insert after it: only such a
+ *       write can leave the row held while the database waits for its client. The services must use
+ *       {@code prepareThreshold=0} so that pgjdbc sends the statement's text every time;
  *   <li>{@link #restore()}: forward again; connections held in the blackhole are reset.
  * </ul>
  */
@@ -34,6 +36,9 @@ final class FaultProxy implements AutoCloseable {
 
   private static final byte[] REVISION_ROW =
       "UPDATE revision_counter SET revision".getBytes(StandardCharsets.US_ASCII);
+
+  /** The end of a Parse message whose statement is COMMIT (its text is NUL-terminated). */
+  private static final byte[] COMMIT = "COMMIT\0".getBytes(StandardCharsets.US_ASCII);
 
   enum Mode {
     PASS,
@@ -167,7 +172,7 @@ final class FaultProxy implements AutoCloseable {
         if (mode == Mode.BLACKHOLE) {
           continue; // swallowed: the other side never hears back
         }
-        if (toDatabase && contains(buffer, n, REVISION_ROW)) {
+        if (toDatabase && contains(buffer, n, REVISION_ROW) && !contains(buffer, n, COMMIT)) {
           CompletableFuture<Void> trap = halfOpen;
           CompletableFuture<Void> notice = taken;
           if (trap != null) {

@@ -1,6 +1,7 @@
 package com.veltrix.config.faults;
 
 import static com.veltrix.config.support.Payloads.dropTable;
+import static com.veltrix.config.support.Payloads.treasureLocation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.veltrix.config.grpc.v1.ConfigKind;
@@ -298,8 +299,18 @@ class ProductionFaultsTest {
   @Order(3)
   void c_anOrphanedSessionHoldingTheRevisionRowStallsWritesForSecondsOnly() throws Exception {
     Load load = new Load(all(), "c", READERS, WRITERS);
+    assertThat(a.rest.put("/api/v1/drop-tables/orphan-dt", dropTable("orphan", 1)).status())
+        .isIn(200, 201);
     Thread.sleep(1000);
     CompletableFuture<Void> orphaned = proxy.halfOpenAfterRevisionRow();
+    // A write sends COMMIT with the statement that takes the row unless it has references to
+    // insert after it: the load's drop tables commit in one round trip, so a treasure location
+    // (which references its drop table) is what leaves the row held mid-transaction. Its own call
+    // is the orphan's victim and fails.
+    CompletableFuture.runAsync(
+        () ->
+            a.rest.put(
+                "/api/v1/treasure-locations/orphan-tl", treasureLocation("zone-a", "orphan-dt")));
     orphaned.get(10, TimeUnit.SECONDS);
     long t0 = System.nanoTime();
     int peak = 0;

@@ -9,8 +9,10 @@ import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.WrapDataSource;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
@@ -60,7 +62,11 @@ abstract class AmbiguousCommitContract {
     }
   }
 
-  /** Commits, then (once, when armed) throws the I/O error a broken connection would. */
+  /**
+   * Commits, then (once, when armed) throws the I/O error a broken connection would: at {@link
+   * Connection#commit()}, or at the execution of a statement that carries its own COMMIT (the write
+   * path sends COMMIT with its last statement).
+   */
   static final class Faulty extends DelegatingDataSource {
     Faulty(DataSource target) {
       super(target);
@@ -74,19 +80,41 @@ abstract class AmbiguousCommitContract {
               Connection.class.getClassLoader(),
               new Class<?>[] {Connection.class},
               (proxy, method, args) -> {
-                try {
-                  Object result = method.invoke(real, args);
-                  if (method.getName().equals("commit")
-                      && LOSE_NEXT_COMMIT_REPLY.compareAndSet(true, false)) {
-                    afterLostCommit.run();
-                    throw new SQLException(
-                        "An I/O error occurred while sending to the backend.", "08006");
-                  }
-                  return result;
-                } catch (InvocationTargetException e) {
-                  throw e.getCause();
+                Object result = invoke(real, method, args);
+                if (method.getName().equals("commit")) {
+                  loseTheReplyWhenArmed();
                 }
+                if (method.getName().equals("prepareStatement")
+                    && ((String) args[0]).strip().endsWith("COMMIT")) {
+                  PreparedStatement statement = (PreparedStatement) result;
+                  return Proxy.newProxyInstance(
+                      PreparedStatement.class.getClassLoader(),
+                      new Class<?>[] {PreparedStatement.class},
+                      (p, m, a) -> {
+                        Object answer = invoke(statement, m, a);
+                        if (m.getName().startsWith("execute")) {
+                          loseTheReplyWhenArmed();
+                        }
+                        return answer;
+                      });
+                }
+                return result;
               });
+    }
+
+    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+      try {
+        return method.invoke(target, args);
+      } catch (InvocationTargetException e) {
+        throw e.getCause();
+      }
+    }
+
+    private static void loseTheReplyWhenArmed() throws SQLException {
+      if (LOSE_NEXT_COMMIT_REPLY.compareAndSet(true, false)) {
+        afterLostCommit.run();
+        throw new SQLException("An I/O error occurred while sending to the backend.", "08006");
+      }
     }
   }
 

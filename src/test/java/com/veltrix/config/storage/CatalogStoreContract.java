@@ -152,21 +152,19 @@ abstract class CatalogStoreContract {
     assertThat(store.currentRevision()).isEqualTo(2);
   }
 
+  /** A group whose requests all failed their checks reads, then discards: append commits. */
   @Test
   void aDiscardedTransactionConsumesNoRevisionAndWritesNothing() {
+    write(Status.ACTIVE, dt("a")); // r1
     store.write(
         tx -> {
-          tx.append(
-              List.of(
-                  new NewVersion(
-                      document(dt("a"), 1, 0, Status.ACTIVE), Optional.empty(), Set.of())),
-              List.of());
+          assertThat(tx.heads(List.of(dt("a"), dt("b")))).containsOnlyKeys(dt("a"));
           tx.discard();
           return null;
         });
 
-    assertThat(store.currentRevision()).isZero();
-    assertThat(store.latest(dt("a"))).isEmpty();
+    assertThat(store.currentRevision()).isEqualTo(1);
+    assertThat(store.latest(dt("b"))).isEmpty();
   }
 
   @Test

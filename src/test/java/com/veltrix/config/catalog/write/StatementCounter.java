@@ -19,8 +19,11 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  */
 final class StatementCounter extends DelegatingDataSource {
 
-  /** One finished transaction. */
-  record Transaction(int before, int whileHeld, boolean committed) {}
+  /**
+   * One finished transaction; {@code commitSent} when its last statement carried the COMMIT (then
+   * {@link Connection#commit()} has nothing left to send: no round trip of its own).
+   */
+  record Transaction(int before, int whileHeld, boolean committed, boolean commitSent) {}
 
   private static final String REVISION_ROW = "UPDATE revision_counter SET revision";
 
@@ -55,6 +58,7 @@ final class StatementCounter extends DelegatingDataSource {
     private boolean inTransaction;
     private int before;
     private int whileHeld;
+    private boolean commitSent;
 
     Counting(Connection target) {
       this.target = target;
@@ -94,14 +98,16 @@ final class StatementCounter extends DelegatingDataSource {
       } else {
         before++;
       }
+      commitSent = sql.strip().endsWith("COMMIT");
     }
 
     private void end(boolean committed) {
       if (inTransaction && before + whileHeld > 0) {
-        finished.add(new Transaction(before, whileHeld, committed));
+        finished.add(new Transaction(before, whileHeld, committed, commitSent));
       }
       before = 0;
       whileHeld = 0;
+      commitSent = false;
     }
   }
 

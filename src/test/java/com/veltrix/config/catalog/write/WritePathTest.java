@@ -48,8 +48,9 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The write path against the real PostgreSQL, watched at the pool's connections: the revision row
  * (where every writer in the cluster meets) is held for the same one or two statements whatever the
- * batch, and the reads before it are a fixed number of statements too; requests waiting together
- * are committed together at one revision, each answered on its own.
+ * batch, the last of them carrying the COMMIT, and the reads before it are a fixed number of
+ * statements too; requests waiting together are committed together at one revision, each answered
+ * on its own.
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -184,8 +185,12 @@ class WritePathTest {
     Map<String, List<Transaction>> many = statementsOfEveryKindOfBatch(500); // 1,000 writes
 
     assertThat(many).isEqualTo(one); // the same transactions, statement for statement
-    assertThat(one.get("create")).containsExactly(new Transaction(2, 2, true));
+    assertThat(one.get("create")).containsExactly(new Transaction(2, 2, true, true));
     for (List<Transaction> batch : one.values()) {
+      assertThat(batch)
+          .filteredOn(tx -> tx.whileHeld() > 0)
+          .as("COMMIT travels with the last statement that holds the row")
+          .allSatisfy(tx -> assertThat(tx.commitSent()).isTrue());
       assertThat(batch)
           .allSatisfy(
               tx ->
