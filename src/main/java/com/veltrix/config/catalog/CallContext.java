@@ -21,6 +21,7 @@ public final class CallContext {
   private final long deadlineNanos;
   private boolean databaseFailed;
   private long databaseGivenNanos = -1;
+  private long firstConnectionNanos = -1;
   private StringBuilder trail;
 
   private CallContext(long startNanos, long deadlineNanos) {
@@ -84,25 +85,33 @@ public final class CallContext {
    */
   public void connectionHandedOut(long remainingNanos) {
     databaseGivenNanos = Math.max(databaseGivenNanos, remainingNanos);
-    note("connection");
+    if (trail == null) {
+      firstConnectionNanos = firstConnectionNanos < 0 ? System.nanoTime() : firstConnectionNanos;
+    } else {
+      note("connection", System.nanoTime());
+    }
   }
 
   /**
-   * Notes an event of this call (a connection handed out, an attempt's failure) with the time since
-   * the context opened, for the log line of a call that runs out of time: "+3ms connection, +41ms
-   * 40001, ...". Nothing is kept for calls that see neither.
+   * Notes a failed attempt of this call with the time since the context opened, for the log line of
+   * a call that runs out of time: "+3ms connection, +41ms 40001 ..., +43ms connection, ...". The
+   * connections handed out are part of it; a call that never fails allocates nothing for it (only
+   * the first hand-out's time is kept until a failure).
    */
-  public void note(String event) {
+  public void note(String failure) {
+    if (trail == null && firstConnectionNanos >= 0) {
+      note("connection", firstConnectionNanos);
+    }
+    note(failure, System.nanoTime());
+  }
+
+  private void note(String event, long atNanos) {
     if (trail == null) {
       trail = new StringBuilder(64);
     } else {
       trail.append(", ");
     }
-    trail
-        .append('+')
-        .append((System.nanoTime() - startNanos) / 1_000_000)
-        .append("ms ")
-        .append(event);
+    trail.append('+').append((atNanos - startNanos) / 1_000_000).append("ms ").append(event);
   }
 
   /** What {@link #note} recorded, in order; empty when nothing was. */

@@ -56,6 +56,24 @@ class TransientFailuresTest {
   }
 
   @Test
+  void describesAFailedAttemptByItsStateAndTheStartOfItsMessage() {
+    CannotAcquireLockException wrapped =
+        new CannotAcquireLockException(
+            "PreparedStatementCallback; SQL [WITH r AS (UPDATE revision_counter ...]",
+            new PSQLException(
+                "ERROR: could not serialize access due to concurrent update\n  Where: ...",
+                PSQLState.SERIALIZATION_FAILURE));
+    assertThat(TransientFailures.describe(wrapped))
+        .isEqualTo("40001 could not serialize access due to concurrent update");
+    assertThat(
+            TransientFailures.describe(
+                new PSQLException("x".repeat(100), PSQLState.CONNECTION_FAILURE)))
+        .isEqualTo("08006 " + "x".repeat(60));
+    assertThat(TransientFailures.describe(new IllegalStateException("no SQL here")))
+        .isEqualTo("IllegalStateException");
+  }
+
+  @Test
   void aFailedRollbackAfterALostConnectionIsTransient() {
     TransactionSystemException rollbackFailed =
         new TransactionSystemException(

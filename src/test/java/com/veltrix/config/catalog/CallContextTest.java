@@ -1,0 +1,56 @@
+package com.veltrix.config.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The trail a call that runs out of time logs: where its time went. */
+class CallContextTest {
+
+  private static final long LATER = TimeUnit.SECONDS.toNanos(10);
+
+  @Test
+  void aCallThatNeverFailsHasNoTrail() {
+    String trail =
+        CallContext.call(
+            System.nanoTime() + LATER,
+            () -> {
+              CallContext.current().connectionHandedOut(LATER);
+              CallContext.current().connectionHandedOut(LATER);
+              return CallContext.current().trail();
+            });
+    assertThat(trail).isEmpty();
+  }
+
+  @Test
+  void aFailedCallListsItsConnectionsAndFailuresInOrder() {
+    String trail =
+        CallContext.call(
+            System.nanoTime() + LATER,
+            () -> {
+              CallContext call = CallContext.current();
+              call.connectionHandedOut(LATER);
+              call.note("40001 could not serialize access");
+              call.connectionHandedOut(LATER);
+              call.note("08006 An I/O error");
+              return call.trail();
+            });
+    assertThat(trail)
+        .matches(
+            "\\+\\d+ms connection, \\+\\d+ms 40001 could not serialize access,"
+                + " \\+\\d+ms connection, \\+\\d+ms 08006 An I/O error");
+  }
+
+  @Test
+  void aFailureBeforeAnyConnectionIsListedAlone() {
+    String trail =
+        CallContext.call(
+            System.nanoTime() + LATER,
+            () -> {
+              CallContext.current().note("CannotGetJdbcConnectionException");
+              return CallContext.current().trail();
+            });
+    assertThat(trail).matches("\\+\\d+ms CannotGetJdbcConnectionException");
+  }
+}
