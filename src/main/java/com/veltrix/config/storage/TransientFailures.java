@@ -112,21 +112,26 @@ public final class TransientFailures {
    * account of one failed attempt for the log.
    */
   static String describe(Throwable failure) {
-    for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
-      if (t instanceof SQLException sql && sql.getSQLState() != null) {
-        String message = String.valueOf(sql.getMessage()).lines().findFirst().orElse("");
-        message = message.startsWith("ERROR: ") ? message.substring(7) : message;
-        return sql.getSQLState() + " " + message.substring(0, Math.min(60, message.length()));
-      }
-    }
-    return failure.getClass().getSimpleName();
+    return withState(failure)
+        .map(
+            sql -> {
+              String message = String.valueOf(sql.getMessage()).lines().findFirst().orElse("");
+              message = message.startsWith("ERROR: ") ? message.substring(7) : message;
+              return sql.getSQLState() + " " + message.substring(0, Math.min(60, message.length()));
+            })
+        .orElse(failure.getClass().getSimpleName());
   }
 
   /** The first SQLSTATE in the cause chain. */
   public static Optional<String> sqlState(Throwable failure) {
+    return withState(failure).map(SQLException::getSQLState);
+  }
+
+  /** The first exception in the cause chain that carries a SQLSTATE. */
+  private static Optional<SQLException> withState(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
-        return Optional.of(sql.getSQLState());
+        return Optional.of(sql);
       }
       if (t.getCause() == t) {
         break;
