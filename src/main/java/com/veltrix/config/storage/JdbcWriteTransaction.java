@@ -114,6 +114,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
   private final ObjectMapper json;
   private final TransactionStatus status;
   private final long sessionLockTimeoutMillis;
+  private boolean committed;
 
   private JdbcWriteTransaction(
       JdbcClient jdbc,
@@ -260,6 +261,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   @Override
   public long append(List<NewVersion> versions, List<IdempotencyRecord> records) {
+    refuseAfterCommit();
     if (versions.isEmpty()) {
       throw new IllegalArgumentException("nothing to append");
     }
@@ -317,6 +319,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
     if (references) {
       insertReferencesAndCommit(versions);
     }
+    committed = true;
     return revision;
   }
 
@@ -377,7 +380,15 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   @Override
   public void discard() {
+    refuseAfterCommit();
     TransactionRunner.discard(status);
+  }
+
+  /** The append sent COMMIT: a discard or a second append would silently not do what it says. */
+  private void refuseAfterCommit() {
+    if (committed) {
+      throw new IllegalStateException("this transaction was committed by its append");
+    }
   }
 
   private static <T> T[] column(

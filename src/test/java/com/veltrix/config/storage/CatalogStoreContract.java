@@ -1,6 +1,7 @@
 package com.veltrix.config.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.veltrix.config.catalog.CatalogLimits;
 import com.veltrix.config.catalog.CatalogStore.ListFilter;
@@ -152,7 +153,25 @@ abstract class CatalogStoreContract {
     assertThat(store.currentRevision()).isEqualTo(2);
   }
 
-  /** A group whose requests all failed their checks reads, then discards: append commits. */
+  /** The append commits: what it wrote stays, and a discard after it is refused. */
+  @Test
+  void anAppendCommitsAndNothingMayFollowIt() {
+    store.write(
+        tx -> {
+          tx.append(
+              List.of(
+                  new NewVersion(
+                      document(dt("a"), 1, 0, Status.ACTIVE), Optional.empty(), Set.of())),
+              List.of());
+          assertThatThrownBy(tx::discard).isInstanceOf(IllegalStateException.class);
+          return null;
+        });
+
+    assertThat(store.currentRevision()).isEqualTo(1);
+    assertThat(store.latest(dt("a"))).isPresent();
+  }
+
+  /** A group whose requests all failed their checks reads, then discards. */
   @Test
   void aDiscardedTransactionConsumesNoRevisionAndWritesNothing() {
     write(Status.ACTIVE, dt("a")); // r1
