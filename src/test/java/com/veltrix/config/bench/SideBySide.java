@@ -188,20 +188,37 @@ final class SideBySide implements AutoCloseable {
     }
   }
 
-  /** PostgreSQL with durable commits, like etcd's fsync per commit (zonky turns them off). */
+  /**
+   * PostgreSQL with durable commits, like etcd's fsync per commit. zonky starts PostgreSQL with
+   * {@code -F} (fsync off) and {@code synchronous_commit=off}; the {@code -c} settings come after
+   * {@code -F} on the command line, so they win. The environment records what the server reports.
+   */
   private String startPostgres() throws IOException, SQLException {
     EmbeddedPostgres postgres =
         EmbeddedPostgres.builder()
             .setDataDirectory(dir.resolve("pgdata"))
             .setCleanDataDirectory(true)
+            .setServerConfig("fsync", "on")
             .setServerConfig("synchronous_commit", "on")
             .setServerConfig("max_connections", "100")
             .start();
     started.add(postgres);
     try (Connection c = postgres.getPostgresDatabase().getConnection();
-        var rs = c.createStatement().executeQuery("SHOW server_version")) {
+        var rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT current_setting('server_version'), current_setting('fsync'),"
+                        + " current_setting('synchronous_commit')")) {
       rs.next();
-      environment.put("postgresql", rs.getString(1) + " (embedded, synchronous_commit=on)");
+      if (!"on".equals(rs.getString(2)) || !"on".equals(rs.getString(3))) {
+        throw new IllegalStateException(
+            "PostgreSQL commits are not durable: fsync="
+                + rs.getString(2)
+                + ", synchronous_commit="
+                + rs.getString(3));
+      }
+      environment.put(
+          "postgresql", rs.getString(1) + " (embedded, fsync=on, synchronous_commit=on)");
     }
     return postgres.getJdbcUrl("postgres", "postgres");
   }
