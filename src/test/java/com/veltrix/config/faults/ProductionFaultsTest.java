@@ -64,8 +64,11 @@ class ProductionFaultsTest {
 
   /**
    * The load: what two cores sustain with three services (two JVMs), PostgreSQL and the clients on
-   * them: 12 readers alone saturate both cores at about 200 calls a second; 3 readers and 3 writers
-   * make 80-110 calls a second at 81-98 % CPU.
+   * them. 3 readers and 3 writers pausing 35 ms make 101-130 calls a second at 48-70 % CPU; the
+   * issue's 400 is out of reach here: 12 readers and 6 writers pausing 20 ms ({@code
+   * -Dfaults.readers=12 -Dfaults.writers=6 -Dfaults.pause=20}) made 292-344 calls a second at 93-96
+   * % CPU, with 43-46 errors in the warm-up alone and 11-14 REST write 503s in scenario a
+   * (2026-12-01, two runs).
    */
   static final int READERS = Integer.getInteger("faults.readers", 3);
 
