@@ -21,7 +21,7 @@ public final class CallContext {
   private final long deadlineNanos;
   private boolean databaseFailed;
   private long databaseGivenNanos = -1;
-  private long firstConnectionNanos = -1;
+  private long lastConnectionNanos = -1;
   private StringBuilder trail;
 
   private CallContext(long startNanos, long deadlineNanos) {
@@ -86,7 +86,7 @@ public final class CallContext {
   public void connectionHandedOut(long remainingNanos) {
     databaseGivenNanos = Math.max(databaseGivenNanos, remainingNanos);
     if (trail == null) {
-      firstConnectionNanos = firstConnectionNanos < 0 ? System.nanoTime() : firstConnectionNanos;
+      lastConnectionNanos = System.nanoTime();
     } else {
       note("connection", System.nanoTime());
     }
@@ -95,12 +95,13 @@ public final class CallContext {
   /**
    * Notes a failed attempt of this call with the time since the context opened, for the log line of
    * a call that runs out of time: "+3ms connection, +41ms 40001 ..., +43ms connection, ...". The
-   * connections handed out are part of it; a call that never fails allocates nothing for it (only
-   * the first hand-out's time is kept until a failure).
+   * connections handed out are part of it; a call that never fails allocates nothing for it: until
+   * the first failure only the latest hand-out's time is kept, the connection that failure came on
+   * (a call that read on two connections before it failed lists the second).
    */
   public void note(String failure) {
-    if (trail == null && firstConnectionNanos >= 0) {
-      note("connection", firstConnectionNanos);
+    if (trail == null && lastConnectionNanos >= 0) {
+      note("connection", lastConnectionNanos);
     }
     note(failure, System.nanoTime());
   }

@@ -43,6 +43,24 @@ class CallContextTest {
   }
 
   @Test
+  void theFirstFailureIsListedAfterTheConnectionItCameOn() {
+    String trail =
+        CallContext.call(
+            System.nanoTime() + LATER,
+            () -> {
+              CallContext call = CallContext.current();
+              call.connectionHandedOut(LATER);
+              sleepMillis(30);
+              call.connectionHandedOut(LATER);
+              call.note("08006 An I/O error");
+              return call.trail();
+            });
+    assertThat(trail).matches("\\+\\d+ms connection, \\+\\d+ms 08006 An I/O error");
+    long connectionMillis = Long.parseLong(trail.substring(1, trail.indexOf("ms")));
+    assertThat(connectionMillis).as("the later of the two hand-outs").isGreaterThanOrEqualTo(30);
+  }
+
+  @Test
   void aFailureBeforeAnyConnectionIsListedAlone() {
     String trail =
         CallContext.call(
@@ -52,5 +70,14 @@ class CallContextTest {
               return CallContext.current().trail();
             });
     assertThat(trail).matches("\\+\\d+ms CannotGetJdbcConnectionException");
+  }
+
+  private static void sleepMillis(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 }
