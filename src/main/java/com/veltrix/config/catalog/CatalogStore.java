@@ -15,11 +15,12 @@ import java.util.function.Function;
 public interface CatalogStore {
 
   /**
-   * Runs {@code work} in one SERIALIZABLE transaction and commits it unless the work {@linkplain
+   * Runs {@code work} as one attempt at a write, and commits it unless the work {@linkplain
    * WriteTransaction#discard() discarded} it. The work reads and checks first, then takes the next
    * revision and writes with {@link WriteTransaction#append} (the only call that holds the revision
-   * row). On a transient failure the whole transaction, work included, is run again; {@code work}
-   * must have no effect outside the transaction.
+   * row), in a SERIALIZABLE transaction that re-checks what the reads saw. On a transient failure
+   * (the reads having moved is one) the whole attempt, work included, is run again; {@code work}
+   * must have no effect outside the store.
    */
   <T> T write(Function<WriteTransaction, T> work);
 
@@ -93,10 +94,11 @@ public interface CatalogStore {
   List<ChangeEvent> changesAt(long revision, Set<Kind> kinds);
 
   /**
-   * The work of one write transaction. Everything but {@link #append} reads, before the revision
-   * row is taken, and each read is one statement however many keys it is given: SERIALIZABLE keeps
-   * those reads valid until COMMIT (a concurrent change to what they saw aborts the transaction
-   * with 40001, and it is run again).
+   * The work of one write. Everything but {@link #append} reads, before the revision row is taken,
+   * and each read is one statement however many keys it is given. What the append's writes depend
+   * on ({@link #heads}, {@link #referrers}, the absence of the records it stores) it checks again
+   * in the statement that takes the row; if any of it moved, nothing is written and the attempt
+   * fails as a serialization failure (40001), to be run again.
    */
   interface WriteTransaction {
 

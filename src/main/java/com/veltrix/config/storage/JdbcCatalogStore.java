@@ -178,14 +178,23 @@ class JdbcCatalogStore implements CatalogStore {
     return Math.floorMod((kind.name() + "/" + id).hashCode(), SHARDS);
   }
 
-  /** Each attempt begins as {@link JdbcWriteTransaction#begin} says. */
+  /**
+   * Each attempt begins and ends as {@link JdbcWriteTransaction#begin} says: its reads before the
+   * transaction, the transaction in the append's round trip.
+   */
   @Override
   public <T> T write(Function<WriteTransaction, T> work) {
     long sessionLockTimeout = database.lockTimeout().toMillis();
     return runner.inTransaction(
-        status ->
-            work.apply(
-                JdbcWriteTransaction.begin(jdbc, statements, json, status, sessionLockTimeout)));
+        status -> {
+          JdbcWriteTransaction tx =
+              JdbcWriteTransaction.begin(jdbc, statements, json, status, sessionLockTimeout);
+          try {
+            return work.apply(tx);
+          } finally {
+            tx.end();
+          }
+        });
   }
 
   @Override

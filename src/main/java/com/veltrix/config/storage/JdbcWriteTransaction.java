@@ -18,10 +18,14 @@ import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.IntFunction;
+import org.springframework.dao.OptimisticLockingFailureException;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcOperations;
 import org.springframework.jdbc.core.namedparam.SqlParameterSource;
@@ -29,8 +33,21 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.TransactionStatus;
 
 /**
- * One attempt at a write transaction: reads until {@link #append}, which takes the revision, writes
- * and commits in one round trip ({@link #APPEND}), two only when there are references to insert.
+ * One attempt at a write: reads until {@link #append}, then one transaction that takes the
+ * revision, writes and commits in one round trip ({@link #APPEND}), two only when there are
+ * references to insert.
+ *
+ * <p>The reads run before that transaction begins, each a statement of its own at READ COMMITTED
+ * (the connection in autocommit), and the append re-checks in SQL everything they saw that its
+ * writes depend on: the heads, the referrers of retired documents, the absence of the idempotency
+ * records it stores. If any moved, the append writes nothing and the attempt fails as a
+ * serialization failure (40001), to be run again with fresh reads. The transaction itself is
+ * SERIALIZABLE and its first statement is the one that takes the revision row, so its snapshot is
+ * taken only microseconds before the row's lock: on PostgreSQL, where a SERIALIZABLE writer fails
+ * when the row was updated after its snapshot, a writer of another pod that commits during this
+ * attempt's reads no longer fails it (before, every attempt whose reads overlapped another pod's
+ * commit lost with 40001). On CockroachDB the whole transaction travels as one batch, which it can
+ * retry on the server.
  */
 final class JdbcWriteTransaction implements WriteTransaction {
 
@@ -42,6 +59,13 @@ final class JdbcWriteTransaction implements WriteTransaction {
    * statement, cockroachdb/cockroach#71595); the data-modifying CTEs are all referenced from the
    * final SELECT, and PostgreSQL runs them against one snapshot, so the DELETE of old references
    * never sees the new ones, which a second statement inserts.
+   *
+   * <p>The revision row is taken only if nothing the reads saw has moved (the three {@code NOT
+   * EXISTS}: a head read at another version or no longer absent, a reference to a retired document
+   * from a referrer not seen, a stored idempotency record): otherwise {@code r} is empty, every
+   * other CTE writes nothing (each reads {@code r}), the statement returns no row and the COMMIT
+   * after it commits nothing. The checks are uncorrelated set operations over the keys the reads
+   * saw, a fixed number of lookups whatever the batch size.
    */
   private static final String APPEND =
       """
@@ -49,6 +73,28 @@ final class JdbcWriteTransaction implements WriteTransaction {
              UPDATE revision_counter SET revision = revision + 1,
                     committed_at = greatest(clock_timestamp(), committed_at)
               WHERE id = 1
+                AND NOT EXISTS (
+                      SELECT 1
+                        FROM unnest(CAST(:seenKinds AS TEXT[]), CAST(:seenIds AS TEXT[]),
+                                    CAST(:seenVersions AS BIGINT[])) AS s (kind, id, version)
+                        LEFT JOIN documents h ON h.kind = s.kind AND h.id = s.id
+                       WHERE h.version IS DISTINCT FROM s.version)
+                AND NOT EXISTS (
+                      SELECT 1
+                        FROM unnest(CAST(:retiredKinds AS TEXT[]), CAST(:retiredIds AS TEXT[]))
+                          AS g (kind, id)
+                        JOIN document_references x ON x.ref_kind = g.kind AND x.ref_id = g.id
+                        LEFT JOIN unnest(CAST(:seenRefKinds AS TEXT[]), CAST(:seenRefIds AS TEXT[]),
+                                         CAST(:seenReferrerKinds AS TEXT[]),
+                                         CAST(:seenReferrerIds AS TEXT[]))
+                          AS k (ref_kind, ref_id, kind, id)
+                          ON k.ref_kind = x.ref_kind AND k.ref_id = x.ref_id
+                         AND k.kind = x.kind AND k.id = x.id
+                       WHERE k.ref_kind IS NULL)
+                AND NOT EXISTS (
+                      SELECT 1
+                        FROM unnest(CAST(:recordKeys AS TEXT[])) AS n (idempotency_key)
+                        JOIN idempotency_records e ON e.idempotency_key = n.idempotency_key)
              RETURNING revision, committed_at),
            t AS (
              INSERT INTO revision_times (revision, committed_at)
@@ -84,7 +130,8 @@ final class JdbcWriteTransaction implements WriteTransaction {
              RETURNING 1),
            gone AS (
              DELETE FROM document_references
-              WHERE (kind, id) IN (SELECT g.kind, g.id
+              WHERE EXISTS (SELECT 1 FROM r)
+                AND (kind, id) IN (SELECT g.kind, g.id
                                      FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]))
                                        AS g (kind, id))
              RETURNING 1),
@@ -109,6 +156,22 @@ final class JdbcWriteTransaction implements WriteTransaction {
   /** Sent after the last statement that holds the revision row, in the same round trip. */
   private static final String COMMIT = ";\nCOMMIT";
 
+  /**
+   * The transaction's first statement, sent with its BEGIN (pgjdbc's, as the connection leaves
+   * autocommit) and the append in one round trip.
+   */
+  private static final String SERIALIZABLE = "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n";
+
+  /** What the reads saw that the append checks: a head's version, or null for none. */
+  private record SeenHead(DocumentKey key, Long version) {}
+
+  /** A reference from {@code referrer} to a retired document, seen by the reads. */
+  private record SeenReference(DocumentKey retired, DocumentKey referrer) {}
+
+  private final List<SeenHead> seenHeads = new ArrayList<>();
+  private final Set<DocumentKey> retired = new LinkedHashSet<>();
+  private final List<SeenReference> seenReferences = new ArrayList<>();
+
   private final JdbcClient jdbc;
   private final NamedParameterJdbcOperations statements;
   private final ObjectMapper json;
@@ -130,10 +193,11 @@ final class JdbcWriteTransaction implements WriteTransaction {
   }
 
   /**
-   * Begins an attempt. Its first statement makes it SERIALIZABLE, in one round trip with the BEGIN
-   * pgjdbc sends ahead of it (JDBC's {@code setTransactionIsolation} would cost one more before and
-   * one after every transaction). The lock wait and COMMIT travel with the statements that take the
-   * revision row ({@link #append}), so an attempt holds the row for one round trip.
+   * Begins an attempt on the connection of the Spring transaction {@code status}: the connection
+   * goes back to autocommit for the reads (no round trip: nothing was sent on it yet), and leaves
+   * it in {@link #append}, whose first statement makes the transaction SERIALIZABLE (JDBC's {@code
+   * setTransactionIsolation} would cost one round trip before and one after). {@link #end} must
+   * follow, whatever happens, before Spring commits or rolls back.
    */
   static JdbcWriteTransaction begin(
       JdbcClient jdbc,
@@ -141,8 +205,36 @@ final class JdbcWriteTransaction implements WriteTransaction {
       ObjectMapper json,
       TransactionStatus status,
       long sessionLockTimeoutMillis) {
-    jdbc.sql("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE").update();
-    return new JdbcWriteTransaction(jdbc, statements, json, status, sessionLockTimeoutMillis);
+    JdbcWriteTransaction tx =
+        new JdbcWriteTransaction(jdbc, statements, json, status, sessionLockTimeoutMillis);
+    tx.autoCommit(true);
+    return tx;
+  }
+
+  /**
+   * Leaves autocommit (unless the append did): Spring's commit and rollback refuse a connection in
+   * autocommit. No round trip: the transaction has sent nothing, or its COMMIT. A connection that
+   * broke keeps the failure that broke it.
+   */
+  void end() {
+    try {
+      autoCommit(false);
+    } catch (RuntimeException e) {
+      // the connection is closed; the failure that closed it is on its way up
+    }
+  }
+
+  private void autoCommit(boolean on) {
+    statements
+        .getJdbcOperations()
+        .execute(
+            (ConnectionCallback<Void>)
+                connection -> {
+                  if (connection.getAutoCommit() != on) {
+                    connection.setAutoCommit(on);
+                  }
+                  return null;
+                });
   }
 
   /**
@@ -179,6 +271,10 @@ final class JdbcWriteTransaction implements WriteTransaction {
                       Status.valueOf(rs.getString("status")),
                       rs.getString("content_hash")));
             });
+    for (DocumentKey key : keys) {
+      Head head = heads.get(key);
+      seenHeads.add(new SeenHead(key, head == null ? null : head.version()));
+    }
     return heads;
   }
 
@@ -189,7 +285,11 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   @Override
   public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {
-    return DocumentRows.referrers(jdbc, keys);
+    Map<DocumentKey, List<DocumentKey>> referrers = DocumentRows.referrers(jdbc, keys);
+    retired.addAll(keys);
+    referrers.forEach(
+        (key, from) -> from.forEach(r -> seenReferences.add(new SeenReference(key, r))));
+    return referrers;
   }
 
   @Override
@@ -301,12 +401,14 @@ final class JdbcWriteTransaction implements WriteTransaction {
             .addValue(
                 "recordCreatedAts",
                 records.stream().map(r -> Timestamp.from(r.createdAt())).toArray(Timestamp[]::new));
-    // the lock wait goes ahead of the statement in the same round trip, and COMMIT after the last
-    // statement that holds the row: the row is held for one round trip, not two
+    addSeen(columns);
+    // BEGIN, SERIALIZABLE and the lock wait go ahead of the statement in the same round trip, and
+    // COMMIT after the last statement that holds the row: the row is held for one round trip
     boolean references = versions.stream().anyMatch(v -> !v.references().isEmpty());
-    long revision =
+    autoCommit(false);
+    Long revision =
         firstRow(
-            lockWait(sessionLockTimeoutMillis) + APPEND + (references ? "" : COMMIT),
+            SERIALIZABLE + lockWait(sessionLockTimeoutMillis) + APPEND + (references ? "" : COMMIT),
             columns,
             rs -> {
               if (rs.getLong("versions") != versions.size()
@@ -316,6 +418,12 @@ final class JdbcWriteTransaction implements WriteTransaction {
               }
               return rs.getLong("revision");
             });
+    if (revision == null) {
+      // nothing written; without references the COMMIT sent has ended an empty transaction
+      committed = !references;
+      throw new OptimisticLockingFailureException(
+          READS_MOVED, new SQLException(READS_MOVED, "40001"));
+    }
     if (references) {
       insertReferencesAndCommit(versions);
     }
@@ -323,10 +431,37 @@ final class JdbcWriteTransaction implements WriteTransaction {
     return revision;
   }
 
+  static final String READS_MOVED =
+      "what this write read changed before it took the revision row; reading again";
+
+  /** The append's checks: what {@link #heads}, {@link #referrers} saw. */
+  private void addSeen(MapSqlParameterSource columns) {
+    columns
+        .addValue(
+            "seenKinds", DocumentRows.kindArray(seenHeads.stream().map(SeenHead::key).toList()))
+        .addValue("seenIds", DocumentRows.idArray(seenHeads.stream().map(SeenHead::key).toList()))
+        .addValue("seenVersions", seenHeads.stream().map(SeenHead::version).toArray(Long[]::new))
+        .addValue("retiredKinds", DocumentRows.kindArray(retired))
+        .addValue("retiredIds", DocumentRows.idArray(retired))
+        .addValue(
+            "seenRefKinds",
+            DocumentRows.kindArray(seenReferences.stream().map(SeenReference::retired).toList()))
+        .addValue(
+            "seenRefIds",
+            DocumentRows.idArray(seenReferences.stream().map(SeenReference::retired).toList()))
+        .addValue(
+            "seenReferrerKinds",
+            DocumentRows.kindArray(seenReferences.stream().map(SeenReference::referrer).toList()))
+        .addValue(
+            "seenReferrerIds",
+            DocumentRows.idArray(seenReferences.stream().map(SeenReference::referrer).toList()));
+  }
+
   /**
    * Runs {@code sql}, several statements sent in one round trip, and maps the first row of the
-   * first result set. pgjdbc reads every statement's answer before it returns, so a failure of any
-   * of them (COMMIT's included) is thrown here; after one, the database skipped the rest.
+   * first result set (null if it has none). pgjdbc reads every statement's answer before it
+   * returns, so a failure of any of them (COMMIT's included) is thrown here; after one, the
+   * database skipped the rest.
    */
   private <T> T firstRow(String sql, SqlParameterSource params, FirstRow<T> mapper) {
     return statements.execute(
@@ -341,10 +476,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
             rows = ps.getMoreResults();
           }
           try (ResultSet rs = ps.getResultSet()) {
-            if (!rs.next()) {
-              throw new IllegalStateException("no row from the append");
-            }
-            return mapper.map(rs);
+            return rs.next() ? mapper.map(rs) : null; // null: the append's checks failed
           }
         });
   }
@@ -381,6 +513,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
   @Override
   public void discard() {
     refuseAfterCommit();
+    end();
     TransactionRunner.discard(status);
   }
 

@@ -37,6 +37,9 @@ final class FaultProxy implements AutoCloseable {
   private static final byte[] REVISION_ROW =
       "UPDATE revision_counter SET revision".getBytes(StandardCharsets.US_ASCII);
 
+  /** The tag of a CommandComplete for a query that returned no row. */
+  private static final byte[] NO_ROW = "SELECT 0\0".getBytes(StandardCharsets.US_ASCII);
+
   /** The end of a Parse message whose statement is COMMIT (its text is NUL-terminated). */
   private static final byte[] COMMIT = "COMMIT\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -192,9 +195,9 @@ final class FaultProxy implements AutoCloseable {
           notice.complete(null);
           continue;
         }
-        if (!toDatabase && pair.trapped != null && failed(buffer, n)) {
-          // the statement failed (a lock wait cut by lock_timeout): it holds nothing; wait for the
-          // next connection that takes the row
+        if (!toDatabase && pair.trapped != null && heldNothing(buffer, n)) {
+          // the statement failed (a lock wait cut by lock_timeout) or found its reads moved: it
+          // holds nothing; wait for the next connection that takes the row
           halfOpen = pair.trapped;
           pair.trapped = null;
         }
@@ -235,23 +238,40 @@ final class FaultProxy implements AutoCloseable {
    * Whether the database's answer holds an ErrorResponse: PostgreSQL's backend messages are a type
    * byte and a four-byte length (which counts itself), and 'E' is an error.
    */
-  private static boolean failed(byte[] buffer, int length) {
+  /**
+   * Whether the answer says the statement holds nothing: an ErrorResponse, or the statement's
+   * CommandComplete "SELECT 0" (its checks found that what the write read had moved, so it took no
+   * row and wrote nothing).
+   */
+  private static boolean heldNothing(byte[] buffer, int length) {
     int at = 0;
     while (at + 5 <= length) {
-      if (buffer[at] == 'E') {
-        return true;
-      }
       int size =
           ((buffer[at + 1] & 0xff) << 24)
               | ((buffer[at + 2] & 0xff) << 16)
               | ((buffer[at + 3] & 0xff) << 8)
               | (buffer[at + 4] & 0xff);
+      if (buffer[at] == 'E' || buffer[at] == 'C' && startsWith(buffer, at + 5, length, NO_ROW)) {
+        return true;
+      }
       if (size < 4) {
         return false;
       }
       at += 1 + size;
     }
     return false;
+  }
+
+  private static boolean startsWith(byte[] buffer, int at, int length, byte[] prefix) {
+    if (at + prefix.length > length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (buffer[at + i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean contains(byte[] buffer, int length, byte[] needle) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.veltrix.config.catalog.CatalogLimits;
+import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.ListFilter;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
@@ -22,6 +23,9 @@ import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBr
 import io.github.resilience4j.springboot3.retry.autoconfigure.RetryAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -30,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -90,6 +95,7 @@ abstract class CatalogStoreContract {
   @Autowired JdbcCatalogStore store;
   @Autowired JdbcClient jdbc;
   @Autowired MeterRegistry meters;
+  @Autowired DataSource dataSource;
 
   @BeforeEach
   void resetData() {
@@ -138,12 +144,128 @@ abstract class CatalogStoreContract {
     return new DocumentKey(Kind.DROP_TABLE, id);
   }
 
+  /** The reads run before the transaction: another pod's commit meanwhile does not fail it. */
   @Test
-  void writeTransactionsRunAtSerializableIsolation() {
-    String isolation =
-        store.write(tx -> jdbc.sql("SHOW transaction_isolation").query(String.class).single());
+  void aWriteReadsBeforeItsTransactionBegins() {
+    write(Status.ACTIVE, dt("a")); // r1
+    double retriedBefore = meters.counter("veltrix.db.retries", "outcome", "retried").count();
+    long revision =
+        store.write(
+            tx -> {
+              var heads = tx.heads(List.of(dt("a")));
+              assertThat(jdbc.sql("SHOW transaction_isolation").query(String.class).single())
+                  .isEqualToIgnoringCase("read committed");
+              anotherPod("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
+              return tx.append(List.of(next(dt("a"), heads)), List.of());
+            });
 
-    assertThat(isolation).isEqualToIgnoringCase("serializable");
+    assertThat(revision).isEqualTo(3);
+    assertThat(meters.counter("veltrix.db.retries", "outcome", "retried").count())
+        .isEqualTo(retriedBefore);
+  }
+
+  /**
+   * Another pod moves a head between this attempt's read of it and its append: the append writes
+   * nothing and the attempt runs again with fresh reads, so no version is written twice.
+   */
+  @Test
+  void aHeadThatMovedAfterTheReadsIsCaughtByTheAppendAndTheAttemptRunsAgain() {
+    write(Status.ACTIVE, dt("a")); // r1
+    assertThat(
+            writeBothAfterAnotherPod(
+                "UPDATE documents SET version = 2 WHERE kind = 'DROP_TABLE' AND id = 'a'"))
+        .isEqualTo(2);
+    assertThat(store.latest(dt("a")).orElseThrow().version()).isEqualTo(3);
+  }
+
+  /** A document created after the read found none is caught the same way. */
+  @Test
+  void aDocumentCreatedAfterTheReadsIsCaughtByTheAppend() {
+    write(Status.ACTIVE, dt("a")); // r1
+    assertThat(
+            writeBothAfterAnotherPod(
+                "INSERT INTO documents (kind, id, version, revision, status, content_hash)"
+                    + " VALUES ('DROP_TABLE', 'b', 1, 2, 'ACTIVE', 'h1')"))
+        .isEqualTo(2);
+    assertThat(store.latest(dt("b")).orElseThrow().version()).isEqualTo(2);
+  }
+
+  /**
+   * Writes the next versions of a and b; between the first attempt's reads and its append another
+   * pod takes a revision and runs {@code change}. Returns the number of attempts.
+   */
+  private int writeBothAfterAnotherPod(String change) {
+    double retriedBefore = meters.counter("veltrix.db.retries", "outcome", "retried").count();
+    int[] attempts = {0};
+    long revision =
+        store.write(
+            tx -> {
+              var heads = tx.heads(List.of(dt("a"), dt("b")));
+              if (attempts[0]++ == 0) {
+                anotherPod(
+                    "UPDATE revision_counter SET revision = revision + 1 WHERE id = 1", change);
+              }
+              return tx.append(List.of(next(dt("a"), heads), next(dt("b"), heads)), List.of());
+            });
+    assertThat(revision).isEqualTo(3);
+    assertThat(store.changes(2, 3, 10)).hasSize(2);
+    assertThat(meters.counter("veltrix.db.retries", "outcome", "retried").count())
+        .isEqualTo(retriedBefore + attempts[0] - 1);
+    return attempts[0];
+  }
+
+  /** A reference to a retired document that appeared after the reads is caught. */
+  @Test
+  void aReferenceToARetiredDocumentThatAppearedAfterTheReadsIsCaughtByTheAppend() {
+    write(Status.ACTIVE, dt("a"));
+    int[] attempts = {0};
+    Boolean retired =
+        store.write(
+            tx -> {
+              var heads = tx.heads(List.of(dt("a")));
+              var referrers = tx.referrers(List.of(dt("a")));
+              if (attempts[0]++ == 0) {
+                anotherPod(
+                    "INSERT INTO document_references (ref_kind, ref_id, kind, id)"
+                        + " VALUES ('DROP_TABLE', 'a', 'TREASURE_LOCATION', 'l')");
+              }
+              if (!referrers.isEmpty()) {
+                tx.discard(); // still referenced: the retire is refused
+                return false;
+              }
+              long version = heads.get(dt("a")).version() + 1;
+              tx.append(
+                  List.of(
+                      new NewVersion(
+                          document(dt("a"), version, 0, Status.RETIRED),
+                          Optional.empty(),
+                          Set.of())),
+                  List.of());
+              return true;
+            });
+
+    assertThat(attempts[0]).isEqualTo(2);
+    assertThat(retired).isFalse();
+    assertThat(store.latest(dt("a")).orElseThrow().status()).isEqualTo(Status.ACTIVE);
+  }
+
+  private static NewVersion next(DocumentKey key, Map<DocumentKey, Head> heads) {
+    long head = heads.containsKey(key) ? heads.get(key).version() : 0;
+    return new NewVersion(document(key, head + 1, 0, Status.ACTIVE), Optional.empty(), Set.of());
+  }
+
+  /** Statements of another pod, committed on a connection of their own. */
+  private void anotherPod(String... sql) {
+    try (Connection own = dataSource.getConnection()) {
+      own.setAutoCommit(true);
+      try (Statement statement = own.createStatement()) {
+        for (String s : sql) {
+          statement.execute(s);
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test

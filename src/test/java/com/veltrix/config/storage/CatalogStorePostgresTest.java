@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -54,8 +53,6 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         .isGreaterThan(retriesBefore);
     assertThat(store.changes(0, 2, 10)).hasSize(1);
   }
-
-  @Autowired DataSource dataSource;
 
   @Test
   void everyPooledSessionCarriesTheServerSideBounds() {

@@ -12,10 +12,11 @@ import javax.sql.DataSource;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 /**
- * Watches the real connections of the real pool and, for every transaction that ends, records how
- * many statements ran before the revision row was taken ({@code UPDATE revision_counter ...}) and
- * how many while it was held, that statement included. COMMIT is not a statement here (it is {@link
- * Connection#commit()}).
+ * Watches the real connections of the real pool and, for every write attempt that ends (a Spring
+ * transaction's commit or rollback), records how many statements ran on its connection before the
+ * revision row was taken ({@code UPDATE revision_counter ...}: the reads, which run before the
+ * database transaction begins) and how many while it was held, that statement included. COMMIT is
+ * not a statement here (it is {@link Connection#commit()}, or sent with the last statement).
  */
 final class StatementCounter extends DelegatingDataSource {
 
@@ -55,7 +56,7 @@ final class StatementCounter extends DelegatingDataSource {
 
   private final class Counting implements InvocationHandler {
     private final Connection target;
-    private boolean inTransaction;
+    private boolean transactional;
     private int before;
     private int whileHeld;
     private boolean commitSent;
@@ -67,10 +68,11 @@ final class StatementCounter extends DelegatingDataSource {
     @Override
     public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
       switch (method.getName()) {
-        case "setAutoCommit" -> inTransaction = !(Boolean) args[0];
+        case "setAutoCommit" -> transactional |= !(Boolean) args[0];
         case "prepareStatement", "prepareCall" -> statement((String) args[0]);
         case "commit" -> end(true);
         case "rollback" -> end(false);
+        case "close" -> reset();
         default -> {}
       }
       Object result = call(target, method, args);
@@ -90,9 +92,6 @@ final class StatementCounter extends DelegatingDataSource {
     }
 
     private void statement(String sql) {
-      if (!inTransaction) {
-        return;
-      }
       if (whileHeld > 0 || sql.contains(REVISION_ROW)) {
         whileHeld++;
       } else {
@@ -102,9 +101,15 @@ final class StatementCounter extends DelegatingDataSource {
     }
 
     private void end(boolean committed) {
-      if (inTransaction && before + whileHeld > 0) {
+      if (transactional && before + whileHeld > 0) {
         finished.add(new Transaction(before, whileHeld, committed, commitSent));
       }
+      reset();
+    }
+
+    /** A connection handed out for plain reads is closed without a commit: nothing to record. */
+    private void reset() {
+      transactional = false;
       before = 0;
       whileHeld = 0;
       commitSent = false;
