@@ -43,11 +43,11 @@ import org.springframework.transaction.TransactionStatus;
  * records it stores. If any moved, the append writes nothing and the attempt fails as a
  * serialization failure (40001), to be run again with fresh reads. The transaction itself is
  * SERIALIZABLE and its first statement is the one that takes the revision row, so its snapshot is
- * taken only microseconds before the row's lock: on PostgreSQL, where a SERIALIZABLE writer fails
- * when the row was updated after its snapshot, a writer of another pod that commits during this
- * attempt's reads no longer fails it (before, every attempt whose reads overlapped another pod's
- * commit lost with 40001). On CockroachDB the whole transaction travels as one batch, which it can
- * retry on the server.
+ * taken just before the row's lock (only the checks run in between): on PostgreSQL, where a
+ * SERIALIZABLE writer fails when the row was updated after its snapshot, a writer of another pod
+ * that commits during this attempt's reads no longer fails it (before, every attempt whose reads
+ * overlapped another pod's commit lost with 40001). On CockroachDB the whole transaction travels as
+ * one batch, which it can retry on the server.
  */
 final class JdbcWriteTransaction implements WriteTransaction {
 
@@ -60,12 +60,15 @@ final class JdbcWriteTransaction implements WriteTransaction {
    * final SELECT, and PostgreSQL runs them against one snapshot, so the DELETE of old references
    * never sees the new ones, which a second statement inserts.
    *
-   * <p>The revision row is taken only if nothing the reads saw has moved (the three {@code NOT
-   * EXISTS}: a head read at another version or no longer absent, a reference to a retired document
-   * from a referrer not seen, a stored idempotency record): otherwise {@code r} is empty, every
-   * other CTE writes nothing (each reads {@code r}), the statement returns no row and the COMMIT
-   * after it commits nothing. The checks are uncorrelated set operations over the keys the reads
-   * saw, a fixed number of lookups whatever the batch size.
+   * <p>The revision row is taken only if nothing the reads saw has moved: no head read at another
+   * version or no longer absent; the references to retired documents exactly those seen (as many as
+   * there are, and all of those seen still there: two counts, so that both sides are index lookups;
+   * an anti-join against the seen pairs was planned as a nested loop over them, 80 ms for 1,000
+   * retires); no idempotency record stored under a key this append stores. Otherwise {@code r} is
+   * empty, every other CTE writes nothing (each reads {@code r}), the statement returns no row and
+   * the COMMIT after it commits nothing. The checks are uncorrelated subqueries over the keys the
+   * reads saw, evaluated before the row is locked: on PostgreSQL 15 with 1,000,000 documents, all
+   * of them take 13-20 ms for 1,000 keys (EXPLAIN ANALYZE, generic and custom plans).
    */
   private static final String APPEND =
       """
@@ -79,18 +82,18 @@ final class JdbcWriteTransaction implements WriteTransaction {
                                     CAST(:seenVersions AS BIGINT[])) AS s (kind, id, version)
                         LEFT JOIN documents h ON h.kind = s.kind AND h.id = s.id
                        WHERE h.version IS DISTINCT FROM s.version)
-                AND NOT EXISTS (
-                      SELECT 1
-                        FROM unnest(CAST(:retiredKinds AS TEXT[]), CAST(:retiredIds AS TEXT[]))
-                          AS g (kind, id)
-                        JOIN document_references x ON x.ref_kind = g.kind AND x.ref_id = g.id
-                        LEFT JOIN unnest(CAST(:seenRefKinds AS TEXT[]), CAST(:seenRefIds AS TEXT[]),
-                                         CAST(:seenReferrerKinds AS TEXT[]),
-                                         CAST(:seenReferrerIds AS TEXT[]))
-                          AS k (ref_kind, ref_id, kind, id)
-                          ON k.ref_kind = x.ref_kind AND k.ref_id = x.ref_id
-                         AND k.kind = x.kind AND k.id = x.id
-                       WHERE k.ref_kind IS NULL)
+                AND (SELECT count(*)
+                       FROM unnest(CAST(:retiredKinds AS TEXT[]), CAST(:retiredIds AS TEXT[]))
+                         AS g (kind, id)
+                       JOIN document_references x ON x.ref_kind = g.kind AND x.ref_id = g.id)
+                  = (SELECT count(*)
+                       FROM unnest(CAST(:seenRefKinds AS TEXT[]), CAST(:seenRefIds AS TEXT[]),
+                                   CAST(:seenReferrerKinds AS TEXT[]),
+                                   CAST(:seenReferrerIds AS TEXT[]))
+                         AS k (ref_kind, ref_id, kind, id)
+                       JOIN document_references y
+                         ON y.ref_kind = k.ref_kind AND y.ref_id = k.ref_id
+                        AND y.kind = k.kind AND y.id = k.id)
                 AND NOT EXISTS (
                       SELECT 1
                         FROM unnest(CAST(:recordKeys AS TEXT[])) AS n (idempotency_key)
@@ -170,7 +173,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   private final List<SeenHead> seenHeads = new ArrayList<>();
   private final Set<DocumentKey> retired = new LinkedHashSet<>();
-  private final List<SeenReference> seenReferences = new ArrayList<>();
+  private final Set<SeenReference> seenReferences = new LinkedHashSet<>();
 
   private final JdbcClient jdbc;
   private final NamedParameterJdbcOperations statements;
