@@ -42,12 +42,12 @@ import org.springframework.transaction.TransactionStatus;
  * writes depend on: the heads, the referrers of retired documents, the absence of the idempotency
  * records it stores. If any moved, the append writes nothing and the attempt fails as a
  * serialization failure (40001), to be run again with fresh reads. The transaction itself is
- * SERIALIZABLE and its first statement is the one that takes the revision row, so its snapshot is
- * taken just before the row's lock (only the checks run in between): on PostgreSQL, where a
- * SERIALIZABLE writer fails when the row was updated after its snapshot, a writer of another pod
- * that commits during this attempt's reads no longer fails it (before, every attempt whose reads
- * overlapped another pod's commit lost with 40001). On CockroachDB the whole transaction travels as
- * one batch, which it can retry on the server.
+ * SERIALIZABLE and its first query (after two SETs) is the one that takes the revision row, so its
+ * snapshot is taken just before the row's lock (only the checks run in between): on PostgreSQL,
+ * where a SERIALIZABLE writer fails when the row was updated after its snapshot, a writer of
+ * another pod that commits during this attempt's reads no longer fails it (before, every attempt
+ * whose reads overlapped another pod's commit lost with 40001). On CockroachDB a transaction with
+ * no references to insert travels as one batch, which it can retry on the server.
  */
 final class JdbcWriteTransaction implements WriteTransaction {
 
@@ -434,7 +434,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
     return revision;
   }
 
-  static final String READS_MOVED =
+  private static final String READS_MOVED =
       "what this write read changed before it took the revision row; reading again";
 
   /** The append's checks: what {@link #heads}, {@link #referrers} saw. */

@@ -235,13 +235,10 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /**
-   * Whether the database's answer holds an ErrorResponse: PostgreSQL's backend messages are a type
-   * byte and a four-byte length (which counts itself), and 'E' is an error.
-   */
-  /**
-   * Whether the answer says the statement holds nothing: an ErrorResponse, or the statement's
-   * CommandComplete "SELECT 0" (its checks found that what the write read had moved, so it took no
-   * row and wrote nothing).
+   * Whether the database's answer says the statement holds nothing: an ErrorResponse ('E'), or the
+   * statement's CommandComplete ('C') "SELECT 0" (its checks found that what the write read had
+   * moved, so it took no row and wrote nothing). PostgreSQL's backend messages are a type byte and
+   * a four-byte length (which counts itself).
    */
   private static boolean heldNothing(byte[] buffer, int length) {
     int at = 0;

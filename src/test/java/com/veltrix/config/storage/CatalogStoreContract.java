@@ -144,7 +144,10 @@ abstract class CatalogStoreContract {
     return new DocumentKey(Kind.DROP_TABLE, id);
   }
 
-  /** The reads run before the transaction: another pod's commit meanwhile does not fail it. */
+  /**
+   * The reads run before the transaction: another pod's commit meanwhile does not fail it (on
+   * PostgreSQL it did, with 40001, while the reads ran inside the SERIALIZABLE transaction).
+   */
   @Test
   void aWriteReadsBeforeItsTransactionBegins() {
     write(Status.ACTIVE, dt("a")); // r1
@@ -153,8 +156,6 @@ abstract class CatalogStoreContract {
         store.write(
             tx -> {
               var heads = tx.heads(List.of(dt("a")));
-              assertThat(jdbc.sql("SHOW transaction_isolation").query(String.class).single())
-                  .isEqualToIgnoringCase("read committed");
               anotherPod("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
               return tx.append(List.of(next(dt("a"), heads)), List.of());
             });
