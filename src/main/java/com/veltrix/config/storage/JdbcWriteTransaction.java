@@ -439,25 +439,19 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   /** The append's checks: what {@link #heads}, {@link #referrers} saw. */
   private void addSeen(MapSqlParameterSource columns) {
+    List<DocumentKey> heads = seenHeads.stream().map(SeenHead::key).toList();
+    List<DocumentKey> targets = seenReferences.stream().map(SeenReference::retired).toList();
+    List<DocumentKey> referrers = seenReferences.stream().map(SeenReference::referrer).toList();
     columns
-        .addValue(
-            "seenKinds", DocumentRows.kindArray(seenHeads.stream().map(SeenHead::key).toList()))
-        .addValue("seenIds", DocumentRows.idArray(seenHeads.stream().map(SeenHead::key).toList()))
+        .addValue("seenKinds", DocumentRows.kindArray(heads))
+        .addValue("seenIds", DocumentRows.idArray(heads))
         .addValue("seenVersions", seenHeads.stream().map(SeenHead::version).toArray(Long[]::new))
         .addValue("retiredKinds", DocumentRows.kindArray(retired))
         .addValue("retiredIds", DocumentRows.idArray(retired))
-        .addValue(
-            "seenRefKinds",
-            DocumentRows.kindArray(seenReferences.stream().map(SeenReference::retired).toList()))
-        .addValue(
-            "seenRefIds",
-            DocumentRows.idArray(seenReferences.stream().map(SeenReference::retired).toList()))
-        .addValue(
-            "seenReferrerKinds",
-            DocumentRows.kindArray(seenReferences.stream().map(SeenReference::referrer).toList()))
-        .addValue(
-            "seenReferrerIds",
-            DocumentRows.idArray(seenReferences.stream().map(SeenReference::referrer).toList()));
+        .addValue("seenRefKinds", DocumentRows.kindArray(targets))
+        .addValue("seenRefIds", DocumentRows.idArray(targets))
+        .addValue("seenReferrerKinds", DocumentRows.kindArray(referrers))
+        .addValue("seenReferrerIds", DocumentRows.idArray(referrers));
   }
 
   /**
