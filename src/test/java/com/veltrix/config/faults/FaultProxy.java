@@ -175,6 +175,11 @@ final class FaultProxy implements AutoCloseable {
         if (mode == Mode.BLACKHOLE) {
           continue; // swallowed: the other side never hears back
         }
+        if (toDatabase && pair.trapped != null && contains(buffer, n, COMMIT)) {
+          // the statement that took the row was larger than one read: its COMMIT came after it
+          halfOpen = pair.trapped;
+          pair.trapped = null;
+        }
         if (toDatabase && contains(buffer, n, REVISION_ROW) && !contains(buffer, n, COMMIT)) {
           CompletableFuture<Void> trap = halfOpen;
           CompletableFuture<Void> notice = taken;
