@@ -2,6 +2,7 @@ package com.veltrix.config.catalog;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.veltrix.config.support.Sleep;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -26,15 +27,12 @@ class CallContextTest {
   @Test
   void aFailedCallListsItsConnectionsAndFailuresInOrder() {
     String trail =
-        CallContext.call(
-            System.nanoTime() + LATER,
-            () -> {
-              CallContext call = CallContext.current();
+        trailOf(
+            call -> {
               call.connectionHandedOut(LATER);
               call.note("40001 could not serialize access");
               call.connectionHandedOut(LATER);
               call.note("08006 An I/O error");
-              return call.trail();
             });
     assertThat(trail)
         .matches(
@@ -45,15 +43,12 @@ class CallContextTest {
   @Test
   void theFirstFailureIsListedAfterTheConnectionItCameOn() {
     String trail =
-        CallContext.call(
-            System.nanoTime() + LATER,
-            () -> {
-              CallContext call = CallContext.current();
+        trailOf(
+            call -> {
               call.connectionHandedOut(LATER);
-              sleepMillis(30);
+              Sleep.millis(30);
               call.connectionHandedOut(LATER);
               call.note("08006 An I/O error");
-              return call.trail();
             });
     assertThat(trail).matches("\\+\\d+ms connection, \\+\\d+ms 08006 An I/O error");
     long connectionMillis = Long.parseLong(trail.substring(1, trail.indexOf("ms")));
@@ -72,12 +67,13 @@ class CallContextTest {
     assertThat(trail).matches("\\+\\d+ms CannotGetJdbcConnectionException");
   }
 
-  private static void sleepMillis(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+  /** The trail of a call (with a deadline far off) after {@code steps}. */
+  private static String trailOf(java.util.function.Consumer<CallContext> steps) {
+    return CallContext.call(
+        System.nanoTime() + LATER,
+        () -> {
+          steps.accept(CallContext.current());
+          return CallContext.current().trail();
+        });
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.catalog.StoreUnavailableException;
+import com.veltrix.config.support.Sleep;
 import com.veltrix.config.support.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -127,7 +128,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
             () ->
                 runner.read(
                     () -> {
-                      sleepMillis(230); // queued for a pool connection
+                      Sleep.millis(230); // queued for a pool connection
                       return slowQuery.get();
                     }));
     StoreUnavailableException givenTheBudget =
@@ -154,7 +155,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
             () ->
                 runner.read(
                     () -> {
-                      sleepMillis(160); // under 100 ms of the 250 ms budget left for the database
+                      Sleep.millis(160); // under 100 ms of the 250 ms budget left for the database
                       try (Connection connection = dataSource.getConnection();
                           Statement statement = connection.createStatement()) {
                         try (var pid = statement.executeQuery("SELECT pg_backend_pid()")) {
@@ -182,18 +183,9 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
               .query(String.class)
               .optional()
               .orElse("gone");
-      sleepMillis(20);
+      Sleep.millis(20);
     }
     assertThat(state).as("the backend, back in the pool").isEqualTo("idle");
-  }
-
-  private static void sleepMillis(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 
   private void awaitWriterBlockedOnTheRevisionRow() throws InterruptedException {
