@@ -8,17 +8,24 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A loopback TCP proxy between the services and their database that behaves like a network across
  * zones and fails on command:
  *
  * <ul>
- *   <li>{@link #latency(int)}: delay every chunk by this many milliseconds in each direction (1 ms
- *       each way by default: a cross-zone round trip);
+ *   <li>{@link #latency(int)}: deliver every byte this many milliseconds after it arrived, in each
+ *       direction (1 ms each way by default: a cross-zone round trip). It is a link's latency, not
+ *       a pause per piece: bytes read while earlier ones wait are on their way too, so a 500 KB
+ *       statement arrives ~1 ms late, not 1 ms for each of the dozens of reads it takes;
  *   <li>{@link #cut()}: reset every connection and refuse new ones (a leader moving away);
  *   <li>{@link #blackhole()}: accept connections and never answer (a partition);
  *   <li>{@link #halfOpenAfterRevisionRow()}: the next connection that takes the revision row
@@ -167,9 +174,10 @@ final class FaultProxy implements AutoCloseable {
     byte[] buffer = new byte[16 * 1024];
     // not try-with-resources: closing the stream closes the socket, and an orphaned database side
     // must stay open and silent (no FIN), as it does when a pod dies without a word
+    DelayLine line = null;
     try {
       InputStream in = from.getInputStream();
-      OutputStream out = to.getOutputStream();
+      line = new DelayLine(to.getOutputStream());
       int n;
       while ((n = in.read(buffer)) >= 0) {
         if (mode == Mode.BLACKHOLE) {
@@ -194,10 +202,7 @@ final class FaultProxy implements AutoCloseable {
         if (!toDatabase && pair.noticed != null) {
           CompletableFuture<Void> notice = pair.noticed;
           pair.noticed = null;
-          delay();
-          out.write(buffer, 0, n);
-          out.flush();
-          notice.complete(null);
+          line.send(buffer, n, () -> notice.complete(null));
           continue;
         }
         if (!toDatabase && pair.trapped != null && heldNothing(buffer, n)) {
@@ -215,12 +220,14 @@ final class FaultProxy implements AutoCloseable {
           pair.trapped.complete(null);
           return;
         }
-        delay();
-        out.write(buffer, 0, n);
-        out.flush();
+        line.send(buffer, n, null);
       }
     } catch (IOException e) {
       // reset or closed: tear down the pair below
+    } finally {
+      if (line != null) {
+        line.close(); // what was read before the end is still delivered
+      }
     }
     if (!orphans.contains(pair.upstream)) {
       reset(from);
@@ -228,13 +235,56 @@ final class FaultProxy implements AutoCloseable {
     }
   }
 
-  private void delay() {
-    int millis = latencyMillis;
-    if (millis > 0) {
+  /**
+   * One direction of a connection: what the pump reads now is written {@code latencyMillis} later,
+   * in order, by a thread of its own, while the pump goes on reading.
+   */
+  private final class DelayLine {
+    private record Piece(long dueNanos, byte[] bytes, Runnable then) {}
+
+    private static final Piece END = new Piece(0, null, null);
+
+    private final LinkedBlockingQueue<Piece> pieces = new LinkedBlockingQueue<>();
+    private final CountDownLatch delivered = new CountDownLatch(1);
+    private final OutputStream out;
+
+    DelayLine(OutputStream out) {
+      this.out = out;
+      Thread t = new Thread(this::deliver, "fault-proxy-line");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    void send(byte[] buffer, int length, Runnable then) {
+      long due = System.nanoTime() + latencyMillis * 1_000_000L;
+      pieces.add(new Piece(due, Arrays.copyOf(buffer, length), then));
+    }
+
+    /** Delivers what was sent before (for at most a second), then stops. */
+    void close() {
+      pieces.add(END);
       try {
-        Thread.sleep(millis);
+        delivered.await(1, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+    }
+
+    private void deliver() {
+      try {
+        for (Piece p = pieces.take(); p != END; p = pieces.take()) {
+          for (long wait; (wait = p.dueNanos - System.nanoTime()) > 0; ) {
+            LockSupport.parkNanos(wait);
+          }
+          out.write(p.bytes); // a socket's stream sends at once: nothing to flush
+          if (p.then != null) {
+            p.then.run();
+          }
+        }
+      } catch (IOException | InterruptedException e) {
+        // the pair was reset: the pump tears it down
+      } finally {
+        delivered.countDown();
       }
     }
   }
