@@ -10,8 +10,9 @@ import java.util.function.Supplier;
  * <p>A gRPC call opens a context with its client's deadline ({@code grpc/CallDeadlines}); the write
  * committer opens one with its group head's deadline; every database call at the storage edge opens
  * a nested one (same or earlier deadline, its own start and failure record), so the circuit breaker
- * judges each database call by what happened inside it. REST calls bring no deadline of their own
- * and get the request budget ({@link RequestBudget}).
+ * judges each database call by what happened inside it. A REST call, or a unary gRPC call without a
+ * deadline, gets the request budget ({@link RequestBudget}) from the moment it arrives ({@code
+ * rest/RequestDeadlines}, {@code grpc/CallDeadlines}).
  */
 public final class CallContext {
 
@@ -44,12 +45,32 @@ public final class CallContext {
    * System#nanoTime()} terms), or the enclosing context's when that is earlier.
    */
   public static <T> T call(long deadlineNanos, Supplier<T> work) {
+    try (Scope scope = open(deadlineNanos)) {
+      return work.get();
+    }
+  }
+
+  /**
+   * Opens a context as {@link #call} does, until the returned scope is closed: for callers whose
+   * work throws checked exceptions (a servlet filter chain).
+   */
+  public static Scope open(long deadlineNanos) {
     CallContext outer = CURRENT.get();
     long deadline = outer == null ? deadlineNanos : Math.min(outer.deadlineNanos, deadlineNanos);
     CURRENT.set(new CallContext(System.nanoTime(), deadline));
-    try {
-      return work.get();
-    } finally {
+    return new Scope(outer);
+  }
+
+  /** Closing it restores the context that was current when it opened. */
+  public static final class Scope implements AutoCloseable {
+    private final CallContext outer;
+
+    private Scope(CallContext outer) {
+      this.outer = outer;
+    }
+
+    @Override
+    public void close() {
       if (outer == null) {
         CURRENT.remove();
       } else {

@@ -14,7 +14,6 @@ import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
-import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
@@ -23,8 +22,8 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
  * limit is refused at once; a chunked body is cut off as soon as it passes the limit.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 1)
-class BodyLimits extends OncePerRequestFilter {
+@Order(Ordered.HIGHEST_PRECEDENCE + 2)
+class BodyLimits extends ApiFilter {
 
   private final CatalogLimits limits;
   private final HandlerExceptionResolver resolver;
@@ -34,11 +33,6 @@ class BodyLimits extends OncePerRequestFilter {
       @Qualifier("handlerExceptionResolver") HandlerExceptionResolver handlerExceptionResolver) {
     this.limits = limits;
     this.resolver = handlerExceptionResolver;
-  }
-
-  @Override
-  protected boolean shouldNotFilter(HttpServletRequest request) {
-    return !request.getRequestURI().startsWith("/api/");
   }
 
   @Override
