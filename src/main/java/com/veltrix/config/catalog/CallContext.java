@@ -10,9 +10,8 @@ import java.util.function.Supplier;
  * <p>A gRPC call opens a context with its client's deadline ({@code grpc/CallDeadlines}); the write
  * committer opens one with its group head's deadline; every database call at the storage edge opens
  * a nested one (same or earlier deadline, its own start and failure record), so the circuit breaker
- * judges each database call by what happened inside it. A REST call, or a unary gRPC call without a
- * deadline, gets the request budget ({@link RequestBudget}) from the moment it arrives ({@code
- * rest/RequestDeadlines}, {@code grpc/CallDeadlines}).
+ * judges each database call by what happened inside it. REST calls bring no deadline of their own
+ * and get the request budget ({@link RequestBudget}).
  */
 public final class CallContext {
 
@@ -45,32 +44,12 @@ public final class CallContext {
    * System#nanoTime()} terms), or the enclosing context's when that is earlier.
    */
   public static <T> T call(long deadlineNanos, Supplier<T> work) {
-    try (Scope scope = open(deadlineNanos)) {
-      return work.get();
-    }
-  }
-
-  /**
-   * Opens a context as {@link #call} does, until the returned scope is closed: for callers whose
-   * work throws checked exceptions (a servlet filter chain).
-   */
-  public static Scope open(long deadlineNanos) {
     CallContext outer = CURRENT.get();
     long deadline = outer == null ? deadlineNanos : Math.min(outer.deadlineNanos, deadlineNanos);
     CURRENT.set(new CallContext(System.nanoTime(), deadline));
-    return new Scope(outer);
-  }
-
-  /** Closing it restores the context that was current when it opened. */
-  public static final class Scope implements AutoCloseable {
-    private final CallContext outer;
-
-    private Scope(CallContext outer) {
-      this.outer = outer;
-    }
-
-    @Override
-    public void close() {
+    try {
+      return work.get();
+    } finally {
       if (outer == null) {
         CURRENT.remove();
       } else {

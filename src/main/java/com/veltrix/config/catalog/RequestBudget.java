@@ -6,19 +6,15 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * The deadline of a call that brought none ({@code veltrix.resilience.request-budget}): every REST
- * call, and a unary gRPC call without a client deadline, from the moment it arrives.
+ * call, and a gRPC call without a client deadline.
  *
- * @param requestBudget how long one such call may take before it is answered, 503 / UNAVAILABLE at
- *     worst: reading and validating its body, queueing to write, every database call it makes and
- *     their retries included; well inside the 300 ms p99.9 target
+ * @param requestBudget how long one such call may spend on the database, queueing to write and
+ *     retries included; well inside the 300 ms p99.9 target
  */
 @ConfigurationProperties("veltrix.resilience")
 public record RequestBudget(@DefaultValue("250ms") Duration requestBudget) {
 
-  /**
-   * The current call's deadline ({@link System#nanoTime()} terms): the one its context carries,
-   * else this budget from now (work outside any call: start-up, housekeeping).
-   */
+  /** The current call's deadline ({@link System#nanoTime()} terms): its own, else this budget. */
   public long deadlineNanos() {
     return CallContext.deadline().orElseGet(() -> System.nanoTime() + requestBudget.toNanos());
   }

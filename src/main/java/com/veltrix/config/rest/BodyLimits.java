@@ -14,6 +14,7 @@ import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
@@ -22,8 +23,8 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
  * limit is refused at once; a chunked body is cut off as soon as it passes the limit.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 2)
-class BodyLimits extends ApiFilter {
+@Order(Ordered.HIGHEST_PRECEDENCE + 1)
+class BodyLimits extends OncePerRequestFilter {
 
   private final CatalogLimits limits;
   private final HandlerExceptionResolver resolver;
@@ -33,6 +34,11 @@ class BodyLimits extends ApiFilter {
       @Qualifier("handlerExceptionResolver") HandlerExceptionResolver handlerExceptionResolver) {
     this.limits = limits;
     this.resolver = handlerExceptionResolver;
+  }
+
+  @Override
+  protected boolean shouldNotFilter(HttpServletRequest request) {
+    return !request.getRequestURI().startsWith("/api/");
   }
 
   @Override

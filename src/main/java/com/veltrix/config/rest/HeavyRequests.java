@@ -22,7 +22,7 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
  * {@code limit}, batches by their body. Over capacity the answer is 429 with Retry-After.
  */
 @Component
-@Order(Ordered.HIGHEST_PRECEDENCE + 3)
+@Order(Ordered.HIGHEST_PRECEDENCE + 2)
 class HeavyRequests extends OncePerRequestFilter {
 
   /** {@code /api/v1/{kind}} and {@code /api/v1/{kind}/{id}/versions}. */

@@ -8,12 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.Http.Response;
-import com.veltrix.config.support.Sleep;
 import com.veltrix.config.support.TestDatabase;
-import com.veltrix.config.support.Tokens;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -330,39 +325,6 @@ abstract class RestApiContract {
     }
     assertThat(storedVersions()).isZero();
     assertThat(revision()).isZero();
-  }
-
-  /**
-   * The request budget (250 ms) starts when a call arrives, not when its first query does: a PUT
-   * whose body comes 400 ms after its headers is answered 503 with Retry-After and writes nothing.
-   * The deadline is the feature under test.
-   */
-  @Test
-  void aPutWhoseBodyArrivesAfterTheBudgetIsRefusedAndWritesNothing() throws Exception {
-    long before = storedVersions();
-    byte[] body = dropTable("late", 1).getBytes(StandardCharsets.UTF_8);
-    String head =
-        "PUT "
-            + DT
-            + "dt-late HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-            + Tokens.admin()
-            + "\r\nContent-Type: application/json\r\nContent-Length: "
-            + body.length
-            + "\r\nConnection: close\r\n\r\n";
-    String answer;
-    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-      OutputStream out = socket.getOutputStream();
-      out.write(head.getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      Sleep.millis(400);
-      out.write(body);
-      out.flush();
-      answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    }
-
-    assertThat(answer).startsWith("HTTP/1.1 503").containsIgnoringCase("\r\nRetry-After:");
-    assertThat(storedVersions()).isEqualTo(before);
-    assertThat(http.put(DT + "dt-late", dropTable("late", 1)).status()).isEqualTo(201);
   }
 
   // --- GET /{kind}/{id} ------------------------------------------------------------------------
