@@ -44,6 +44,9 @@ final class FaultProxy implements AutoCloseable {
   private static final byte[] REVISION_ROW =
       "UPDATE revision_counter SET revision".getBytes(StandardCharsets.US_ASCII);
 
+  /** The start of a CommandComplete's tag for a query that returned rows. */
+  private static final byte[] SELECT = "SELECT ".getBytes(StandardCharsets.US_ASCII);
+
   /** The tag of a CommandComplete for a query that returned no row. */
   private static final byte[] NO_ROW = "SELECT 0\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -211,7 +214,7 @@ final class FaultProxy implements AutoCloseable {
           halfOpen = pair.trapped;
           pair.trapped = null;
         }
-        if (!toDatabase && pair.trapped != null) {
+        if (!toDatabase && pair.trapped != null && tookTheRow(buffer, n)) {
           // the database holds the row for this session now: the client vanishes without a FIN
           // reaching the database; its side of the connection stays open and silent
           orphans.add(pair.upstream);
@@ -287,6 +290,24 @@ final class FaultProxy implements AutoCloseable {
         delivered.countDown();
       }
     }
+  }
+
+  /**
+   * Whether the database's answer carries the statement's own result: its CommandComplete ('C', a
+   * four-byte length, then the tag) "SELECT n" with n > 0, the rows of the append that took the
+   * revision row. Answers to what went before it in the same round trip (BEGIN, the SETs) can come
+   * first, and the trap must not fire on them: the session would hold no row.
+   */
+  private static boolean tookTheRow(byte[] buffer, int length) {
+    for (int at = 0; at + 5 + SELECT.length < length; at++) {
+      if (buffer[at] == 'C'
+          && startsWith(buffer, at + 5, length, SELECT)
+          && buffer[at + 5 + SELECT.length] >= '1'
+          && buffer[at + 5 + SELECT.length] <= '9') {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
