@@ -131,13 +131,19 @@ public interface CatalogStore {
      * document's references and stores the {@code records} (their revision ignored): one statement,
      * a second only when there are references to insert, and commits with the last of them (in the
      * same round trip, so the revision row is held for one). Nothing may follow it in the
-     * transaction. Returns the revision.
+     * transaction. Returns the revision and its commit time.
      */
-    long append(List<NewVersion> versions, List<IdempotencyRecord> records);
+    Appended append(List<NewVersion> versions, List<IdempotencyRecord> records);
 
     /** Roll back instead of committing: nothing changed, the revision is not consumed. */
     void discard();
   }
+
+  /**
+   * What {@link WriteTransaction#append} committed: the revision and its commit time (the
+   * database's clock, as the change feed reports it; null for a preview, which commits nothing).
+   */
+  record Appended(long revision, Instant committedAt) {}
 
   /** The latest version of a document, as the write path needs it. */
   record Head(long version, long revision, Status status, String contentHash) {}

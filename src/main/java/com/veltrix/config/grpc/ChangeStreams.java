@@ -10,6 +10,8 @@ import com.veltrix.config.catalog.RevisionCommitted;
 import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -28,9 +30,11 @@ import org.springframework.stereotype.Component;
  * The live side of WatchChanges. A commit made by this pod wakes its watches at once ({@link
  * RevisionCommitted}); one poller per pod reads the current revision every {@code
  * watch-poll-interval} for the other pods' commits. When it moves, every watch behind it pumps: it
- * reads change pages after the last revision it sent and streams them while the client's transport
- * is ready (flow control). An idle watch gets a PROGRESS event every {@code
- * watch-progress-interval}, carrying the revision through which everything has been sent.
+ * streams the revisions after the last one it sent while the client's transport is ready (flow
+ * control), each revision this pod just committed from the committer's own events ({@link
+ * RecentCommits}), any other as pages read from the change feed. An idle watch gets a PROGRESS
+ * event every {@code watch-progress-interval}, carrying the revision through which everything has
+ * been sent.
  */
 @Component
 class ChangeStreams implements DisposableBean {
@@ -38,10 +42,16 @@ class ChangeStreams implements DisposableBean {
   private static final Logger log = LoggerFactory.getLogger(ChangeStreams.class);
   private static final int PAGE = 1000;
 
+  /** Events of this pod's latest commits kept for its watches: ~200 bytes each, ~1 MiB in all. */
+  private static final int RECENT_EVENTS = 5000;
+
   private final ConfigReader reader;
   private final GrpcProperties properties;
   private final CapacityProperties capacity;
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
+  private final RecentCommits recent = new RecentCommits(RECENT_EVENTS);
+  private final Counter pagesFromCommits;
+  private final Counter pagesFromFeed;
   private final ScheduledExecutorService executor = DaemonThreads.scheduled("watch-changes", 2);
   private volatile long latestRevision;
   private volatile boolean closing;
@@ -49,10 +59,20 @@ class ChangeStreams implements DisposableBean {
   private static final String SHUTTING_DOWN =
       "server shutting down; resume from your last revision on another instance";
 
-  ChangeStreams(ConfigReader reader, GrpcProperties properties, CapacityProperties capacity) {
+  ChangeStreams(
+      ConfigReader reader,
+      GrpcProperties properties,
+      CapacityProperties capacity,
+      MeterRegistry meters) {
     this.reader = reader;
     this.capacity = capacity;
     this.properties = properties;
+    String pages = "veltrix.watch.pages";
+    String description = "pages of change events sent to watches, by where they were read";
+    this.pagesFromCommits =
+        Counter.builder(pages).tag("source", "commit").description(description).register(meters);
+    this.pagesFromFeed =
+        Counter.builder(pages).tag("source", "feed").description(description).register(meters);
     long interval = properties.watchPollInterval().toNanos();
     executor.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.NANOSECONDS);
   }
@@ -71,9 +91,10 @@ class ChangeStreams implements DisposableBean {
       throw new OverloadedException(
           "this instance serves " + watches.size() + " watches, its limit; resume on another");
     }
+    long mark = recent.mark();
     ChangePage first = reader.changes(afterRevision, OptionalInt.of(PAGE), kinds);
     latestRevision = Math.max(latestRevision, first.revision());
-    Watch watch = new Watch(kinds, call, afterRevision);
+    Watch watch = new Watch(kinds, call, afterRevision, mark);
     call.setOnCancelHandler(() -> watch.close());
     call.setOnReadyHandler(watch::wake);
     watches.add(watch);
@@ -98,12 +119,16 @@ class ChangeStreams implements DisposableBean {
     watches.forEach(Watch::wake);
   }
 
-  /** A commit of this pod: its watchers need not wait for the next poll. */
+  /**
+   * A commit of this pod: its watchers need not wait for the next poll, and those that have sent
+   * everything before it send its events without reading the feed.
+   */
   @EventListener
   void committed(RevisionCommitted event) {
     if (watches.isEmpty()) {
       return;
     }
+    recent.add(event);
     latestRevision = Math.max(latestRevision, event.revision());
     watches.forEach(Watch::wake);
   }
@@ -136,14 +161,22 @@ class ChangeStreams implements DisposableBean {
     private final ServerCallStreamObserver<WatchChangesResponse> call;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private long sentThrough;
+    private long feedReadMark;
     private long lastSentNanos = System.nanoTime();
     private volatile boolean closed;
 
+    /**
+     * @param feedReadMark {@link RecentCommits#mark()} before the first page was read
+     */
     Watch(
-        Set<Kind> kinds, ServerCallStreamObserver<WatchChangesResponse> call, long afterRevision) {
+        Set<Kind> kinds,
+        ServerCallStreamObserver<WatchChangesResponse> call,
+        long afterRevision,
+        long feedReadMark) {
       this.kinds = kinds;
       this.call = call;
       this.sentThrough = afterRevision;
+      this.feedReadMark = feedReadMark;
     }
 
     void wake() {
@@ -171,9 +204,16 @@ class ChangeStreams implements DisposableBean {
       }
       try {
         while (!closed && call.isReady() && latestRevision > sentThrough) {
-          ChangePage page = reader.changes(sentThrough, OptionalInt.of(PAGE), kinds);
-          if (page.revision() == sentThrough) {
-            break;
+          ChangePage page = recent.page(sentThrough + 1, kinds, feedReadMark);
+          if (page != null) {
+            pagesFromCommits.increment();
+          } else {
+            feedReadMark = recent.mark();
+            page = reader.changes(sentThrough, OptionalInt.of(PAGE), kinds);
+            pagesFromFeed.increment();
+            if (page.revision() == sentThrough) {
+              break;
+            }
           }
           send(page);
         }

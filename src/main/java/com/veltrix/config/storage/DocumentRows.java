@@ -61,7 +61,7 @@ final class DocumentRows {
               rs.getString("content_hash"),
               instantOrNull(rs.getTimestamp("committed_at")));
 
-  private static Instant instantOrNull(Timestamp at) {
+  static Instant instantOrNull(Timestamp at) {
     return at == null ? null : at.toInstant();
   }
 

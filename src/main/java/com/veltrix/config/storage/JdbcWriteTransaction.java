@@ -1,6 +1,7 @@
 package com.veltrix.config.storage;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.veltrix.config.catalog.CatalogStore.Appended;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
 import com.veltrix.config.catalog.CatalogStore.Stamp;
@@ -147,7 +148,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
                               CAST(:recordCreatedAts AS TIMESTAMPTZ[]))
                  AS k (idempotency_key, request_hash, results, created_at)
              RETURNING 1)
-      SELECT r.revision,
+      SELECT r.revision, r.committed_at,
              (SELECT count(*) FROM v) AS versions,
              (SELECT count(*) FROM d) AS heads,
              (SELECT count(*) FROM gone) AS references_removed,
@@ -363,7 +364,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
   }
 
   @Override
-  public long append(List<NewVersion> versions, List<IdempotencyRecord> records) {
+  public Appended append(List<NewVersion> versions, List<IdempotencyRecord> records) {
     refuseAfterCommit();
     if (versions.isEmpty()) {
       throw new IllegalArgumentException("nothing to append");
@@ -409,7 +410,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
     // COMMIT after the last statement that holds the row: the row is held for one round trip
     boolean references = versions.stream().anyMatch(v -> !v.references().isEmpty());
     autoCommit(false);
-    Long revision =
+    Appended appended =
         firstRow(
             SERIALIZABLE + lockWait(sessionLockTimeoutMillis) + APPEND + (references ? "" : COMMIT),
             columns,
@@ -419,9 +420,11 @@ final class JdbcWriteTransaction implements WriteTransaction {
                   || rs.getLong("records") != records.size()) {
                 throw new IllegalStateException("the append wrote a partial batch");
               }
-              return rs.getLong("revision");
+              return new Appended(
+                  rs.getLong("revision"),
+                  DocumentRows.instantOrNull(rs.getTimestamp("committed_at")));
             });
-    if (revision == null) {
+    if (appended == null) {
       // nothing written; without references the COMMIT sent has ended an empty transaction
       committed = !references;
       throw new OptimisticLockingFailureException(
@@ -431,7 +434,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
       insertReferencesAndCommit(versions);
     }
     committed = true;
-    return revision;
+    return appended;
   }
 
   private static final String READS_MOVED =

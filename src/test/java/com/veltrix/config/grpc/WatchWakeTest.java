@@ -1,6 +1,8 @@
 package com.veltrix.config.grpc;
 
 import static com.veltrix.config.support.Payloads.dropTable;
+import static com.veltrix.config.support.Payloads.spawnRule;
+import static com.veltrix.config.support.Payloads.treasureLocation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
@@ -13,6 +15,9 @@ import com.veltrix.config.support.Tokens;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -48,30 +53,15 @@ class WatchWakeTest {
 
   @LocalServerPort int restPort;
   @Autowired JdbcClient jdbc;
+  @Autowired MeterRegistry meters;
 
   @Test
   void aWriteThroughThisPodWakesItsWatchersWithoutWaitingForThePoll() throws Exception {
     TestDatabase.reset(jdbc);
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("localhost", GRPC_PORT).usePlaintext().build();
-    BlockingQueue<WatchChangesResponse> events = new LinkedBlockingQueue<>();
     try {
-      ConfigServiceGrpc.newStub(channel)
-          .withCallCredentials(Tokens.bearer(Tokens.admin()))
-          .watchChanges(
-              WatchChangesRequest.newBuilder().setAfterRevision(0).build(),
-              new StreamObserver<>() {
-                @Override
-                public void onNext(WatchChangesResponse event) {
-                  events.add(event);
-                }
-
-                @Override
-                public void onError(Throwable t) {}
-
-                @Override
-                public void onCompleted() {}
-              });
+      BlockingQueue<WatchChangesResponse> events = watch(channel);
       Thread.sleep(500); // the watch is open and has sent its (empty) first page
 
       new Http(restPort).put("/api/v1/drop-tables/dt-wake", dropTable("gold", 1));
@@ -87,5 +77,91 @@ class WatchWakeTest {
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * The events of this pod's own commits are sent from what its committer wrote, not read back from
+   * the feed: they must be exactly what the feed holds (another watch, opened afterwards, reads
+   * them from it), and no feed page may be read for them.
+   */
+  @Test
+  void aWatchSendsThisPodsCommitsExactlyAsTheFeedHoldsThemWithoutReadingIt() throws Exception {
+    TestDatabase.reset(jdbc);
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("localhost", GRPC_PORT).usePlaintext().build();
+    try {
+      BlockingQueue<WatchChangesResponse> live = watch(channel);
+      Thread.sleep(500); // the watch is open and has sent its (empty) first page
+      double fromCommits = pages("commit");
+      double fromFeed = pages("feed");
+
+      Http http = new Http(restPort);
+      String batch =
+          """
+          {"writes": [
+            {"op": "upsert", "kind": "SPAWN_RULE", "id": "sr-1", "payload": %s},
+            {"op": "upsert", "kind": "TREASURE_LOCATION", "id": "loc-1", "payload": %s},
+            {"op": "upsert", "kind": "DROP_TABLE", "id": "dt-1", "payload": %s},
+            {"op": "upsert", "kind": "DROP_TABLE", "id": "Dt-0", "payload": %s}
+          ]}"""
+              .formatted(
+                  spawnRule("zone-a", "loc-1", "dt-1"),
+                  treasureLocation("zone-a", "dt-1"),
+                  dropTable("gold", 1),
+                  dropTable("iron", 2));
+      assertThat(http.post("/api/v1/batches", batch).status()).isEqualTo(200); // references: 2nd
+      assertThat(http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 3)).status())
+          .isEqualTo(200);
+      assertThat(http.delete("/api/v1/drop-tables/Dt-0").status()).isEqualTo(200); // statement
+
+      List<WatchChangesResponse> sent = changes(live, 6);
+      List<WatchChangesResponse> held = changes(watch(channel), 6);
+      assertThat(sent).extracting(WatchChangesResponse::getRevision).contains(1L, 2L, 3L);
+      assertThat(sent).isEqualTo(held);
+      assertThat(sent).allMatch(WatchChangesResponse::hasCommittedAt);
+      assertThat(pages("commit") - fromCommits).as("pages from the commits").isEqualTo(3);
+      assertThat(pages("feed") - fromFeed).as("pages read from the feed").isZero();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private double pages(String source) {
+    return meters.get("veltrix.watch.pages").tag("source", source).counter().count();
+  }
+
+  private static BlockingQueue<WatchChangesResponse> watch(ManagedChannel channel) {
+    BlockingQueue<WatchChangesResponse> events = new LinkedBlockingQueue<>();
+    ConfigServiceGrpc.newStub(channel)
+        .withCallCredentials(Tokens.bearer(Tokens.admin()))
+        .watchChanges(
+            WatchChangesRequest.newBuilder().setAfterRevision(0).build(),
+            new StreamObserver<>() {
+              @Override
+              public void onNext(WatchChangesResponse event) {
+                events.add(event);
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            });
+    return events;
+  }
+
+  /** The first {@code count} change events (progress events skipped), 10 s at most each. */
+  private static List<WatchChangesResponse> changes(
+      BlockingQueue<WatchChangesResponse> events, int count) throws InterruptedException {
+    List<WatchChangesResponse> changes = new ArrayList<>();
+    while (changes.size() < count) {
+      WatchChangesResponse event = events.poll(10, TimeUnit.SECONDS);
+      assertThat(event).as("change " + (changes.size() + 1) + " of " + count).isNotNull();
+      if (event.getType() != WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
+        changes.add(event);
+      }
+    }
+    return changes;
   }
 }

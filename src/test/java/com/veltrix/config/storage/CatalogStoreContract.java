@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.veltrix.config.catalog.CatalogLimits;
+import com.veltrix.config.catalog.CatalogStore;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.ListFilter;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
@@ -115,8 +116,25 @@ abstract class CatalogStoreContract {
                 new NewVersion(
                     document(key, version, 0, status, now), Optional.of("zone-a"), Set.of()));
           }
-          return tx.append(versions, List.of());
+          return tx.append(versions, List.of()).revision();
         });
+  }
+
+  @Test
+  void anAppendReturnsItsRevisionAndTheCommitTimeTheFeedReports() {
+    write(Status.ACTIVE, dt("a"));
+    CatalogStore.Appended appended =
+        store.write(
+            tx -> {
+              var heads = tx.heads(List.of(dt("a"), dt("b")));
+              return tx.append(List.of(next(dt("a"), heads), next(dt("b"), heads)), List.of());
+            });
+
+    assertThat(appended.revision()).isEqualTo(2);
+    assertThat(appended.committedAt()).isNotNull();
+    assertThat(store.changes(1, 2, 10))
+        .extracting(ChangeEvent::committedAt)
+        .containsOnly(appended.committedAt());
   }
 
   static Document document(DocumentKey key, long version, long revision, Status status) {
@@ -157,7 +175,7 @@ abstract class CatalogStoreContract {
             tx -> {
               var heads = tx.heads(List.of(dt("a")));
               anotherPod("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
-              return tx.append(List.of(next(dt("a"), heads)), List.of());
+              return tx.append(List.of(next(dt("a"), heads)), List.of()).revision();
             });
 
     assertThat(revision).isEqualTo(3);
@@ -206,7 +224,8 @@ abstract class CatalogStoreContract {
                 anotherPod(
                     "UPDATE revision_counter SET revision = revision + 1 WHERE id = 1", change);
               }
-              return tx.append(List.of(next(dt("a"), heads), next(dt("b"), heads)), List.of());
+              return tx.append(List.of(next(dt("a"), heads), next(dt("b"), heads)), List.of())
+                  .revision();
             });
     assertThat(revision).isEqualTo(3);
     assertThat(store.changes(2, 3, 10)).hasSize(2);

@@ -1,22 +1,27 @@
 package com.veltrix.config.catalog.write;
 
 import com.veltrix.config.catalog.CatalogException;
+import com.veltrix.config.catalog.CatalogStore.Appended;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
 import com.veltrix.config.catalog.CatalogStore.Stamp;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
+import com.veltrix.config.catalog.ChangeEvent;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.IdempotencyRecord;
+import com.veltrix.config.catalog.RevisionCommitted;
 import com.veltrix.config.catalog.payload.PayloadValidator;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntPredicate;
 
@@ -49,9 +54,14 @@ import java.util.function.IntPredicate;
  */
 final class GroupAttempt {
 
+  /** The change feed's order within a revision: kind, then id (byte order). */
+  private static final Comparator<ChangeEvent> FEED_ORDER =
+      Comparator.comparing((ChangeEvent e) -> e.kind().name()).thenComparing(ChangeEvent::id);
+
   private final WriteTransaction tx;
   private final PayloadValidator validator;
   private final IntPredicate mayHaveCommitted;
+  private RevisionCommitted committed;
 
   /**
    * @param mayHaveCommitted whether the request at this index of the group was in an earlier
@@ -65,6 +75,14 @@ final class GroupAttempt {
 
   GroupAttempt(WriteTransaction tx, PayloadValidator validator) {
     this(tx, validator, i -> false);
+  }
+
+  /**
+   * The revision this attempt committed, with its change events; empty when it wrote nothing (all
+   * its requests refused, deferred, no-ops or answered from an earlier attempt).
+   */
+  Optional<RevisionCommitted> committed() {
+    return Optional.ofNullable(committed);
   }
 
   /** What became of one request in this attempt. */
@@ -251,11 +269,35 @@ final class GroupAttempt {
     if (pending.isEmpty()) {
       tx.discard();
     } else {
-      revision = tx.append(pending, records);
+      Appended appended = tx.append(pending, records);
+      revision = appended.revision();
+      committed = new RevisionCommitted(revision, changeEvents(pending, appended));
     }
     for (Map.Entry<Integer, RequestPlan> e : plans.entrySet()) {
       out[e.getKey()] = new Done(e.getValue().applied(revision));
     }
+  }
+
+  /**
+   * The change feed's events of the revision {@code appended}: one per version it wrote, in the
+   * feed's order (kind, then id; byte order, CockroachDB's and a PostgreSQL in the C locale's).
+   */
+  private static List<ChangeEvent> changeEvents(List<NewVersion> written, Appended appended) {
+    List<ChangeEvent> events = new ArrayList<>(written.size());
+    for (NewVersion v : written) {
+      Document d = v.document();
+      events.add(
+          new ChangeEvent(
+              appended.revision(),
+              d.kind(),
+              d.id(),
+              d.version(),
+              ChangeEvent.Type.of(d.status()),
+              d.contentHash(),
+              appended.committedAt()));
+    }
+    events.sort(FEED_ORDER);
+    return events;
   }
 
   /** The documents a request's answer depends on: those it writes and those it references. */

@@ -1,6 +1,7 @@
 package com.veltrix.config.catalog.write;
 
 import com.veltrix.config.catalog.CatalogStore;
+import com.veltrix.config.catalog.CatalogStore.Appended;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
 import com.veltrix.config.catalog.CatalogStore.Stamp;
@@ -113,7 +114,7 @@ final class PreviewTransaction implements WriteTransaction {
   }
 
   @Override
-  public long append(List<NewVersion> versions, List<IdempotencyRecord> records) {
+  public Appended append(List<NewVersion> versions, List<IdempotencyRecord> records) {
     appends++;
     for (NewVersion v : versions) {
       overlay.remove(v.document().key()); // keep the order of the last write
@@ -124,7 +125,7 @@ final class PreviewTransaction implements WriteTransaction {
               v.zone(),
               Set.copyOf(v.references())));
     }
-    return appends;
+    return new Appended(appends, null);
   }
 
   @Override

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -215,9 +216,9 @@ class WriteGroups {
     groupRequests.record(group.size());
     groupWrites.record(requests.stream().mapToInt(WriteRequest::size).sum());
     int[] attempts = {0};
-    List<Outcome> outcomes;
+    Attempted last;
     try {
-      outcomes =
+      last =
           CallContext.call(
               group.get(0).deadline,
               () ->
@@ -226,9 +227,9 @@ class WriteGroups {
                         // a retry (the store's, or this member's after its group failed) may
                         // follow a commit whose reply was lost
                         boolean retry = attempts[0]++ > 0;
-                        return new GroupAttempt(
-                                tx, validator, i -> retry || group.get(i).triedBefore)
-                            .run(requests);
+                        GroupAttempt attempt =
+                            new GroupAttempt(tx, validator, i -> retry || group.get(i).triedBefore);
+                        return new Attempted(attempt.run(requests), attempt.committed());
                       }));
     } catch (StoreUnavailableException e) {
       group.forEach(m -> m.triedBefore = true);
@@ -250,13 +251,14 @@ class WriteGroups {
       return;
     }
     List<Member> deferred = new ArrayList<>();
-    long committed = 0;
+    long committedEarlier = 0;
     for (int i = 0; i < group.size(); i++) {
       Member m = group.get(i);
-      Outcome outcome = outcomes.get(i);
+      Outcome outcome = last.outcomes().get(i);
       if (outcome instanceof Done done) {
-        if (done.applied().changed()) {
-          committed = Math.max(committed, done.applied().result().revision());
+        long revision = done.applied().result().revision();
+        if (done.applied().changed() && revision != last.revision()) {
+          committedEarlier = Math.max(committedEarlier, revision);
         }
         m.outcome.complete(done.applied());
       } else if (outcome instanceof Refused refused) {
@@ -265,10 +267,19 @@ class WriteGroups {
         deferred.add(m);
       }
     }
-    if (committed > 0) {
-      events.publishEvent(new RevisionCommitted(committed));
+    // this attempt's commit, events known: a watch of this pod sends them without reading the feed
+    last.committed().ifPresent(events::publishEvent);
+    if (committedEarlier > 0) { // by an attempt whose reply was lost: its events are in the feed
+      events.publishEvent(RevisionCommitted.eventsUnknown(committedEarlier));
     }
     requeue(deferred, false);
+  }
+
+  /** The outcomes of a group's last attempt, and the revision it committed, if it did. */
+  private record Attempted(List<Outcome> outcomes, Optional<RevisionCommitted> committed) {
+    long revision() {
+      return committed.map(RevisionCommitted::revision).orElse(ConfigWriter.NOT_WRITTEN);
+    }
   }
 
   /** Puts {@code members} back at the front of the queue, in their order. */
