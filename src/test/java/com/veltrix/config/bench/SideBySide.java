@@ -336,8 +336,32 @@ final class SideBySide implements AutoCloseable {
     }
   }
 
+  /**
+   * Keeps the service's metrics as they stand at the end ({@code veltrix-prometheus.txt}): its own
+   * histograms (write queue and transaction, gRPC and HTTP server times) say where the time of a
+   * client-side figure went. Best effort: a service that never started has none.
+   */
+  private void saveServiceMetrics() {
+    String url = "http://127.0.0.1:" + managementPort + "/actuator/prometheus";
+    try {
+      HTTP.send(
+          HttpRequest.newBuilder(URI.create(url))
+              .header("Authorization", "Bearer " + Tokens.admin())
+              .timeout(Duration.ofSeconds(5))
+              .build(),
+          HttpResponse.BodyHandlers.ofFile(dir.resolve("veltrix-prometheus.txt")));
+    } catch (IOException e) {
+      // no service to ask
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public synchronized void close() {
+    if (!started.isEmpty()) {
+      saveServiceMetrics();
+    }
     for (int i = started.size() - 1; i >= 0; i--) {
       try {
         started.get(i).close();

@@ -14,6 +14,8 @@ import com.veltrix.config.catalog.write.GroupAttempt.Outcome;
 import com.veltrix.config.catalog.write.GroupAttempt.Refused;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -57,6 +59,9 @@ class WriteGroups {
   /** A request with less time left than this is not started. */
   private static final long MIN_ATTEMPT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
+  /** The histograms' finest bucket: a write's queue and transaction take well under 1 ms. */
+  private static final Duration FINEST_BUCKET = Duration.ofNanos(100_000);
+
   /** A request with less time left than this is committed alone. */
   private static final long MIN_GROUP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
@@ -68,6 +73,8 @@ class WriteGroups {
   private final long maxGroupBytes;
   private final DistributionSummary groupRequests;
   private final DistributionSummary groupWrites;
+  private final Timer queuedFor;
+  private final Timer groupTransaction;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition waiting = lock.newCondition();
   private final ArrayDeque<Member> queue = new ArrayDeque<>();
@@ -93,6 +100,19 @@ class WriteGroups {
     this.groupWrites =
         DistributionSummary.builder("veltrix.writes.group.versions")
             .description("document versions a group transaction was asked to write")
+            .register(meters);
+    this.queuedFor =
+        Timer.builder("veltrix.writes.queue")
+            .description("time a write request waited for its group's transaction to start")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(FINEST_BUCKET)
+            .register(meters);
+    this.groupTransaction =
+        Timer.builder("veltrix.writes.group.transaction")
+            .description(
+                "a group's transaction that succeeded, from taking a connection to COMMIT, retries included")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(FINEST_BUCKET)
             .register(meters);
     meters.gauge("veltrix.writes.queued", this, WriteGroups::queued);
     Thread committer = new Thread(this::commitLoop, "write-groups");
@@ -216,6 +236,10 @@ class WriteGroups {
     groupRequests.record(group.size());
     groupWrites.record(requests.stream().mapToInt(WriteRequest::size).sum());
     int[] attempts = {0};
+    long started = System.nanoTime();
+    for (Member m : group) {
+      queuedFor.record(started - m.queuedAt, TimeUnit.NANOSECONDS);
+    }
     Attempted last;
     try {
       last =
@@ -231,6 +255,7 @@ class WriteGroups {
                             new GroupAttempt(tx, validator, i -> retry || group.get(i).triedBefore);
                         return new Attempted(attempt.run(requests), attempt.committed());
                       }));
+      groupTransaction.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     } catch (StoreUnavailableException e) {
       group.forEach(m -> m.triedBefore = true);
       if (e.databaseAtFault() || group.size() == 1) {
@@ -303,6 +328,7 @@ class WriteGroups {
     final WriteRequest request;
     final long deadline;
     final CompletableFuture<Applied> outcome = new CompletableFuture<>();
+    final long queuedAt = System.nanoTime();
 
     /** Commit in a group of its own (its group failed for a reason of its own). */
     boolean alone;
