@@ -7,8 +7,8 @@ import java.util.List;
  * thread): whoever serves changes from this pod can send them now instead of at its next poll.
  * Other pods' commits are still found by polling.
  *
- * @param events every change event of the revision, as the change feed will report them (in the
- *     order they were written), when the committer knows them; empty when it does not (a retry that
+ * @param events every change event of the revision, as the change feed will report them (in its
+ *     order: kind, then id), when the committer knows them; empty when it does not (a retry that
  *     found its earlier attempt committed), and the feed must be read. A revision always writes at
  *     least one version, so empty never means "no events".
  */

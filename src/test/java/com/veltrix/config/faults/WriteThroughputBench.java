@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -36,6 +37,9 @@ class WriteThroughputBench {
 
   final List<String> report = new ArrayList<>();
 
+  /** The same runs as each instance measured them (its own histograms). */
+  final List<String> serverSide = new ArrayList<>();
+
   @Test
   void writesPerSecondWithAndWithoutGroupCommit() throws Exception {
     int pg = TestDatabase.postgres().getPort();
@@ -55,6 +59,7 @@ class WriteThroughputBench {
             run(instances, grouped, latency, MEASURE_SECONDS, true);
           }
           if (grouped) {
+            reportServerSide();
             proxy.latency(1);
             batches(instances.get(0), "warm", false); // the JIT's first pass over these paths
             report.add("");
@@ -67,11 +72,26 @@ class WriteThroughputBench {
         }
       }
     }
+    reportServerSide();
     String text = String.join("\n", report) + "\n";
     System.out.println("WRITES\n" + text);
     Path out = Path.of("target", "bench", "writes.md");
     Files.createDirectories(out.getParent());
     Files.writeString(out, text + "\nMeasured on: " + machine() + "\n");
+  }
+
+  /** The server-side table of the runs since the last one, bucket upper bounds in ms. */
+  void reportServerSide() {
+    if (serverSide.isEmpty()) {
+      return;
+    }
+    report.add("");
+    report.add(
+        "| group commit | injected latency | instance | PUT, whole call: p50 / p99 ms"
+            + " | queued for its group | its group's transaction |");
+    report.add("|---|---:|---|---|---|---|");
+    report.addAll(serverSide);
+    serverSide.clear();
   }
 
   static String machine() {
@@ -117,6 +137,12 @@ class WriteThroughputBench {
     LongAdder answered = new LongAdder();
     Map<Integer, AtomicInteger> refused = new ConcurrentHashMap<>();
     List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+    Map<ServiceProcess, String> before = new HashMap<>();
+    if (keep) {
+      for (ServiceProcess p : instances) {
+        before.put(p, p.management.get("/actuator/prometheus").body());
+      }
+    }
     ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     for (int c = 0; c < CLIENTS; c++) {
@@ -147,6 +173,24 @@ class WriteThroughputBench {
     }
     for (ServiceProcess p : instances) {
       String metrics = p.management.get("/actuator/prometheus").body();
+      String was = before.get(p);
+      serverSide.add(
+          String.format(
+              "| %s | %d ms | %s | %s | %s | %s |",
+              grouped ? "on" : "off",
+              latency,
+              p.name,
+              ServerHistograms.quantiles(
+                  was,
+                  metrics,
+                  "http_server_requests_seconds",
+                  List.of("method=\"PUT\"", "uri=\"/api/v1/{kind}/{id}\""),
+                  0.5,
+                  0.99),
+              ServerHistograms.quantiles(
+                  was, metrics, "veltrix_writes_queue_seconds", List.of(), 0.5, 0.99),
+              ServerHistograms.quantiles(
+                  was, metrics, "veltrix_writes_group_transaction_seconds", List.of(), 0.5, 0.99)));
       report.add(
           "<!-- "
               + p.name

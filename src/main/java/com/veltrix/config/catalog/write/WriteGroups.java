@@ -109,8 +109,7 @@ class WriteGroups {
             .register(meters);
     this.groupTransaction =
         Timer.builder("veltrix.writes.group.transaction")
-            .description(
-                "a group's transaction that succeeded, from taking a connection to COMMIT, retries included")
+            .description("a group's transaction that succeeded, retries included")
             .publishPercentileHistogram()
             .minimumExpectedValue(FINEST_BUCKET)
             .register(meters);
