@@ -44,12 +44,6 @@ final class FaultProxy implements AutoCloseable {
   private static final byte[] REVISION_ROW =
       "UPDATE revision_counter SET revision".getBytes(StandardCharsets.US_ASCII);
 
-  /** The start of a CommandComplete's tag for a query that returned rows. */
-  private static final byte[] SELECT = "SELECT ".getBytes(StandardCharsets.US_ASCII);
-
-  /** The tag of a CommandComplete for a query that returned no row. */
-  private static final byte[] NO_ROW = "SELECT 0\0".getBytes(StandardCharsets.US_ASCII);
-
   /** The end of a Parse message whose statement is COMMIT (its text is NUL-terminated). */
   private static final byte[] COMMIT = "COMMIT\0".getBytes(StandardCharsets.US_ASCII);
 
@@ -118,8 +112,11 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /**
-   * Completes when the next connection has taken the revision row (the database answered the
-   * statement), without disturbing it: the moment to kill a writer mid-transaction.
+   * Completes when the database first answers the next connection that sends the statement taking
+   * the revision row (the answers to BEGIN and the SETs sent ahead of it come while a large
+   * statement is still arriving and executing), without disturbing it: the moment to kill a writer
+   * mid-transaction. A 1,000-document batch is then killed before its append has run
+   * (storedAfterKill=0 in the suite's report).
    */
   CompletableFuture<Void> revisionRowTaken() {
     CompletableFuture<Void> notice = new CompletableFuture<>();
@@ -167,6 +164,9 @@ final class FaultProxy implements AutoCloseable {
     volatile CompletableFuture<Void> trapped;
     volatile CompletableFuture<Void> noticed;
 
+    /** The database's answers, message by message (read by its pump only). */
+    final BackendMessages answers = new BackendMessages();
+
     Pair(Socket client, Socket upstream) {
       this.client = client;
       this.upstream = upstream;
@@ -183,6 +183,9 @@ final class FaultProxy implements AutoCloseable {
       line = new DelayLine(to.getOutputStream());
       int n;
       while ((n = in.read(buffer)) >= 0) {
+        // every answer is framed, even one swallowed, so that the next is read from its start
+        BackendMessages.Verdict answered =
+            toDatabase ? BackendMessages.Verdict.NOTHING : pair.answers.read(buffer, n);
         if (mode == Mode.BLACKHOLE) {
           continue; // swallowed: the other side never hears back
         }
@@ -208,13 +211,17 @@ final class FaultProxy implements AutoCloseable {
           line.send(buffer, n, () -> notice.complete(null));
           continue;
         }
-        if (!toDatabase && pair.trapped != null && heldNothing(buffer, n)) {
+        if (!toDatabase
+            && pair.trapped != null
+            && answered == BackendMessages.Verdict.HELD_NOTHING) {
           // the statement failed (a lock wait cut by lock_timeout) or found its reads moved: it
           // holds nothing; wait for the next connection that takes the row
           halfOpen = pair.trapped;
           pair.trapped = null;
         }
-        if (!toDatabase && pair.trapped != null && tookTheRow(buffer, n)) {
+        if (!toDatabase
+            && pair.trapped != null
+            && answered == BackendMessages.Verdict.TOOK_THE_ROW) {
           // the database holds the row for this session now: the client vanishes without a FIN
           // reaching the database; its side of the connection stays open and silent
           orphans.add(pair.upstream);
@@ -290,61 +297,6 @@ final class FaultProxy implements AutoCloseable {
         delivered.countDown();
       }
     }
-  }
-
-  /**
-   * Whether the database's answer carries the statement's own result: its CommandComplete ('C', a
-   * four-byte length, then the tag) "SELECT n" with n > 0, the rows of the append that took the
-   * revision row. Answers to what went before it in the same round trip (BEGIN, the SETs) can come
-   * first, and the trap must not fire on them: the session would hold no row.
-   */
-  private static boolean tookTheRow(byte[] buffer, int length) {
-    for (int at = 0; at + 5 + SELECT.length < length; at++) {
-      if (buffer[at] == 'C'
-          && startsWith(buffer, at + 5, length, SELECT)
-          && buffer[at + 5 + SELECT.length] >= '1'
-          && buffer[at + 5 + SELECT.length] <= '9') {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * Whether the database's answer says the statement holds nothing: an ErrorResponse ('E'), or the
-   * statement's CommandComplete ('C') "SELECT 0" (its checks found that what the write read had
-   * moved, so it took no row and wrote nothing). PostgreSQL's backend messages are a type byte and
-   * a four-byte length (which counts itself).
-   */
-  private static boolean heldNothing(byte[] buffer, int length) {
-    int at = 0;
-    while (at + 5 <= length) {
-      int size =
-          ((buffer[at + 1] & 0xff) << 24)
-              | ((buffer[at + 2] & 0xff) << 16)
-              | ((buffer[at + 3] & 0xff) << 8)
-              | (buffer[at + 4] & 0xff);
-      if (buffer[at] == 'E' || buffer[at] == 'C' && startsWith(buffer, at + 5, length, NO_ROW)) {
-        return true;
-      }
-      if (size < 4) {
-        return false;
-      }
-      at += 1 + size;
-    }
-    return false;
-  }
-
-  private static boolean startsWith(byte[] buffer, int at, int length, byte[] prefix) {
-    if (at + prefix.length > length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (buffer[at + i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static boolean contains(byte[] buffer, int length, byte[] needle) {
