@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -55,28 +57,35 @@ class WatchWakeTest {
   @Autowired JdbcClient jdbc;
   @Autowired MeterRegistry meters;
 
+  private ManagedChannel channel;
+  private BlockingQueue<WatchChangesResponse> live;
+
+  /** An empty database and a watch on it from revision 0, open and past its (empty) first page. */
+  @BeforeEach
+  void watchAnEmptyCatalog() throws InterruptedException {
+    TestDatabase.reset(jdbc);
+    channel = ManagedChannelBuilder.forAddress("localhost", GRPC_PORT).usePlaintext().build();
+    live = watch(channel);
+    Thread.sleep(500);
+  }
+
+  @AfterEach
+  void closeTheChannel() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  }
+
   @Test
   void aWriteThroughThisPodWakesItsWatchersWithoutWaitingForThePoll() throws Exception {
-    TestDatabase.reset(jdbc);
-    ManagedChannel channel =
-        ManagedChannelBuilder.forAddress("localhost", GRPC_PORT).usePlaintext().build();
-    try {
-      BlockingQueue<WatchChangesResponse> events = watch(channel);
-      Thread.sleep(500); // the watch is open and has sent its (empty) first page
+    new Http(restPort).put("/api/v1/drop-tables/dt-wake", dropTable("gold", 1));
 
-      new Http(restPort).put("/api/v1/drop-tables/dt-wake", dropTable("gold", 1));
-
-      WatchChangesResponse event = events.poll(10, TimeUnit.SECONDS);
-      while (event != null
-          && event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
-        event = events.poll(10, TimeUnit.SECONDS);
-      }
-      assertThat(event).as("delivered before the next poll, a minute away").isNotNull();
-      assertThat(event.getId()).isEqualTo("dt-wake");
-      assertThat(event.getRevision()).isEqualTo(1);
-    } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    WatchChangesResponse event = live.poll(10, TimeUnit.SECONDS);
+    while (event != null
+        && event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
+      event = live.poll(10, TimeUnit.SECONDS);
     }
+    assertThat(event).as("delivered before the next poll, a minute away").isNotNull();
+    assertThat(event.getId()).isEqualTo("dt-wake");
+    assertThat(event.getRevision()).isEqualTo(1);
   }
 
   /**
@@ -86,44 +95,34 @@ class WatchWakeTest {
    */
   @Test
   void aWatchSendsThisPodsCommitsExactlyAsTheFeedHoldsThemWithoutReadingIt() throws Exception {
-    TestDatabase.reset(jdbc);
-    ManagedChannel channel =
-        ManagedChannelBuilder.forAddress("localhost", GRPC_PORT).usePlaintext().build();
-    try {
-      BlockingQueue<WatchChangesResponse> live = watch(channel);
-      Thread.sleep(500); // the watch is open and has sent its (empty) first page
-      double fromCommits = pages("commit");
-      double fromFeed = pages("feed");
+    double fromCommits = pages("commit");
+    double fromFeed = pages("feed");
 
-      Http http = new Http(restPort);
-      String batch =
-          """
-          {"writes": [
-            {"op": "upsert", "kind": "SPAWN_RULE", "id": "sr-1", "payload": %s},
-            {"op": "upsert", "kind": "TREASURE_LOCATION", "id": "loc-1", "payload": %s},
-            {"op": "upsert", "kind": "DROP_TABLE", "id": "dt-1", "payload": %s},
-            {"op": "upsert", "kind": "DROP_TABLE", "id": "Dt-0", "payload": %s}
-          ]}"""
-              .formatted(
-                  spawnRule("zone-a", "loc-1", "dt-1"),
-                  treasureLocation("zone-a", "dt-1"),
-                  dropTable("gold", 1),
-                  dropTable("iron", 2));
-      assertThat(http.post("/api/v1/batches", batch).status()).isEqualTo(200); // references: 2nd
-      assertThat(http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 3)).status())
-          .isEqualTo(200);
-      assertThat(http.delete("/api/v1/drop-tables/Dt-0").status()).isEqualTo(200); // statement
+    Http http = new Http(restPort);
+    String batch =
+        """
+        {"writes": [
+          {"op": "upsert", "kind": "SPAWN_RULE", "id": "sr-1", "payload": %s},
+          {"op": "upsert", "kind": "TREASURE_LOCATION", "id": "loc-1", "payload": %s},
+          {"op": "upsert", "kind": "DROP_TABLE", "id": "dt-1", "payload": %s},
+          {"op": "upsert", "kind": "DROP_TABLE", "id": "Dt-0", "payload": %s}
+        ]}"""
+            .formatted(
+                spawnRule("zone-a", "loc-1", "dt-1"),
+                treasureLocation("zone-a", "dt-1"),
+                dropTable("gold", 1),
+                dropTable("iron", 2));
+    assertThat(http.post("/api/v1/batches", batch).status()).isEqualTo(200); // references: 2nd
+    assertThat(http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 3)).status()).isEqualTo(200);
+    assertThat(http.delete("/api/v1/drop-tables/Dt-0").status()).isEqualTo(200); // statement
 
-      List<WatchChangesResponse> sent = changes(live, 6);
-      List<WatchChangesResponse> held = changes(watch(channel), 6);
-      assertThat(sent).extracting(WatchChangesResponse::getRevision).contains(1L, 2L, 3L);
-      assertThat(sent).isEqualTo(held);
-      assertThat(sent).allMatch(WatchChangesResponse::hasCommittedAt);
-      assertThat(pages("commit") - fromCommits).as("pages from the commits").isEqualTo(3);
-      assertThat(pages("feed") - fromFeed).as("pages read from the feed").isZero();
-    } finally {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
+    List<WatchChangesResponse> sent = changes(live, 6);
+    List<WatchChangesResponse> held = changes(watch(channel), 6);
+    assertThat(sent).extracting(WatchChangesResponse::getRevision).contains(1L, 2L, 3L);
+    assertThat(sent).isEqualTo(held);
+    assertThat(sent).allMatch(WatchChangesResponse::hasCommittedAt);
+    assertThat(pages("commit") - fromCommits).as("pages from the commits").isEqualTo(3);
+    assertThat(pages("feed") - fromFeed).as("pages read from the feed").isZero();
   }
 
   private double pages(String source) {
