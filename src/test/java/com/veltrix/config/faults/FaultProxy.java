@@ -60,7 +60,7 @@ final class FaultProxy implements AutoCloseable {
   private volatile Mode mode = Mode.PASS;
   private volatile int latencyMillis;
   private volatile CompletableFuture<Void> halfOpen;
-  private volatile CompletableFuture<Void> taken;
+  private volatile CompletableFuture<Integer> freeze;
   private volatile boolean closed;
 
   FaultProxy(int targetPort) {
@@ -112,15 +112,18 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /**
-   * Completes when the database first answers the next connection that sends the statement taking
-   * the revision row (the answers to BEGIN and the SETs sent ahead of it come while a large
-   * statement is still arriving and executing), without disturbing it: the moment to kill a writer
-   * mid-transaction. A 1,000-document batch is then killed before its append has run
-   * (storedAfterKill=0 in the suite's report).
+   * Freezes the next connection that sends the statement taking the revision row: the piece that
+   * carries the statement's start reaches the database, then nothing more from that client does
+   * (the database's answers still flow back). The database has begun the transaction (BEGIN and the
+   * SETs sent ahead of the statement in the same round trip have run) and waits for the rest of a
+   * statement that can now never run: the state of a pod killed while sending a 1,000-document
+   * batch, with no race against the statement's own outcome (a lost row, a retry). The future's
+   * value is the local port of the connection's database side: its session's {@code client_port} in
+   * {@code pg_stat_activity}.
    */
-  CompletableFuture<Void> revisionRowTaken() {
-    CompletableFuture<Void> notice = new CompletableFuture<>();
-    taken = notice;
+  CompletableFuture<Integer> freezeAtRevisionRow() {
+    CompletableFuture<Integer> notice = new CompletableFuture<>();
+    freeze = notice;
     return notice;
   }
 
@@ -162,7 +165,7 @@ final class FaultProxy implements AutoCloseable {
     final Socket client;
     final Socket upstream;
     volatile CompletableFuture<Void> trapped;
-    volatile CompletableFuture<Void> noticed;
+    volatile boolean frozen;
 
     /** The database's answers, message by message (read by its pump only). */
     final BackendMessages answers = new BackendMessages();
@@ -194,22 +197,22 @@ final class FaultProxy implements AutoCloseable {
           halfOpen = pair.trapped;
           pair.trapped = null;
         }
+        if (toDatabase && pair.frozen) {
+          continue; // the client is gone mid-statement, as far as the database can tell
+        }
         if (toDatabase && contains(buffer, n, REVISION_ROW) && !contains(buffer, n, COMMIT)) {
           CompletableFuture<Void> trap = halfOpen;
-          CompletableFuture<Void> notice = taken;
+          CompletableFuture<Integer> notice = freeze;
           if (trap != null) {
             halfOpen = null;
             pair.trapped = trap;
           } else if (notice != null) {
-            taken = null;
-            pair.noticed = notice;
+            freeze = null;
+            pair.frozen = true;
+            int session = pair.upstream.getLocalPort();
+            line.send(buffer, n, () -> notice.complete(session));
+            continue;
           }
-        }
-        if (!toDatabase && pair.noticed != null) {
-          CompletableFuture<Void> notice = pair.noticed;
-          pair.noticed = null;
-          line.send(buffer, n, () -> notice.complete(null));
-          continue;
         }
         if (!toDatabase
             && pair.trapped != null

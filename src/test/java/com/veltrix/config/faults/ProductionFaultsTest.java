@@ -387,7 +387,7 @@ class ProductionFaultsTest {
 
   @Test
   @Order(6)
-  void f_anInstanceKilledMidBatchLeavesTheBatchWholeOrAbsent() throws Exception {
+  void f_anInstanceKilledMidBatchLeavesNoneOfItAndItsRetryAppliesOnce() throws Exception {
     Load load = new Load(List.of(a, b), "f", READERS, WRITERS);
     Thread.sleep(1000);
     StringBuilder body = new StringBuilder("{\"writes\":[");
@@ -400,15 +400,29 @@ class ProductionFaultsTest {
           .append('}');
     }
     String batch = body.append("]}").toString();
-    CompletableFuture<Void> taken = childProxy.revisionRowTaken();
+    CompletableFuture<Integer> frozen = childProxy.freezeAtRevisionRow();
     HttpClient.newHttpClient().sendAsync(post(c, batch), HttpResponse.BodyHandlers.ofString());
-    taken.get(20, TimeUnit.SECONDS);
-    c.kill(); // SIGKILL while its transaction holds the revision row
+    int session = frozen.get(20, TimeUnit.SECONDS);
+    // the batch's session as the database sees it the moment before the kill: in a transaction,
+    // waiting for the rest of the append
+    String killedIn =
+        db.sql(
+                "SELECT state FROM pg_stat_activity WHERE client_port = ? AND xact_start IS NOT NULL")
+            .param(session)
+            .query(String.class)
+            .optional()
+            .orElse("no transaction");
+    c.kill(); // SIGKILL while its transaction is open
     long t0 = System.nanoTime();
     Thread.sleep(5000);
     load.stop();
 
     long stored = countKilled();
+    long sessionLeft =
+        db.sql("SELECT count(*) FROM pg_stat_activity WHERE client_port = ?")
+            .param(session)
+            .query(Long.class)
+            .single();
     HttpResponse<String> retried =
         HttpClient.newHttpClient().send(post(a, batch), HttpResponse.BodyHandlers.ofString());
     HttpResponse<String> replayed =
@@ -418,7 +432,9 @@ class ProductionFaultsTest {
         "f instance SIGKILLed mid-batch",
         Figures.of(load.calls)
             + load.rate()
-            + " storedAfterKill="
+            + " killedIn='"
+            + killedIn
+            + "' storedAfterKill="
             + stored
             + " retry="
             + retried.statusCode()
@@ -428,7 +444,11 @@ class ProductionFaultsTest {
             + maxGap
             + "ms watcherReconnects="
             + watchers.reconnects());
-    assertThat(stored).as("the killed batch is absent or whole").isIn(0L, 1000L);
+    assertThat(killedIn)
+        .as("the kill lands while the batch's transaction is open")
+        .isIn("active", "idle in transaction");
+    assertThat(stored).as("the killed pod's open transaction rolled back: none of it").isZero();
+    assertThat(sessionLeft).as("the killed pod's session is gone from the database").isZero();
     assertThat(retried.statusCode()).as(retried.body()).isIn(200, 201);
     assertThat(replayed.body()).isEqualTo(retried.body());
     assertThat(countKilled()).isEqualTo(1000);
