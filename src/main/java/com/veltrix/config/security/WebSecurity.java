@@ -11,6 +11,7 @@ import org.springframework.security.config.annotation.web.configurers.AbstractHt
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.firewall.HttpFirewall;
 
 /**
  * Who may call what over HTTP. Stateless bearer tokens (JWT); scopes become {@code SCOPE_*}
@@ -39,6 +40,12 @@ class WebSecurity {
   @Bean
   SecurityObservationSettings noFilterChainObservations() {
     return SecurityObservationSettings.noObservations();
+  }
+
+  /** The default firewall's rules, without its per-header regular expressions. */
+  @Bean
+  HttpFirewall firewall() {
+    return HeaderCharacters.firewall();
   }
 
   @Bean
@@ -104,6 +111,7 @@ class WebSecurity {
         .oauth2ResourceServer(
             oauth ->
                 oauth
+                    .bearerTokenResolver(new BearerTokens())
                     .jwt(jwt -> {})
                     .authenticationEntryPoint(ProblemResponses.unauthorized(json))
                     .accessDeniedHandler(ProblemResponses.forbidden(json)))
