@@ -102,6 +102,14 @@ public interface CatalogStore {
    */
   interface WriteTransaction {
 
+    /**
+     * Whether an earlier attempt of this same write may have committed: its COMMIT's reply was lost
+     * (a connection that broke, CockroachDB's 40003), so what it wrote may be in the database.
+     * False on the first attempt, and after an attempt the database refused (a serialization
+     * failure, a lock wait cut, a deadlock, or reads found moved): that attempt wrote nothing.
+     */
+    boolean earlierAttemptMayHaveCommitted();
+
     /** The heads of those of {@code keys} that exist. */
     Map<DocumentKey, Head> heads(Collection<DocumentKey> keys);
 

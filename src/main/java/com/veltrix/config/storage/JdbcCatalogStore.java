@@ -185,12 +185,17 @@ class JdbcCatalogStore implements CatalogStore {
   @Override
   public <T> T write(Function<WriteTransaction, T> work) {
     long sessionLockTimeout = database.lockTimeout().toMillis();
+    EarlierAttempts earlier = new EarlierAttempts(); // the runner's attempts run one at a time
     return runner.inTransaction(
         status -> {
           JdbcWriteTransaction tx =
-              JdbcWriteTransaction.begin(jdbc, statements, json, status, sessionLockTimeout);
+              JdbcWriteTransaction.begin(
+                  jdbc, statements, json, status, sessionLockTimeout, earlier.begin());
           try {
             return work.apply(tx);
+          } catch (RuntimeException e) {
+            earlier.failed(e);
+            throw e;
           } finally {
             tx.end();
           }

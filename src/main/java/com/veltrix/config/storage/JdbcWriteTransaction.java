@@ -181,6 +181,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
   private final ObjectMapper json;
   private final TransactionStatus status;
   private final long sessionLockTimeoutMillis;
+  private final boolean earlierAttemptMayHaveCommitted;
   private boolean committed;
 
   private JdbcWriteTransaction(
@@ -188,12 +189,14 @@ final class JdbcWriteTransaction implements WriteTransaction {
       NamedParameterJdbcOperations statements,
       ObjectMapper json,
       TransactionStatus status,
-      long sessionLockTimeoutMillis) {
+      long sessionLockTimeoutMillis,
+      boolean earlierAttemptMayHaveCommitted) {
     this.jdbc = jdbc;
     this.statements = statements;
     this.json = json;
     this.status = status;
     this.sessionLockTimeoutMillis = sessionLockTimeoutMillis;
+    this.earlierAttemptMayHaveCommitted = earlierAttemptMayHaveCommitted;
   }
 
   /**
@@ -208,11 +211,23 @@ final class JdbcWriteTransaction implements WriteTransaction {
       NamedParameterJdbcOperations statements,
       ObjectMapper json,
       TransactionStatus status,
-      long sessionLockTimeoutMillis) {
+      long sessionLockTimeoutMillis,
+      boolean earlierAttemptMayHaveCommitted) {
     JdbcWriteTransaction tx =
-        new JdbcWriteTransaction(jdbc, statements, json, status, sessionLockTimeoutMillis);
+        new JdbcWriteTransaction(
+            jdbc,
+            statements,
+            json,
+            status,
+            sessionLockTimeoutMillis,
+            earlierAttemptMayHaveCommitted);
     tx.autoCommit(true);
     return tx;
+  }
+
+  @Override
+  public boolean earlierAttemptMayHaveCommitted() {
+    return earlierAttemptMayHaveCommitted;
   }
 
   /**

@@ -62,6 +62,28 @@ public final class TransientFailures {
     return false;
   }
 
+  /**
+   * Whether a write attempt that failed this way may have committed: false only when the database
+   * itself refused it for contention (40001, including reads found moved, 40P01, 55P03), the first
+   * SQLSTATE in the cause chain. A refusal is an answer: the transaction it ended wrote nothing.
+   * Anything else (a broken connection, CockroachDB's 40003, a COMMIT that failed without a
+   * SQLSTATE, an error of this service's own) may have followed a COMMIT whose reply was lost.
+   */
+  static boolean mayHaveCommitted(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof SocketException || t instanceof TransactionSystemException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        return !CONTENTION.contains(sql.getSQLState());
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return true;
+  }
+
   /** Whether a (transient) failure says the database itself did not answer. */
   static boolean isDatabaseFailure(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {

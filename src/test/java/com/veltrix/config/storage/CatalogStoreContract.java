@@ -105,19 +105,23 @@ abstract class CatalogStoreContract {
 
   /** Writes one version of each key in one transaction; returns its revision. */
   long write(Status status, DocumentKey... keys) {
-    return store.write(
-        tx -> {
-          var heads = tx.heads(List.of(keys));
-          Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-          List<NewVersion> versions = new java.util.ArrayList<>();
-          for (DocumentKey key : keys) {
-            long version = heads.containsKey(key) ? heads.get(key).version() + 1 : 1;
-            versions.add(
-                new NewVersion(
-                    document(key, version, 0, status, now), Optional.of("zone-a"), Set.of()));
-          }
-          return tx.append(versions, List.of()).revision();
-        });
+    return store.write(tx -> append(tx, status, keys));
+  }
+
+  /** In {@code tx}: one version of each key after its head; returns the revision. */
+  long append(
+      com.veltrix.config.catalog.CatalogStore.WriteTransaction tx,
+      Status status,
+      DocumentKey... keys) {
+    var heads = tx.heads(List.of(keys));
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    List<NewVersion> versions = new java.util.ArrayList<>();
+    for (DocumentKey key : keys) {
+      long version = heads.containsKey(key) ? heads.get(key).version() + 1 : 1;
+      versions.add(
+          new NewVersion(document(key, version, 0, status, now), Optional.of("zone-a"), Set.of()));
+    }
+    return tx.append(versions, List.of()).revision();
   }
 
   @Test

@@ -55,6 +55,38 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     assertThat(store.changes(0, 2, 10)).hasSize(1);
   }
 
+  /**
+   * The retry after that 40001 knows the attempt before it wrote nothing, so it need not look for
+   * versions an earlier attempt stamped (one round trip saved per contended retry).
+   */
+  @Test
+  void aRetryAfterTheDatabaseRefusedTheAttemptKnowsNothingWasCommitted() throws Exception {
+    java.util.List<Boolean> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Connection other = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
+      other.setAutoCommit(false);
+      other.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+      try (Statement s = other.createStatement()) {
+        s.executeUpdate("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
+      }
+
+      CompletableFuture<Long> ours =
+          CompletableFuture.supplyAsync(
+              () ->
+                  store.write(
+                      tx -> {
+                        seen.add(tx.earlierAttemptMayHaveCommitted());
+                        return append(tx, Status.ACTIVE, dt("b"));
+                      }));
+      awaitWriterBlockedOnTheRevisionRow();
+      other.commit();
+
+      assertThat(ours.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+    }
+    assertThat(seen)
+        .as("one attempt lost the row to the other writer, then one committed")
+        .containsExactly(false, false);
+  }
+
   @Test
   void everyPooledSessionCarriesTheServerSideBounds() {
     assertThat(jdbc.sql("SHOW statement_timeout").query(String.class).single()).isEqualTo("10s");

@@ -44,6 +44,38 @@ class TransientFailuresTest {
         .isFalse();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"40001", "40P01", "55P03"})
+  void aWriteTheDatabaseRefusedForContentionDidNotCommit(String sqlState) {
+    assertThat(
+            TransientFailures.mayHaveCommitted(
+                new CannotAcquireLockException("x", server(sqlState))))
+        .isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"40003", "08006", "08001", "57P01", "53300", "57014", "23505"})
+  void anyOtherFailedWriteMayHaveCommitted(String sqlState) {
+    assertThat(
+            TransientFailures.mayHaveCommitted(
+                new DataIntegrityViolationException("x", server(sqlState))))
+        .isTrue();
+  }
+
+  @Test
+  void aBrokenConnectionOrACommitThatFailedWithoutAStateMayHaveCommitted() {
+    assertThat(
+            TransientFailures.mayHaveCommitted(
+                new org.springframework.transaction.TransactionSystemException(
+                    "commit failed", server("40001"))))
+        .isTrue();
+    assertThat(
+            TransientFailures.mayHaveCommitted(
+                new RuntimeException(new java.net.SocketException("Connection reset"))))
+        .isTrue();
+    assertThat(TransientFailures.mayHaveCommitted(new IllegalStateException("a bug"))).isTrue();
+  }
+
   @Test
   void readsTheStateOfPgjdbcsOwnExceptions() {
     assertThat(

@@ -104,6 +104,11 @@ final class PreviewTransaction implements WriteTransaction {
   }
 
   @Override
+  public boolean earlierAttemptMayHaveCommitted() {
+    return false; // a preview runs once and commits nothing
+  }
+
+  @Override
   public List<Document> stampedVersions(Collection<Stamp> stamps) {
     return List.of(); // a preview is never a retry: no earlier attempt wrote anything
   }

@@ -234,7 +234,6 @@ class WriteGroups {
     List<WriteRequest> requests = group.stream().map(m -> m.request).toList();
     groupRequests.record(group.size());
     groupWrites.record(requests.stream().mapToInt(WriteRequest::size).sum());
-    int[] attempts = {0};
     long started = System.nanoTime();
     for (Member m : group) {
       queuedFor.record(started - m.queuedAt, TimeUnit.NANOSECONDS);
@@ -248,8 +247,9 @@ class WriteGroups {
                   store.write(
                       tx -> {
                         // a retry (the store's, or this member's after its group failed) may
-                        // follow a commit whose reply was lost
-                        boolean retry = attempts[0]++ > 0;
+                        // follow a commit whose reply was lost; not one after the database
+                        // refused the attempt before (a lost row, a lock wait cut)
+                        boolean retry = tx.earlierAttemptMayHaveCommitted();
                         GroupAttempt attempt =
                             new GroupAttempt(tx, validator, i -> retry || group.get(i).triedBefore);
                         return new Attempted(attempt.run(requests), attempt.committed());
