@@ -36,20 +36,8 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   @Test
   void retriesASerializationFailureCausedByAnotherWriter() throws Exception {
     double retriesBefore = meters.counter("veltrix.db.retries", "outcome", "retried").count();
-    try (Connection other = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
-      other.setAutoCommit(false);
-      other.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
-      try (Statement s = other.createStatement()) {
-        s.executeUpdate("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
-      }
-
-      CompletableFuture<Long> ours =
-          CompletableFuture.supplyAsync(() -> write(Status.ACTIVE, dt("a")));
-      awaitWriterBlockedOnTheRevisionRow();
-      other.commit();
-
-      assertThat(ours.get(10, TimeUnit.SECONDS)).isEqualTo(2);
-    }
+    assertThat(whileAnotherWriterHoldsTheRevisionRow(() -> write(Status.ACTIVE, dt("a"))))
+        .isEqualTo(2);
     assertThat(meters.counter("veltrix.db.retries", "outcome", "retried").count())
         .isGreaterThan(retriesBefore);
     assertThat(store.changes(0, 2, 10)).hasSize(1);
@@ -62,26 +50,15 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   @Test
   void aRetryAfterTheDatabaseRefusedTheAttemptKnowsNothingWasCommitted() throws Exception {
     java.util.List<Boolean> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try (Connection other = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
-      other.setAutoCommit(false);
-      other.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
-      try (Statement s = other.createStatement()) {
-        s.executeUpdate("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
-      }
-
-      CompletableFuture<Long> ours =
-          CompletableFuture.supplyAsync(
-              () ->
-                  store.write(
-                      tx -> {
-                        seen.add(tx.earlierAttemptMayHaveCommitted());
-                        return append(tx, Status.ACTIVE, dt("b"));
-                      }));
-      awaitWriterBlockedOnTheRevisionRow();
-      other.commit();
-
-      assertThat(ours.get(10, TimeUnit.SECONDS)).isEqualTo(2);
-    }
+    long revision =
+        whileAnotherWriterHoldsTheRevisionRow(
+            () ->
+                store.write(
+                    tx -> {
+                      seen.add(tx.earlierAttemptMayHaveCommitted());
+                      return append(tx, Status.ACTIVE, dt("b"));
+                    }));
+    assertThat(revision).isEqualTo(2);
     assertThat(seen)
         .as("one attempt lost the row to the other writer, then one committed")
         .containsExactly(false, false);
@@ -218,6 +195,24 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
       Sleep.millis(20);
     }
     assertThat(state).as("the backend, back in the pool").isEqualTo("idle");
+  }
+
+  /**
+   * Runs {@code ours} while another SERIALIZABLE transaction holds the revision row, and commits
+   * that one once ours waits on the row: PostgreSQL then fails ours with 40001.
+   */
+  private long whileAnotherWriterHoldsTheRevisionRow(Supplier<Long> ours) throws Exception {
+    try (Connection other = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
+      other.setAutoCommit(false);
+      other.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+      try (Statement s = other.createStatement()) {
+        s.executeUpdate("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
+      }
+      CompletableFuture<Long> answer = CompletableFuture.supplyAsync(ours);
+      awaitWriterBlockedOnTheRevisionRow();
+      other.commit();
+      return answer.get(10, TimeUnit.SECONDS);
+    }
   }
 
   private void awaitWriterBlockedOnTheRevisionRow() throws InterruptedException {

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.PSQLState;
@@ -15,6 +16,7 @@ import org.postgresql.util.ServerErrorMessage;
 import org.springframework.dao.CannotAcquireLockException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.jdbc.UncategorizedSQLException;
 import org.springframework.transaction.TransactionSystemException;
 
 /** The classifier against real pgjdbc exceptions, wrapped as Spring wraps them. */
@@ -45,21 +47,25 @@ class TransientFailuresTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"40001", "40P01", "55P03"})
-  void aWriteTheDatabaseRefusedForContentionDidNotCommit(String sqlState) {
+  @CsvSource({
+    "40001, false",
+    "40P01, false",
+    "55P03, false",
+    "40003, true",
+    "08006, true",
+    "08001, true",
+    "57P01, true",
+    "53300, true",
+    "57014, true",
+    "23505, true"
+  })
+  void aFailedWriteMayHaveCommittedUnlessTheDatabaseRefusedItForContention(
+      String sqlState, boolean mayHaveCommitted) {
     assertThat(
             TransientFailures.mayHaveCommitted(
-                new CannotAcquireLockException("x", server(sqlState))))
-        .isFalse();
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {"40003", "08006", "08001", "57P01", "53300", "57014", "23505"})
-  void anyOtherFailedWriteMayHaveCommitted(String sqlState) {
-    assertThat(
-            TransientFailures.mayHaveCommitted(
-                new DataIntegrityViolationException("x", server(sqlState))))
-        .isTrue();
+                new UncategorizedSQLException("x", null, server(sqlState))))
+        .as(sqlState)
+        .isEqualTo(mayHaveCommitted);
   }
 
   @Test
