@@ -98,7 +98,9 @@ class WriteThroughputBench {
     return Runtime.getRuntime().availableProcessors()
         + " cores, Java "
         + System.getProperty("java.version")
-        + ", embedded PostgreSQL, 3 service JVMs (-Xmx512m) and the clients on one machine";
+        + ", embedded PostgreSQL, "
+        + Integer.getInteger("writes.instances", 3)
+        + " service JVM(s) (-Xmx512m) and the clients on one machine";
   }
 
   static List<ServiceProcess> start(String url, boolean grouped) throws Exception {

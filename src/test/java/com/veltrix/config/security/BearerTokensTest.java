@@ -8,6 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.web.MockHttpServletRequest;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.server.resource.web.BearerTokenResolver;
 import org.springframework.security.oauth2.server.resource.web.DefaultBearerTokenResolver;
 
 /** {@link BearerTokens} answers every header as Spring Security's default resolver does. */
@@ -73,9 +74,7 @@ class BearerTokensTest {
   }
 
   /** The token, "none", or the refusal's error code and description. */
-  private static String answer(
-      org.springframework.security.oauth2.server.resource.web.BearerTokenResolver resolver,
-      String header) {
+  private static String answer(BearerTokenResolver resolver, String header) {
     MockHttpServletRequest request = new MockHttpServletRequest("GET", "/api/v1/revision");
     if (header != null) {
       request.addHeader("Authorization", header);

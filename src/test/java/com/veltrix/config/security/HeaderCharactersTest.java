@@ -1,12 +1,15 @@
 package com.veltrix.config.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.security.web.firewall.RequestRejectedException;
 
 /**
  * {@link HeaderCharacters} allows exactly what {@code StrictHttpFirewall}'s default expressions
@@ -53,13 +56,12 @@ class HeaderCharactersTest {
   @Test
   void theFirewallUsesThem() {
     var firewall = HeaderCharacters.firewall();
-    var request =
-        new org.springframework.mock.web.MockHttpServletRequest("GET", "/api/v1/revision");
+    var request = new MockHttpServletRequest("GET", "/api/v1/revision");
     request.addHeader("X-Ok", "a\tb");
     request.addHeader("X-Bad", "a\u0001b");
     var checked = firewall.getFirewalledRequest(request);
     assertThat(checked.getHeader("X-Ok")).isEqualTo("a\tb");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> checked.getHeader("X-Bad"))
-        .isInstanceOf(org.springframework.security.web.firewall.RequestRejectedException.class);
+    assertThatThrownBy(() -> checked.getHeader("X-Bad"))
+        .isInstanceOf(RequestRejectedException.class);
   }
 }

@@ -9,6 +9,7 @@ import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.ListFilter;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
+import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
 import com.veltrix.config.catalog.ChangeEvent;
 import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
@@ -109,10 +110,7 @@ abstract class CatalogStoreContract {
   }
 
   /** In {@code tx}: one version of each key after its head; returns the revision. */
-  long append(
-      com.veltrix.config.catalog.CatalogStore.WriteTransaction tx,
-      Status status,
-      DocumentKey... keys) {
+  long append(WriteTransaction tx, Status status, DocumentKey... keys) {
     var heads = tx.heads(List.of(keys));
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     List<NewVersion> versions = new java.util.ArrayList<>();

@@ -12,7 +12,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -49,7 +51,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
    */
   @Test
   void aRetryAfterTheDatabaseRefusedTheAttemptKnowsNothingWasCommitted() throws Exception {
-    java.util.List<Boolean> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Boolean> seen = new CopyOnWriteArrayList<>();
     long revision =
         whileAnotherWriterHoldsTheRevisionRow(
             () ->
