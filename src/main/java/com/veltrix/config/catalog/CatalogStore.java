@@ -18,9 +18,9 @@ public interface CatalogStore {
    * Runs {@code work} as one attempt at a write, and commits it unless the work {@linkplain
    * WriteTransaction#discard() discarded} it. The work reads and checks first, then takes the next
    * revision and writes with {@link WriteTransaction#append} (the only call that holds the revision
-   * row), in a SERIALIZABLE transaction that re-checks what the reads saw. On a transient failure
-   * (the reads having moved is one) the whole attempt, work included, is run again; {@code work}
-   * must have no effect outside the store.
+   * row), in a transaction that takes that row first and then re-checks what the reads saw. On a
+   * transient failure (the reads having moved is one) the whole attempt, work included, is run
+   * again; {@code work} must have no effect outside the store.
    */
   <T> T write(Function<WriteTransaction, T> work);
 

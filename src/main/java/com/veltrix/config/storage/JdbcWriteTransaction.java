@@ -35,41 +35,49 @@ import org.springframework.transaction.TransactionStatus;
 
 /**
  * One attempt at a write: reads until {@link #append}, then one transaction that takes the
- * revision, writes and commits in one round trip ({@link #APPEND}), two only when there are
- * references to insert.
+ * revision, writes and commits in one round trip ({@link #TAKE_ROW}, {@link #APPEND}), two only
+ * when there are references to insert.
  *
  * <p>The reads run before that transaction begins, each a statement of its own at READ COMMITTED
  * (the connection in autocommit), and the append re-checks in SQL everything they saw that its
  * writes depend on: the heads, the referrers of retired documents, the absence of the idempotency
  * records it stores. If any moved, the append writes nothing and the attempt fails as a
- * serialization failure (40001), to be run again with fresh reads. The transaction itself is
- * SERIALIZABLE and its first query (after two SETs) is the one that takes the revision row, so its
- * snapshot is taken just before the row's lock (only the checks run in between): on PostgreSQL,
- * where a SERIALIZABLE writer fails when the row was updated after its snapshot, a writer of
- * another pod that commits during this attempt's reads no longer fails it (before, every attempt
- * whose reads overlapped another pod's commit lost with 40001). On CockroachDB a transaction with
- * no references to insert travels as one batch, which it can retry on the server.
+ * serialization failure (40001), to be run again with fresh reads.
+ *
+ * <p>The transaction runs at READ COMMITTED and its first query locks the revision row ({@link
+ * #TAKE_ROW}); the append is the next statement, so its snapshot is taken once the row is held and
+ * its checks see every write committed before (every writer of documents, references and
+ * idempotency records holds that row while it writes). Writers of other pods queue on the row and
+ * go on when its holder commits. At SERIALIZABLE PostgreSQL failed every waiter with 40001 when the
+ * holder committed (its snapshot predated the lock), and the waiter ran again from its reads: with
+ * three pods at 1 ms each way, 223-273 retries and 16-30 refusals per 25 s run, against none and
+ * 1-2 (docs/performance.md, "Writers queue on the revision row"). On CockroachDB {@code SELECT ...
+ * FOR UPDATE} queues waiters the same way (its documented use); without a licence the transaction
+ * is upgraded to SERIALIZABLE, where the lock read pushes the transaction's timestamp past the
+ * holder's commit before anything else is read. A transaction with no references to insert travels
+ * as one batch, which CockroachDB can retry on the server.
  */
 final class JdbcWriteTransaction implements WriteTransaction {
 
   /**
    * The revision and its commit time, the versions, the heads, the old references and the
-   * idempotency record in one statement: the revision row is taken by this statement and held only
-   * until the COMMIT that follows it in the same round trip. Each table is modified once
+   * idempotency record in one statement, after {@link #TAKE_ROW} has the revision row, which is
+   * held only until the COMMIT that follows it in the same round trip. Each table is modified once
    * (CockroachDB refuses two ON CONFLICT / UPDATE / DELETE modifications of one table in a
    * statement, cockroachdb/cockroach#71595); the data-modifying CTEs are all referenced from the
    * final SELECT, and PostgreSQL runs them against one snapshot, so the DELETE of old references
    * never sees the new ones, which a second statement inserts.
    *
-   * <p>The revision row is taken only if nothing the reads saw has moved: no head read at another
+   * <p>The revision advances only if nothing the reads saw has moved: no head read at another
    * version or no longer absent; the references to retired documents exactly those seen (as many as
    * there are, and all of those seen still there: two counts, so that both sides are index lookups;
    * an anti-join against the seen pairs was planned as a nested loop over them, 80 ms for 1,000
    * retires); no idempotency record stored under a key this append stores. Otherwise {@code r} is
    * empty, every other CTE writes nothing (each reads {@code r}), the statement returns no row and
    * the COMMIT after it commits nothing. The checks are uncorrelated subqueries over the keys the
-   * reads saw, evaluated before the row is locked: on PostgreSQL 15 with 1,000,000 documents, all
-   * of them take 13-20 ms for 1,000 keys (EXPLAIN ANALYZE, generic and custom plans).
+   * reads saw, run while the row is held: on PostgreSQL 15 with 1,000,000 documents, all of them
+   * take 13-20 ms for 1,000 keys (EXPLAIN ANALYZE, generic and custom plans), a fraction of a
+   * millisecond for a few.
    */
   private static final String APPEND =
       """
@@ -161,10 +169,18 @@ final class JdbcWriteTransaction implements WriteTransaction {
   private static final String COMMIT = ";\nCOMMIT";
 
   /**
-   * The transaction's first statement, sent with its BEGIN (pgjdbc's, as the connection leaves
-   * autocommit) and the append in one round trip.
+   * The transaction's first statements, sent with its BEGIN (pgjdbc's, as the connection leaves
+   * autocommit) and the append in one round trip: the isolation (the pool's too, said here because
+   * the correctness of the checks depends on each statement's own snapshot) and the row's lock.
    */
-  private static final String SERIALIZABLE = "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n";
+  private static final String READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED;\n";
+
+  /**
+   * Takes the revision row: a writer that finds it held waits here (bounded by the lock wait set
+   * before it) and, once it has the row, the statements after it see every earlier commit.
+   */
+  private static final String TAKE_ROW =
+      "SELECT revision FROM revision_counter WHERE id = 1 FOR UPDATE;\n";
 
   /** What the reads saw that the append checks: a head's version, or null for none. */
   private record SeenHead(DocumentKey key, Long version) {}
@@ -202,7 +218,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
   /**
    * Begins an attempt on the connection of the Spring transaction {@code status}: the connection
    * goes back to autocommit for the reads (no round trip: nothing was sent on it yet), and leaves
-   * it in {@link #append}, whose first statement makes the transaction SERIALIZABLE (JDBC's {@code
+   * it in {@link #append}, whose first statement sets the transaction's isolation (JDBC's {@code
    * setTransactionIsolation} would cost one round trip before and one after). {@link #end} must
    * follow, whatever happens, before Spring commits or rolls back.
    */
@@ -421,13 +437,18 @@ final class JdbcWriteTransaction implements WriteTransaction {
                 "recordCreatedAts",
                 records.stream().map(r -> Timestamp.from(r.createdAt())).toArray(Timestamp[]::new));
     addSeen(columns);
-    // BEGIN, SERIALIZABLE and the lock wait go ahead of the statement in the same round trip, and
-    // COMMIT after the last statement that holds the row: the row is held for one round trip
+    // BEGIN, the isolation, the lock wait and the row's lock go ahead of the statement in the same
+    // round trip, and COMMIT after the last statement that holds the row: the row is held for one
+    // round trip
     boolean references = versions.stream().anyMatch(v -> !v.references().isEmpty());
     autoCommit(false);
     Appended appended =
         firstRow(
-            SERIALIZABLE + lockWait(sessionLockTimeoutMillis) + APPEND + (references ? "" : COMMIT),
+            READ_COMMITTED
+                + lockWait(sessionLockTimeoutMillis)
+                + TAKE_ROW
+                + APPEND
+                + (references ? "" : COMMIT),
             columns,
             rs -> {
               if (rs.getLong("versions") != versions.size()
@@ -474,9 +495,9 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   /**
    * Runs {@code sql}, several statements sent in one round trip, and maps the first row of the
-   * first result set (null if it has none). pgjdbc reads every statement's answer before it
-   * returns, so a failure of any of them (COMMIT's included) is thrown here; after one, the
-   * database skipped the rest.
+   * second result set, the append's (null if it has none; the first is {@link #TAKE_ROW}'s). pgjdbc
+   * reads every statement's answer before it returns, so a failure of any of them (COMMIT's
+   * included) is thrown here; after one, the database skipped the rest.
    */
   private <T> T firstRow(String sql, SqlParameterSource params, FirstRow<T> mapper) {
     return statements.execute(
@@ -484,11 +505,12 @@ final class JdbcWriteTransaction implements WriteTransaction {
         params,
         (PreparedStatement ps) -> {
           boolean rows = ps.execute();
-          while (!rows) {
-            if (ps.getUpdateCount() == -1) {
+          for (int resultSets = rows ? 1 : 0; !rows || resultSets < 2; ) {
+            if (!rows && ps.getUpdateCount() == -1) {
               throw new IllegalStateException("no row from the append");
             }
-            rows = ps.getMoreResults();
+            rows = ps.getMoreResults(); // past the SETs' counts and TAKE_ROW's row
+            resultSets += rows ? 1 : 0;
           }
           try (ResultSet rs = ps.getResultSet()) {
             return rs.next() ? mapper.map(rs) : null; // null: the append's checks failed

@@ -68,8 +68,9 @@ class TransactionRunner {
       CircuitBreakerRegistry breakers,
       RetryRegistry retries,
       MeterRegistry meters) {
-    // Write transactions make themselves SERIALIZABLE in their first statement, after their reads
-    // (JdbcWriteTransaction); reads are single statements at the pool's READ COMMITTED, which
+    // Write transactions lock the revision row in their first statement, after their reads, and
+    // check what the reads saw under it (JdbcWriteTransaction); reads are single statements at the
+    // pool's READ COMMITTED, which
     // sees every commit that finished before the statement began (no stale read) without the
     // predicate locks that ran PostgreSQL out of shared memory under the benchmark's 32 readers.
     // Housekeeping transactions (retention) stay at READ COMMITTED: they compare-and-set.

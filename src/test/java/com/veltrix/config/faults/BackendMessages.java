@@ -5,12 +5,13 @@ import java.nio.charset.StandardCharsets;
 /**
  * Follows the database's side of one PostgreSQL connection message by message, across however the
  * stream was cut into reads, and says what the answers to a write's statement mean for the
- * half-open trap: the statement took the revision row (its CommandComplete is "SELECT n", n > 0),
- * or it holds nothing (an ErrorResponse, or "SELECT 0": its checks found that what the write read
- * had moved). Every other message (the answers to BEGIN and the SETs sent ahead of it, rows,
- * notices) says neither. Backend messages are a type byte and a four-byte length that counts
- * itself; the stream opens with one unframed byte when the client asked for TLS first (pgjdbc's
- * default), 'N' for no. Bytes inside a message (a row's payload) are never read as a message.
+ * half-open trap: the session took the revision row (a CommandComplete "SELECT n", n > 0: the
+ * {@code SELECT ... FOR UPDATE} that locks it), or it holds nothing (an ErrorResponse: its lock
+ * wait was cut; or "SELECT 0"). Every other message (the answers to BEGIN and the SETs sent ahead
+ * of it, rows, notices) says neither. Backend messages are a type byte and a four-byte length that
+ * counts itself; the stream opens with one unframed byte when the client asked for TLS first
+ * (pgjdbc's default), 'N' for no. Bytes inside a message (a row's payload) are never read as a
+ * message.
  */
 final class BackendMessages {
 

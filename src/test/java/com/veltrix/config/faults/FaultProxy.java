@@ -112,12 +112,13 @@ final class FaultProxy implements AutoCloseable {
   }
 
   /**
-   * Freezes the next connection that sends the statement taking the revision row: the piece that
+   * Freezes the next connection that sends the statement that advances the revision: the piece that
    * carries the statement's start reaches the database, then nothing more from that client does
-   * (the database's answers still flow back). The database has begun the transaction (BEGIN and the
-   * SETs sent ahead of the statement in the same round trip have run) and waits for the rest of a
-   * statement that can now never run: the state of a pod killed while sending a 1,000-document
-   * batch, with no race against the statement's own outcome (a lost row, a retry). The future's
+   * (the database's answers still flow back). The database has begun the transaction (BEGIN, the
+   * SETs and the {@code SELECT ... FOR UPDATE} of the revision row sent ahead of the statement in
+   * the same round trip have run: the session holds the row, or waits for it) and waits for the
+   * rest of a statement that can now never run: the state of a pod killed while sending a
+   * 1,000-document batch, with no race against the statement's own outcome (a retry). The future's
    * value is the local port of the connection's database side: its session's {@code client_port} in
    * {@code pg_stat_activity}.
    */

@@ -404,14 +404,22 @@ class ProductionFaultsTest {
     HttpClient.newHttpClient().sendAsync(post(c, batch), HttpResponse.BodyHandlers.ofString());
     int session = frozen.get(20, TimeUnit.SECONDS);
     // the batch's session as the database sees it the moment before the kill: in a transaction,
-    // waiting for the rest of the append
-    String killedIn =
-        db.sql(
-                "SELECT state FROM pg_stat_activity WHERE client_port = ? AND xact_start IS NOT NULL")
+    // waiting for the rest of the append; with a transaction id once its first statement has
+    // locked (or is waiting to lock) the revision row
+    Map<String, Object> killedSession =
+        db
+            .sql(
+                """
+                SELECT state, backend_xid IS NOT NULL AS locking
+                  FROM pg_stat_activity WHERE client_port = ? AND xact_start IS NOT NULL
+                """)
             .param(session)
-            .query(String.class)
-            .optional()
-            .orElse("no transaction");
+            .query()
+            .listOfRows()
+            .stream()
+            .findFirst()
+            .orElse(Map.of("state", "no transaction", "locking", false));
+    String killedIn = (String) killedSession.get("state");
     c.kill(); // SIGKILL while its transaction is open
     long t0 = System.nanoTime();
     Thread.sleep(5000);
@@ -434,7 +442,9 @@ class ProductionFaultsTest {
             + load.rate()
             + " killedIn='"
             + killedIn
-            + "' storedAfterKill="
+            + "' rowTakenAtKill="
+            + killedSession.get("locking")
+            + " storedAfterKill="
             + stored
             + " retry="
             + retried.statusCode()
