@@ -29,7 +29,9 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.security.web.FilterChainProxy;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -72,6 +74,20 @@ class SecurityTest {
   @AfterEach
   void tearDown() {
     channel.shutdownNow();
+  }
+
+  @Autowired ApplicationContext context;
+
+  /**
+   * The filter the servlet runs is the security chain itself, with no MVC handler lookup in front
+   * of it ({@link WithoutHandlerLookupCache}); both chains are in it.
+   */
+  @Test
+  void theChainRunsWithoutAHandlerLookupInFrontOfIt() {
+    FilterChainProxy chain =
+        context.getBean(WithoutHandlerLookupCache.CHAIN_BEAN, FilterChainProxy.class);
+    assertThat(chain).isExactlyInstanceOf(FilterChainProxy.class);
+    assertThat(chain.getFilterChains()).hasSize(2);
   }
 
   long versions() {
