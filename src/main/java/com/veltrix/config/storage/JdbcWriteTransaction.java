@@ -443,7 +443,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
     boolean references = versions.stream().anyMatch(v -> !v.references().isEmpty());
     autoCommit(false);
     Appended appended =
-        firstRow(
+        appendedRow(
             READ_COMMITTED
                 + lockWait(sessionLockTimeoutMillis)
                 + TAKE_ROW
@@ -499,7 +499,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
    * reads every statement's answer before it returns, so a failure of any of them (COMMIT's
    * included) is thrown here; after one, the database skipped the rest.
    */
-  private <T> T firstRow(String sql, SqlParameterSource params, FirstRow<T> mapper) {
+  private <T> T appendedRow(String sql, SqlParameterSource params, FirstRow<T> mapper) {
     return statements.execute(
         sql,
         params,

@@ -271,7 +271,7 @@ abstract class CatalogStoreContract {
     assertThat(store.latest(dt("a")).orElseThrow().status()).isEqualTo(Status.ACTIVE);
   }
 
-  private static NewVersion next(DocumentKey key, Map<DocumentKey, Head> heads) {
+  static NewVersion next(DocumentKey key, Map<DocumentKey, Head> heads) {
     long head = heads.containsKey(key) ? heads.get(key).version() : 0;
     return new NewVersion(document(key, head + 1, 0, Status.ACTIVE), Optional.empty(), Set.of());
   }

@@ -51,6 +51,63 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   }
 
   /**
+   * The holder our writer queued behind moved a head our writer had read: once it has the row, the
+   * append's checks see that commit (their snapshot is taken after the lock), write nothing, and
+   * the attempt runs again with fresh reads. A snapshot taken before the wait would have let the
+   * append overwrite the holder's version.
+   */
+  @Test
+  void aWriterQueuedBehindAHolderThatMovedItsHeadReadsAgain() throws Exception {
+    write(Status.ACTIVE, dt("c")); // r1, version 1
+    List<Long> headsRead = new CopyOnWriteArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    try (Connection other = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
+      other.setAutoCommit(false);
+      long revision =
+          CallContext.call(
+              deadline,
+              () ->
+                  store.write(
+                      tx -> {
+                        var heads = tx.heads(List.of(dt("c")));
+                        headsRead.add(heads.get(dt("c")).version());
+                        if (headsRead.size() == 1) { // another pod's writer takes the row first
+                          holdTheRowAndMoveTheHead(other, "c");
+                          CompletableFuture.runAsync(
+                              () -> {
+                                awaitWriterBlockedOnTheRevisionRow();
+                                commit(other);
+                              });
+                        }
+                        return tx.append(List.of(next(dt("c"), heads)), List.of()).revision();
+                      }));
+      assertThat(headsRead).as("read again after the holder committed").containsExactly(1L, 2L);
+      assertThat(revision).isEqualTo(3);
+      assertThat(store.latest(dt("c")).orElseThrow().version()).isEqualTo(3);
+    }
+  }
+
+  private static void holdTheRowAndMoveTheHead(Connection other, String id) {
+    try (Statement s = other.createStatement()) {
+      s.executeUpdate("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
+      s.executeUpdate(
+          "UPDATE documents SET version = version + 1 WHERE kind = 'DROP_TABLE' AND id = '"
+              + id
+              + "'");
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void commit(Connection other) {
+    try {
+      other.commit();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
    * A wait on the revision row that outlasts the session's lock_timeout ends as 55P03 and the write
    * runs again within its deadline; the retry knows the attempt before it wrote nothing, so it need
    * not look for versions an earlier attempt stamped (one round trip saved per contended retry).
