@@ -53,6 +53,7 @@ class SecurityTest {
   @LocalServerPort int port;
   @LocalManagementPort int managementPort;
   @Autowired JdbcClient jdbc;
+  @Autowired ApplicationContext context;
   Http anonymous;
   ManagedChannel channel;
 
@@ -75,8 +76,6 @@ class SecurityTest {
   void tearDown() {
     channel.shutdownNow();
   }
-
-  @Autowired ApplicationContext context;
 
   /**
    * The filter the servlet runs is the security chain itself, with no MVC handler lookup in front
