@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.catalog.StoreUnavailableException;
+import com.veltrix.config.support.Await;
 import com.veltrix.config.support.Sleep;
 import com.veltrix.config.support.TestDatabase;
 import java.sql.Connection;
@@ -18,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -129,7 +129,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
                               return append(tx, Status.ACTIVE, dt("b"));
                             })),
             () -> { // the 200 ms lock_timeout ends the first wait; the retry queues again
-              awaitUntil(() -> retried() > retriesBefore);
+              Await.until(() -> retried() > retriesBefore);
               awaitWriterBlockedOnTheRevisionRow();
             });
     assertThat(revision).isEqualTo(2);
@@ -296,19 +296,11 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   }
 
   private void awaitWriterBlockedOnTheRevisionRow() {
-    awaitUntil(
+    Await.until(
         () ->
             jdbc.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
                     .query(Long.class)
                     .single()
                 > 0);
-  }
-
-  private static void awaitUntil(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waited 10 s for the writer").isLessThan(deadline);
-      Sleep.millis(5);
-    }
   }
 }

@@ -15,6 +15,7 @@ import com.veltrix.config.catalog.write.StatementCounter.Transaction;
 import com.veltrix.config.catalog.write.WriteCommand.Retire;
 import com.veltrix.config.catalog.write.WriteCommand.Rollback;
 import com.veltrix.config.catalog.write.WriteCommand.Upsert;
+import com.veltrix.config.support.Await;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.WrapDataSource;
@@ -238,7 +239,7 @@ class WritePathTest {
       holder.setAutoCommit(false);
       holder.createStatement().execute("UPDATE revision_counter SET revision = revision");
       head = call(() -> writer.batch(upserts(1, 1), Optional.empty(), TESTER));
-      awaitUntil(() -> lockWaiters() == 1);
+      Await.until(() -> lockWaiters() == 1);
       // when: more requests arrive while it waits ...
       for (int i = 0; i < 12; i++) {
         String id = "g" + i;
@@ -248,7 +249,7 @@ class WritePathTest {
       waiting.put("same-1", submit(dt("same"), "first", "req-s1", Precondition.NONE));
       // each call is submitted from a thread of its own: "same-2" must queue after "same-1" (a
       // clean-clone CI run queued it first, and its If-Match 1 met version 0)
-      awaitUntil(() -> groups.queued() == waiting.size());
+      Await.until(() -> groups.queued() == waiting.size());
       waiting.put("same-2", submit(dt("same"), "second", "req-s2", Precondition.ifMatch(1)));
       for (String k : List.of("key-1", "key-2")) {
         List<WriteCommand> keyed =
@@ -257,7 +258,7 @@ class WritePathTest {
             k,
             call(() -> writer.batch(keyed, Optional.of("same-key"), new WriteContext("keyed", k))));
       }
-      awaitUntil(() -> groups.queued() == waiting.size());
+      Await.until(() -> groups.queued() == waiting.size());
       holder.rollback(); // ... and the row is released
     }
 
@@ -316,13 +317,5 @@ class WritePathTest {
                 + " AND query LIKE '%revision_counter%'")
         .query(Long.class)
         .single();
-  }
-
-  static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waited 10 s for the condition").isLessThan(until);
-      Thread.sleep(5);
-    }
   }
 }
