@@ -7,13 +7,26 @@ import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.Http.Response;
 import com.veltrix.config.support.TestDatabase;
+import com.veltrix.config.support.Tokens;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.security.SecurityProperties;
 import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.http.converter.xml.Jaxb2RootElementHttpMessageConverter;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.util.ReflectionTestUtils;
+import org.springframework.web.filter.ServletRequestPathFilter;
+import org.springframework.web.servlet.mvc.method.annotation.JsonViewRequestBodyAdvice;
+import org.springframework.web.servlet.mvc.method.annotation.JsonViewResponseBodyAdvice;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerAdapter;
 
 /** The whole service on real ports: Actuator on its own port, the API on another. */
 @AutoConfigureObservability
@@ -28,6 +41,8 @@ class ApplicationTest {
 
   @LocalServerPort int port;
   @LocalManagementPort int managementPort;
+  @Autowired RequestMappingHandlerAdapter adapter;
+  @Autowired FilterRegistrationBean<ServletRequestPathFilter> pathOnce;
 
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
@@ -82,5 +97,39 @@ class ApplicationTest {
     assertThat(missing.status()).isEqualTo(404);
     assertThat(wrongMethod.status()).isEqualTo(405);
     assertThat(missing.body() + wrongMethod.body()).doesNotContain("Exception", "\tat ");
+  }
+
+  @Test
+  void restCallsSkipTheWorkOfFeaturesThisApiDoesNotUse() {
+    // the path is parsed once, before the security chain's matchers need it
+    assertThat(pathOnce.getOrder()).isLessThan(SecurityProperties.DEFAULT_FILTER_ORDER);
+    assertThat(pathOnce.getFilter()).isInstanceOf(ServletRequestPathFilter.class);
+    // JSON only: no converter that looks for XML annotations on every body's class
+    assertThat(adapter.getMessageConverters())
+        .isNotEmpty()
+        .noneMatch(Jaxb2RootElementHttpMessageConverter.class::isInstance);
+    // no @JsonView lookups on every body
+    assertThat((List<?>) ReflectionTestUtils.getField(adapter, "requestResponseBodyAdvice"))
+        .noneMatch(a -> a instanceof JsonViewRequestBodyAdvice)
+        .noneMatch(a -> a instanceof JsonViewResponseBodyAdvice);
+  }
+
+  @Test
+  void aPathThatCannotBeDecodedIsRefusedWithA400() throws Exception {
+    // Tomcat refuses it before any filter: the path filter never meets a path it cannot decode
+    try (Socket socket = new Socket("localhost", port)) {
+      socket.setSoTimeout(5_000);
+      socket
+          .getOutputStream()
+          .write(
+              ("GET /api/v1/drop-tables/%zz HTTP/1.1\r\nHost: localhost\r\n"
+                      + "Authorization: Bearer "
+                      + Tokens.admin()
+                      + "\r\nConnection: close\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+      assertThat(answer).startsWith("HTTP/1.1 400").doesNotContain("Exception", "\tat ");
+    }
   }
 }
