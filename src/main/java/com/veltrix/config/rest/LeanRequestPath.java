@@ -18,7 +18,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseBodyAdvice;
 
 /**
  * Takes out of every REST call the work Spring MVC does for features this API does not use. Each
- * was seen in the JFR profile of REST point reads (docs/performance.md, "What a REST read does for
+ * was seen in the JFR profile of REST point reads (docs/performance.md, "What a REST read did for
  * features it does not use"):
  *
  * <ul>
