@@ -108,6 +108,17 @@ class ApplicationTest {
     assertThat(adapter.getMessageConverters())
         .isNotEmpty()
         .noneMatch(Jaxb2RootElementHttpMessageConverter.class::isInstance);
+    Http http = new Http(port);
+    assertThat(http.get("/api/v1/revision", "Accept", "application/xml").status()).isEqualTo(406);
+    assertThat(
+            http.send(
+                    "PUT",
+                    "/api/v1/drop-tables/xml",
+                    "<dropTable/>".getBytes(StandardCharsets.UTF_8),
+                    "Content-Type",
+                    "application/xml")
+                .status())
+        .isEqualTo(415);
     // no @JsonView lookups on every body
     assertThat((List<?>) ReflectionTestUtils.getField(adapter, "requestResponseBodyAdvice"))
         .noneMatch(a -> a instanceof JsonViewRequestBodyAdvice)

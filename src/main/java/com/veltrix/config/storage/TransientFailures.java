@@ -55,9 +55,6 @@ public final class TransientFailures {
         return (tse.getApplicationException() != null && isTransient(tse.getApplicationException()))
             || sqlState(tse).map(TransientFailures::isTransientState).orElse(true);
       }
-      if (t.getCause() == t) {
-        break;
-      }
     }
     return false;
   }
@@ -76,9 +73,6 @@ public final class TransientFailures {
       }
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
         return !CONTENTION.contains(sql.getSQLState());
-      }
-      if (t.getCause() == t) {
-        break;
       }
     }
     return true;
@@ -109,9 +103,6 @@ public final class TransientFailures {
       }
       if (t instanceof TransactionSystemException tse) {
         return sqlState(tse).map(TransientFailures::isTransientState).orElse(true);
-      }
-      if (t.getCause() == t) {
-        break;
       }
     }
     return false;
@@ -154,9 +145,6 @@ public final class TransientFailures {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
         return Optional.of(sql);
-      }
-      if (t.getCause() == t) {
-        break;
       }
     }
     return Optional.empty();
