@@ -16,7 +16,19 @@ final class Connections {
 
   private Connections() {}
 
-  /** pgjdbc properties: the session bounds merged into any {@code options} already configured. */
+  /**
+   * The server version pgjdbc may assume before it has connected. With it, pgjdbc sends {@code
+   * application_name} in the startup message instead of a {@code SET} after authentication: one
+   * round trip less for every new connection (three instead of four to a session that answers
+   * queries, measured through the fault proxy at 20 ms each way). PostgreSQL 10 and later and
+   * CockroachDB (which reports PostgreSQL 13) take it there.
+   */
+  static final String ASSUME_MIN_SERVER_VERSION = "10";
+
+  /**
+   * pgjdbc properties: the session bounds merged into any {@code options} already configured, and
+   * {@link #ASSUME_MIN_SERVER_VERSION} unless one is configured.
+   */
   static Properties withSessionBounds(Properties configured, DatabaseProperties database) {
     return withOptions(configured, database.sessionOptions());
   }
@@ -24,6 +36,7 @@ final class Connections {
   private static Properties withOptions(Properties configured, String bounds) {
     Properties properties = new Properties();
     properties.putAll(configured);
+    properties.putIfAbsent("assumeMinServerVersion", ASSUME_MIN_SERVER_VERSION);
     String options = properties.getProperty("options");
     properties.setProperty(
         "options", options == null || options.isBlank() ? bounds : bounds + " " + options);
