@@ -15,12 +15,12 @@ import org.springframework.core.Ordered;
  * A REST answer leaves when it is complete, in one write with its {@code Content-Length}, instead
  * of being flushed out as a chunk the moment its body is written and followed by a chunked
  * encoding's last chunk: two writes on the socket, and two reads for the client, for every answer.
- * Spring MVC's JSON converter flushes the response stream after each body (Jackson's generator and
- * the converter both call {@code flush()}); here a flush of the response's stream does nothing, so
- * the body stays in Tomcat's response buffer until the call ends, and Tomcat then sends it with its
- * length. Nothing in this API streams: an answer larger than the buffer (a 1,000-item page) still
- * goes out piece by piece as the buffer fills, chunked as before. An explicit {@code flushBuffer()}
- * on the response still commits it.
+ * Spring MVC flushes after each body: Jackson's generator and the JSON converter call the response
+ * stream's {@code flush()}, and a {@code ResponseEntity}'s handler calls the response's {@code
+ * flushBuffer()}. Here both do nothing, so the body stays in Tomcat's response buffer until the
+ * call ends, and Tomcat then sends it with its length. Nothing in this API streams: an answer
+ * larger than the buffer (a 1,000-item page) still goes out piece by piece as the buffer fills,
+ * chunked as before. A response is thus committed when its call ends, not when its body is written.
  */
 @Configuration(proxyBeanMethods = false)
 class WholeAnswers {
