@@ -20,10 +20,10 @@ import java.util.function.Predicate;
  * whose connection the pool closed) only this JVM's own children (wrk) are counted; processes that
  * start inside it count from their start.
  */
-record CpuTime(Map<Long, Used> byPid) {
+public record CpuTime(Map<Long, Used> byPid) {
 
   /** One process's group and the CPU time it had used. */
-  record Used(String group, Duration cpu) {}
+  public record Used(String group, Duration cpu) {}
 
   private record Group(String name, Predicate<ProcessHandle> member) {}
 
@@ -40,7 +40,7 @@ record CpuTime(Map<Long, Used> byPid) {
           new Group("etcd", p -> command(p).endsWith("/etcd")),
           new Group("clients (this JVM)", p -> p.pid() == SELF));
 
-  static CpuTime now() {
+  public static CpuTime now() {
     Map<Long, Used> used = new LinkedHashMap<>();
     ProcessHandle.allProcesses()
         .forEach(
@@ -79,7 +79,7 @@ record CpuTime(Map<Long, Used> byPid) {
    * CPU milliseconds per operation of each process group that used any between {@code this} and
    * {@code later}, e.g. {@code "veltrix 0.41, postgres 0.22, clients (this JVM) 0.19"}.
    */
-  String perOperation(CpuTime later, long operations) {
+  public String perOperation(CpuTime later, long operations) {
     if (operations == 0) {
       return "no operations measured";
     }
