@@ -1,5 +1,6 @@
 package com.veltrix.config.bench;
 
+import com.veltrix.config.support.WrkRun;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -14,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -162,37 +162,11 @@ final class Wrk {
   }
 
   private Matcher run(HttpRead read, Path script, Duration duration) throws IOException {
-    long seconds = Math.max(1, duration.toSeconds());
-    Path out = dir.resolve("wrk.out");
-    Process wrk =
-        new ProcessBuilder(
-                binary.toString(),
-                "-t2",
-                "-c32",
-                "-d" + seconds + "s",
-                "--timeout",
-                "2s",
-                "-s",
-                script.toString(),
-                read.baseUrl())
-            .redirectErrorStream(true)
-            .redirectOutput(out.toFile())
-            .start();
-    try {
-      if (!wrk.waitFor(seconds + 30, TimeUnit.SECONDS)) {
-        wrk.destroyForcibly();
-        throw new IllegalStateException("wrk did not finish in " + (seconds + 30) + " s");
-      }
-    } catch (InterruptedException e) {
-      wrk.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-    String printed = Files.readString(out);
-    Matcher m = FIGURES.matcher(printed);
-    if (wrk.exitValue() != 0 || !m.find()) {
-      throw new IllegalStateException("wrk exited " + wrk.exitValue() + ": " + printed);
-    }
-    return m;
+    return WrkRun.run(
+        binary.toString(),
+        List.of("-t2", "-c32", "--timeout", "2s", "-s", script.toString(), read.baseUrl()),
+        Math.max(1, duration.toSeconds()),
+        dir.resolve("wrk.out"),
+        FIGURES);
   }
 }

@@ -1,5 +1,6 @@
 package com.veltrix.config.faults;
 
+import com.veltrix.config.support.WrkRun;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -113,31 +114,21 @@ final class WrkWriters {
     }
   }
 
-  Figures run(int seconds) throws IOException, InterruptedException {
-    Path out = script.resolveSibling("wrk-writers.out");
-    Process wrk =
-        new ProcessBuilder(
-                "wrk",
+  Figures run(int seconds) throws IOException {
+    Matcher m =
+        WrkRun.run(
+            "wrk",
+            List.of(
                 "-t" + clients,
                 "-c" + clients,
-                "-d" + seconds + "s",
                 "--timeout",
                 "2s",
                 "-s",
                 script.toString(),
-                firstInstance)
-            .redirectErrorStream(true)
-            .redirectOutput(out.toFile())
-            .start();
-    if (!wrk.waitFor(seconds + 30L, TimeUnit.SECONDS)) {
-      wrk.destroyForcibly();
-      throw new IllegalStateException("wrk did not finish in " + (seconds + 30) + " s");
-    }
-    String printed = Files.readString(out);
-    Matcher m = FIGURES.matcher(printed);
-    if (wrk.exitValue() != 0 || !m.find()) {
-      throw new IllegalStateException("wrk exited " + wrk.exitValue() + ": " + printed);
-    }
+                firstInstance),
+            seconds,
+            script.resolveSibling("wrk-writers.out"),
+            FIGURES);
     return new Figures(
         Long.parseLong(m.group(1)),
         Long.parseLong(m.group(2)) / 1e6,
