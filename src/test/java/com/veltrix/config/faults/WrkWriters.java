@@ -22,12 +22,11 @@ final class WrkWriters {
 
   private static final Pattern FIGURES =
       Pattern.compile(
-          "WRITES requests=(\\d+) duration_us=(\\d+) ok=(\\d+) refused503=(\\d+) other=(\\d+)"
+          "WRITES requests=\\d+ duration_us=(\\d+) ok=(\\d+) refused503=(\\d+) other=(\\d+)"
               + " errors=(\\d+) p50_us=(\\d+) p99_us=(\\d+)");
 
   /** One run's figures. {@code other}: answers neither 2xx nor 503; {@code errors}: sockets. */
   record Figures(
-      long requests,
       double seconds,
       long answered,
       long refused,
@@ -129,14 +128,26 @@ final class WrkWriters {
             seconds,
             script.resolveSibling("wrk-writers.out"),
             FIGURES);
-    return new Figures(
-        Long.parseLong(m.group(1)),
-        Long.parseLong(m.group(2)) / 1e6,
-        Long.parseLong(m.group(3)),
-        Long.parseLong(m.group(4)),
-        Long.parseLong(m.group(5)),
-        Long.parseLong(m.group(6)),
-        Long.parseLong(m.group(7)) / 1000.0,
-        Long.parseLong(m.group(8)) / 1000.0);
+    Figures f =
+        new Figures(
+            Long.parseLong(m.group(1)) / 1e6,
+            Long.parseLong(m.group(2)),
+            Long.parseLong(m.group(3)),
+            Long.parseLong(m.group(4)),
+            Long.parseLong(m.group(5)),
+            Long.parseLong(m.group(6)) / 1000.0,
+            Long.parseLong(m.group(7)) / 1000.0);
+    if (f.answered() == 0 && f.refused() == 0) {
+      // no write went in and none was refused: the harness is wrong (a token, a path), not slow;
+      // stop now instead of warming up to the cap and reporting 0 writes/s
+      throw new IllegalStateException(
+          "no write answered 2xx or 503 in "
+              + seconds
+              + " s: "
+              + f
+              + "; wrk's output: "
+              + script.resolveSibling("wrk-writers.out"));
+    }
+    return f;
   }
 }
