@@ -123,8 +123,9 @@ public interface CatalogStore {
     Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys);
 
     /**
-     * The versions carrying one of {@code stamps}: what an earlier attempt of a call wrote when its
-     * commit reply was lost, found wherever the document's head has moved since.
+     * The versions carrying one of {@code stamps} at the stamp's coordinates: what an earlier
+     * attempt of a call wrote when its commit reply was lost, found wherever the document's head
+     * has moved since. A lookup by primary key per stamp, however long the document's history.
      */
     List<Document> stampedVersions(Collection<Stamp> stamps);
 
@@ -160,10 +161,11 @@ public interface CatalogStore {
   record NewVersion(Document document, Optional<String> zone, Set<DocumentKey> references) {}
 
   /**
-   * How one call marks the versions it writes: its request id and the microsecond it took before
-   * its first attempt (the writer's name is checked by the caller).
+   * A version an earlier attempt of a call asked to append, and how that call marks the versions it
+   * writes: its request id and the microsecond it took before its first attempt (the writer's name
+   * is checked by the caller).
    */
-  record Stamp(DocumentKey key, Instant updatedAt, String requestId) {}
+  record Stamp(VersionRef version, Instant updatedAt, String requestId) {}
 
   /** A document version by its coordinates. */
   record VersionRef(Kind kind, String id, long version) {}

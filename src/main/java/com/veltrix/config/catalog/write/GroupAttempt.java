@@ -42,7 +42,8 @@ import java.util.function.IntPredicate;
  * </ol>
  *
  * A retry after a failure that may have come after COMMIT (the reply lost: a cut connection,
- * CockroachDB's 40003) first looks for versions stamped by the group's requests ({@link
+ * CockroachDB's 40003) first looks for versions stamped by the group's requests at the coordinates
+ * their earlier attempts appended ({@link WriteRequest#appended}, {@link
  * WriteTransaction#stampedVersions}): a request found there was committed by the earlier attempt
  * and is answered with what it wrote, never written again, even when another writer has moved the
  * document's head since (before, such a retry wrote the document a second time).
@@ -180,12 +181,8 @@ final class GroupAttempt {
       if (mayHaveCommitted.test(i)
           && !request.idempotencyKey().map(records::containsKey).orElse(false)) {
         request
-            .prepared()
-            .forEach(
-                p ->
-                    stamps.add(
-                        new Stamp(
-                            p.command().key(), request.now(), request.context().requestId())));
+            .appended()
+            .forEach(v -> stamps.add(new Stamp(v, request.now(), request.context().requestId())));
       }
     }
     Map<Integer, Applied> answered = new LinkedHashMap<>();
@@ -258,13 +255,18 @@ final class GroupAttempt {
     }
     List<NewVersion> pending = new ArrayList<>();
     List<IdempotencyRecord> records = new ArrayList<>();
-    plans.values().stream()
-        .filter(RequestPlan::writes)
-        .forEach(
-            plan -> {
-              pending.addAll(plan.pending());
-              plan.record().ifPresent(records::add);
-            });
+    plans.forEach(
+        (i, plan) -> {
+          if (plan.writes()) {
+            pending.addAll(plan.pending());
+            plan.record().ifPresent(records::add);
+            // before the append is sent: where a retry looks if its reply is lost
+            for (NewVersion v : plan.pending()) {
+              Document d = v.document();
+              group.get(i).appended().add(new VersionRef(d.kind(), d.id(), d.version()));
+            }
+          }
+        });
     long revision = ConfigWriter.NOT_WRITTEN;
     if (pending.isEmpty()) {
       tx.discard();
