@@ -8,9 +8,7 @@ import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.WrapDataSource;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -26,7 +24,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -58,7 +55,7 @@ abstract class AmbiguousCommitContract {
   static class LoseNextCommitReply {
     @Bean
     static BeanPostProcessor loseCommitReplies() {
-      return WrapDataSource.with(Faulty::new);
+      return WrapDataSource.connections(AmbiguousCommitContract::loseCommitReplies);
     }
   }
 
@@ -67,54 +64,32 @@ abstract class AmbiguousCommitContract {
    * Connection#commit()}, or at the execution of a statement that carries its own COMMIT (the write
    * path sends COMMIT with its last statement).
    */
-  static final class Faulty extends DelegatingDataSource {
-    Faulty(DataSource target) {
-      super(target);
+  static Object loseCommitReplies(Method method, Object[] args, WrapDataSource.Call call)
+      throws Throwable {
+    Object result = call.proceed();
+    if (method.getName().equals("commit")) {
+      loseTheReplyWhenArmed();
     }
-
-    @Override
-    public Connection getConnection() throws SQLException {
-      Connection real = super.getConnection();
-      return (Connection)
-          Proxy.newProxyInstance(
-              Connection.class.getClassLoader(),
-              new Class<?>[] {Connection.class},
-              (proxy, method, args) -> {
-                Object result = invoke(real, method, args);
-                if (method.getName().equals("commit")) {
-                  loseTheReplyWhenArmed();
-                }
-                if (method.getName().equals("prepareStatement")
-                    && ((String) args[0]).strip().endsWith("COMMIT")) {
-                  PreparedStatement statement = (PreparedStatement) result;
-                  return Proxy.newProxyInstance(
-                      PreparedStatement.class.getClassLoader(),
-                      new Class<?>[] {PreparedStatement.class},
-                      (p, m, a) -> {
-                        Object answer = invoke(statement, m, a);
-                        if (m.getName().startsWith("execute")) {
-                          loseTheReplyWhenArmed();
-                        }
-                        return answer;
-                      });
-                }
-                return result;
-              });
+    if (method.getName().equals("prepareStatement")
+        && ((String) args[0]).strip().endsWith("COMMIT")) {
+      return WrapDataSource.around(
+          PreparedStatement.class,
+          (PreparedStatement) result,
+          (m, a, execute) -> {
+            Object answer = execute.proceed();
+            if (m.getName().startsWith("execute")) {
+              loseTheReplyWhenArmed();
+            }
+            return answer;
+          });
     }
+    return result;
+  }
 
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-      try {
-        return method.invoke(target, args);
-      } catch (InvocationTargetException e) {
-        throw e.getCause();
-      }
-    }
-
-    private static void loseTheReplyWhenArmed() throws SQLException {
-      if (LOSE_NEXT_COMMIT_REPLY.compareAndSet(true, false)) {
-        afterLostCommit.run();
-        throw new SQLException("An I/O error occurred while sending to the backend.", "08006");
-      }
+  private static void loseTheReplyWhenArmed() throws SQLException {
+    if (LOSE_NEXT_COMMIT_REPLY.compareAndSet(true, false)) {
+      afterLostCommit.run();
+      throw new SQLException("An I/O error occurred while sending to the backend.", "08006");
     }
   }
 

@@ -46,10 +46,12 @@ import org.springframework.stereotype.Component;
  * veltrix.limits.max-batch-size} of payloads. The group's transaction runs under the head's
  * deadline, so no member is answered after its own. A request whose deadline passes while it waits
  * is answered 503 (not the database's fault: the breaker ignores it) and never written; one already
- * in a running group waits for the group's answer. When a group runs out of its head's time, its
- * other members go back to the front of the queue; when it fails for a reason that is not the
- * database's (a bug, a statement the database refuses), each of its members is tried alone, so a
- * request can only fail itself.
+ * in a running group waits for the group's answer. When a group runs out of its head's time (the
+ * database slow or unreachable, writers contending), its other members go back to the front of the
+ * queue if they have at least 20 ms of their own left (a cut that outlasts the head's budget fails
+ * the head, not the whole group); only an open circuit answers them all at once. When it fails for
+ * a reason that is not the database's (a bug, a statement the database refuses), each of its
+ * members is tried alone, so a request can only fail itself.
  */
 @Component
 class WriteGroups {
@@ -257,11 +259,18 @@ class WriteGroups {
       groupTransaction.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     } catch (StoreUnavailableException e) {
       group.forEach(m -> m.triedBefore = true);
-      if (e.databaseAtFault() || group.size() == 1) {
+      if (e.circuitOpen() || group.size() == 1) {
         group.forEach(m -> m.outcome.completeExceptionally(e));
       } else { // out of the head's time: the others may have more of their own
-        group.get(0).outcome.completeExceptionally(e);
-        requeue(group.subList(1, group.size()), false);
+        List<Member> again = new ArrayList<>();
+        for (Member m : group) {
+          if (m != group.get(0) && m.remainingNanos() >= MIN_GROUP_NANOS) {
+            again.add(m);
+          } else { // a few milliseconds would only hold up the queue behind it
+            m.outcome.completeExceptionally(e);
+          }
+        }
+        requeue(again, false);
       }
       return;
     } catch (RuntimeException e) {

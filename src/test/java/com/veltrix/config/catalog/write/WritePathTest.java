@@ -11,6 +11,7 @@ import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.PreconditionFailedException;
+import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.write.StatementCounter.Transaction;
 import com.veltrix.config.catalog.write.WriteCommand.Retire;
 import com.veltrix.config.catalog.write.WriteCommand.Rollback;
@@ -21,16 +22,19 @@ import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.WrapDataSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -51,7 +55,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * (where every writer in the cluster meets) is held for the same one or two statements whatever the
  * batch, the last of them carrying the COMMIT, and the reads before it are a fixed number of
  * statements too; requests waiting together are committed together at one revision, each answered
- * on its own.
+ * on its own; a group out of its earliest deadline refuses only that request.
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -61,11 +65,26 @@ class WritePathTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final ExecutorService CALLERS = Executors.newCachedThreadPool();
 
+  /** While set, every statement fails as on a connection the network reset. */
+  static final AtomicBoolean UNREACHABLE = new AtomicBoolean();
+
   @TestConfiguration
   static class Watched {
     @Bean
     static BeanPostProcessor countStatements() {
       return WrapDataSource.with(StatementCounter::new);
+    }
+
+    @Bean
+    static BeanPostProcessor cutConnections() {
+      return WrapDataSource.connections(
+          (method, args, call) -> {
+            if (UNREACHABLE.get() && method.getName().endsWith("Statement")) {
+              throw new SQLException(
+                  "An I/O error occurred while sending to the backend.", "08006");
+            }
+            return call.proceed();
+          });
     }
   }
 
@@ -82,6 +101,7 @@ class WritePathTest {
 
   @BeforeEach
   void reset() {
+    UNREACHABLE.set(false);
     TestDatabase.reset(jdbc);
     counter().clear();
   }
@@ -216,7 +236,12 @@ class WritePathTest {
 
   /** Runs {@code call} on another thread with a long deadline of its own. */
   static <T> Future<T> call(Callable<T> call) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    return within(20_000, call);
+  }
+
+  /** Runs {@code call} on another thread with {@code millis} to live from now. */
+  static <T> Future<T> within(long millis, Callable<T> call) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
     return CALLERS.submit(
         () ->
             CallContext.call(
@@ -303,6 +328,64 @@ class WritePathTest {
                 .query(Long.class)
                 .single())
         .isEqualTo(1);
+  }
+
+  /**
+   * A group whose transaction runs out of its earliest deadline because the database stopped
+   * answering (a cut that outlasts that request's budget) answers that request 503 and runs its
+   * other members again, each within its own time. Before, every member was answered 503 with it: a
+   * gRPC write with a deadline of its own, grouped behind a REST write, failed with it.
+   */
+  @Test
+  void theOthersOfAGroupThatRanOutOfItsEarliestDeadlineAreCommittedWithinTheirOwn()
+      throws Exception {
+    Future<BatchResult> earliest;
+    List<Future<BatchResult>> others = new ArrayList<>();
+    try (Connection holder = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
+      // given: the committer is busy with a write queued behind another writer's revision row
+      holder.setAutoCommit(false);
+      holder.createStatement().execute("UPDATE revision_counter SET revision = revision");
+      Future<BatchResult> first = call(() -> write("first"));
+      Await.until(() -> groups.queued() == 0 && lockWaiters() == 1);
+      // and behind it a request with 1.5 s, then three with 10 s: the next group
+      earliest = within(1_500, () -> write("earliest"));
+      Await.until(() -> groups.queued() == 1);
+      for (int i = 0; i < 3; i++) {
+        String id = "other-" + i;
+        others.add(within(10_000, () -> write(id)));
+      }
+      Await.until(() -> groups.queued() == 4);
+      // when: the database stops answering as the row is released, for longer than 1.5 s
+      UNREACHABLE.set(true);
+      holder.rollback();
+      first.get(10, TimeUnit.SECONDS); // its statement was sent before the cut
+    }
+    assertThatThrownBy(() -> earliest.get(10, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(StoreUnavailableException.class);
+    UNREACHABLE.set(false); // the network is back, with time left for the others
+
+    // then: each of the others is committed, once
+    for (Future<BatchResult> other : others) {
+      assertThat(other.get(10, TimeUnit.SECONDS).results()).hasSize(1);
+    }
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM document_versions WHERE id LIKE 'other-%'")
+                .query(Long.class)
+                .single())
+        .isEqualTo(3);
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM document_versions WHERE id = 'earliest'")
+                .query(Long.class)
+                .single())
+        .isZero();
+  }
+
+  /** One single-document write of drop table {@code id}, sent as {@code id}. */
+  BatchResult write(String id) {
+    List<WriteCommand> writes =
+        List.of(new Upsert(dt(id), json(dropTable(id, 1)), Precondition.NONE));
+    return writer.batch(writes, Optional.empty(), new WriteContext(id, "req-" + id));
   }
 
   Future<BatchResult> submit(
