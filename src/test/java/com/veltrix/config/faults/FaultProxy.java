@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -63,6 +64,12 @@ final class FaultProxy implements AutoCloseable {
   private volatile CompletableFuture<Integer> freeze;
   private volatile boolean closed;
 
+  /** When the last {@link #cut()} began, and how long after it the slowest client saw its reset. */
+  private volatile long cutAtNanos;
+
+  private final AtomicLong slowestResetNanos = new AtomicLong();
+  private final Set<Socket> cutOff = ConcurrentHashMap.newKeySet();
+
   FaultProxy(int targetPort) {
     this(targetPort, 0);
   }
@@ -89,8 +96,20 @@ final class FaultProxy implements AutoCloseable {
   }
 
   synchronized void cut() {
+    cutAtNanos = System.nanoTime();
     mode = Mode.CUT;
+    cutOff.addAll(sockets);
     resetAll();
+  }
+
+  /**
+   * The longest a client connection stayed open after a {@link #cut()} began, since the last ask.
+   * Closing a socket that a pump is blocked reading sends the reset only once that pump's thread
+   * runs again (the blocked read holds the socket): on busy cores the cut reaches some services
+   * late, and lasts longer for them than it was asked to.
+   */
+  long slowestResetMillis() {
+    return TimeUnit.NANOSECONDS.toMillis(slowestResetNanos.getAndSet(0));
   }
 
   synchronized void blackhole() {
@@ -238,6 +257,10 @@ final class FaultProxy implements AutoCloseable {
       }
     } catch (IOException e) {
       // reset or closed: tear down the pair below
+      if (toDatabase && cutOff.remove(from)) { // the client's side released, its reset sent, now
+        long late = System.nanoTime() - cutAtNanos;
+        slowestResetNanos.accumulateAndGet(late, Math::max);
+      }
     } finally {
       if (line != null) {
         line.close(); // what was read before the end is still delivered

@@ -178,6 +178,9 @@ class ProductionFaultsTest {
             + load.rate()
             + MachineCpu.now(c.handle()).since(cpu)
             + String.format(" retriesOnAandB=%.0f", retries() - retriesBefore)
+            + String.format(
+                " slowestResetAfterCut=%d/%dms",
+                proxy.slowestResetMillis(), childProxy.slowestResetMillis())
             + readiness
             + Figures.byKind(load.calls));
     assertAbsorbed(load, cuts);
