@@ -123,13 +123,6 @@ public interface CatalogStore {
     Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys);
 
     /**
-     * The versions carrying one of {@code stamps} at the stamp's coordinates: what an earlier
-     * attempt of a call wrote when its commit reply was lost, found wherever the document's head
-     * has moved since. A lookup by primary key per stamp, however long the document's history.
-     */
-    List<Document> stampedVersions(Collection<Stamp> stamps);
-
-    /**
      * For each of {@code keys} that existed then, its newest version at or before {@code revision}.
      */
     Map<DocumentKey, Document> versionsAt(Collection<DocumentKey> keys, long revision);
@@ -159,13 +152,6 @@ public interface CatalogStore {
 
   /** A version to append, with what the store indexes besides the document itself. */
   record NewVersion(Document document, Optional<String> zone, Set<DocumentKey> references) {}
-
-  /**
-   * A version an earlier attempt of a call asked to append, and how that call marks the versions it
-   * writes: its request id and the microsecond it took before its first attempt (the writer's name
-   * is checked by the caller).
-   */
-  record Stamp(VersionRef version, Instant updatedAt, String requestId) {}
 
   /** A document version by its coordinates. */
   record VersionRef(Kind kind, String id, long version) {}

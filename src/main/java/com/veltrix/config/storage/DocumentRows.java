@@ -102,17 +102,20 @@ final class DocumentRows {
         .list();
   }
 
+  /** Each of the given versions that exists: a lookup by primary key per version. */
+  static final String VERSIONS =
+      """
+      SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
+             v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
+        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
+                    CAST(:versions AS BIGINT[])) AS r (kind, id, version)
+        JOIN document_versions v
+          ON v.kind = r.kind AND v.id = r.id AND v.version = r.version
+      """;
+
   /** Each given version that exists, in one statement. */
   static List<Document> selectVersions(JdbcClient jdbc, Collection<VersionRef> refs) {
-    return jdbc.sql(
-            """
-            SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-                   v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
-              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                          CAST(:versions AS BIGINT[])) AS r (kind, id, version)
-              JOIN document_versions v
-                ON v.kind = r.kind AND v.id = r.id AND v.version = r.version
-            """)
+    return jdbc.sql(VERSIONS)
         .param("kinds", refs.stream().map(r -> r.kind().name()).toArray(String[]::new))
         .param("ids", refs.stream().map(VersionRef::id).toArray(String[]::new))
         .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))

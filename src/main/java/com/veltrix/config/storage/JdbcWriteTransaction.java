@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.catalog.CatalogStore.Appended;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
-import com.veltrix.config.catalog.CatalogStore.Stamp;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
 import com.veltrix.config.catalog.Document;
@@ -352,43 +351,6 @@ final class JdbcWriteTransaction implements WriteTransaction {
                       rs.getTimestamp("created_at").toInstant()));
             });
     return records;
-  }
-
-  /** The versions at the stamps' coordinates that carry their stamp (one row per stamp at most). */
-  static final String STAMPED_VERSIONS =
-      """
-      SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-             v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
-        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                    CAST(:versions AS BIGINT[]), CAST(:updatedAts AS TIMESTAMPTZ[]),
-                    CAST(:requestIds AS TEXT[]))
-          AS s (kind, id, version, updated_at, request_id)
-        JOIN document_versions v
-          ON v.kind = s.kind AND v.id = s.id AND v.version = s.version
-         AND v.updated_at = s.updated_at AND v.request_id = s.request_id
-      """;
-
-  /**
-   * A primary-key lookup per stamp, filtered on the stamp. It used to read every version of the
-   * stamped documents (the primary key's prefix), which after a cut, on a new session, took 50 ms
-   * and more for a document with 5,000 versions: retries ran out of their budget on it.
-   */
-  @Override
-  public List<Document> stampedVersions(Collection<Stamp> stamps) {
-    if (stamps.isEmpty()) {
-      return List.of();
-    }
-    List<VersionRef> refs = stamps.stream().map(Stamp::version).toList();
-    return jdbc.sql(STAMPED_VERSIONS)
-        .param("kinds", refs.stream().map(r -> r.kind().name()).toArray(String[]::new))
-        .param("ids", refs.stream().map(VersionRef::id).toArray(String[]::new))
-        .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))
-        .param(
-            "updatedAts",
-            stamps.stream().map(x -> Timestamp.from(x.updatedAt())).toArray(Timestamp[]::new))
-        .param("requestIds", stamps.stream().map(Stamp::requestId).toArray(String[]::new))
-        .query(DocumentRows.DOCUMENT)
-        .list();
   }
 
   @Override

@@ -4,7 +4,6 @@ import com.veltrix.config.catalog.CatalogException;
 import com.veltrix.config.catalog.CatalogStore.Appended;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
-import com.veltrix.config.catalog.CatalogStore.Stamp;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
 import com.veltrix.config.catalog.ChangeEvent;
@@ -42,11 +41,11 @@ import java.util.function.IntPredicate;
  * </ol>
  *
  * A retry after a failure that may have come after COMMIT (the reply lost: a cut connection,
- * CockroachDB's 40003) first looks for versions stamped by the group's requests at the coordinates
- * their earlier attempts appended ({@link WriteRequest#appended}, {@link
- * WriteTransaction#stampedVersions}): a request found there was committed by the earlier attempt
- * and is answered with what it wrote, never written again, even when another writer has moved the
- * document's head since (before, such a retry wrote the document a second time).
+ * CockroachDB's 40003) first reads the versions at the coordinates their earlier attempts appended
+ * ({@link WriteRequest#appended}), by primary key, for versions stamped with a request's time,
+ * writer and request id: a request found there was committed by the earlier attempt and is answered
+ * with what it wrote, never written again, even when another writer has moved the document's head
+ * since (before, such a retry wrote the document a second time).
  *
  * <p>Each request is checked against the state before the group, as if it ran alone ({@link
  * RequestPlan}); a request whose check fails is answered alone. A request that touches a document
@@ -169,27 +168,27 @@ final class GroupAttempt {
 
   /**
    * The requests of this group that an earlier, failed attempt committed after all, with their
-   * answers: one query for the group's stamps, and one more for each such request that left some of
-   * its documents unchanged. Only requests that may have committed and have no idempotency record
-   * (a record is found by the ordinary replay) are looked for.
+   * answers: one query for the versions the group's earlier attempts appended, and one more for
+   * each such request that left some of its documents unchanged. Only requests that may have
+   * committed and have no idempotency record (a record is found by the ordinary replay) are looked
+   * for.
    */
   private Map<Integer, Applied> committedEarlier(
       List<WriteRequest> group, List<Integer> checked, Map<String, IdempotencyRecord> records) {
-    List<Stamp> stamps = new ArrayList<>();
+    Set<VersionRef> appended = new LinkedHashSet<>();
     for (int i : checked) {
       WriteRequest request = group.get(i);
       if (mayHaveCommitted.test(i)
           && !request.idempotencyKey().map(records::containsKey).orElse(false)) {
-        request
-            .appended()
-            .forEach(v -> stamps.add(new Stamp(v, request.now(), request.context().requestId())));
+        appended.addAll(request.appended());
       }
     }
     Map<Integer, Applied> answered = new LinkedHashMap<>();
-    if (stamps.isEmpty()) {
+    if (appended.isEmpty()) {
       return answered;
     }
-    List<Document> stamped = tx.stampedVersions(stamps);
+    // by primary key: whatever is at those coordinates, this request's stamp tells whose it is
+    List<Document> stamped = tx.versions(appended);
     for (int i : checked) {
       WriteRequest request = group.get(i);
       Map<DocumentKey, Document> mine = new HashMap<>();

@@ -4,7 +4,6 @@ import com.veltrix.config.catalog.CatalogStore;
 import com.veltrix.config.catalog.CatalogStore.Appended;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
-import com.veltrix.config.catalog.CatalogStore.Stamp;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.CatalogStore.WriteTransaction;
 import com.veltrix.config.catalog.Document;
@@ -109,13 +108,9 @@ final class PreviewTransaction implements WriteTransaction {
   }
 
   @Override
-  public List<Document> stampedVersions(Collection<Stamp> stamps) {
-    return List.of(); // a preview is never a retry: no earlier attempt wrote anything
-  }
-
-  @Override
   public Map<DocumentKey, Document> versionsAt(Collection<DocumentKey> keys, long revision) {
-    return Map.of(); // asked only for the requests stampedVersions found
+    return Map
+        .of(); // asked only for requests an earlier attempt committed: a preview never retries
   }
 
   @Override
