@@ -257,7 +257,8 @@ final class FaultProxy implements AutoCloseable {
       }
     } catch (IOException e) {
       // reset or closed: tear down the pair below
-      if (toDatabase && cutOff.remove(from)) { // the client's side released, its reset sent, now
+      // both pumps of a cut pair take their socket out; the client's side released, reset sent, now
+      if (cutOff.remove(from) && toDatabase) {
         long late = System.nanoTime() - cutAtNanos;
         slowestResetNanos.accumulateAndGet(late, Math::max);
       }
