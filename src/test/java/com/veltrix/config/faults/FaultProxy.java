@@ -27,6 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  *       direction (1 ms each way by default: a cross-zone round trip). It is a link's latency, not
  *       a pause per piece: bytes read while earlier ones wait are on their way too, so a 500 KB
  *       statement arrives ~1 ms late, not 1 ms for each of the dozens of reads it takes;
+ *   <li>{@link #stall(int)}: hold every byte in both directions for a while, then deliver it all: a
+ *       leader transition as CockroachDB has them, where connections survive and nothing answers
+ *       until the new leaseholder serves;
  *   <li>{@link #cut()}: reset every connection and refuse new ones (a leader moving away);
  *   <li>{@link #blackhole()}: accept connections and never answer (a partition);
  *   <li>{@link #halfOpenAfterRevisionRow()}: the next connection that takes the revision row
@@ -68,6 +71,7 @@ final class FaultProxy implements AutoCloseable {
   private volatile long cutAtNanos;
 
   private final AtomicLong slowestResetNanos = new AtomicLong();
+  private volatile long stalledUntilNanos = System.nanoTime();
   private final Set<Socket> cutOff = ConcurrentHashMap.newKeySet();
 
   FaultProxy(int targetPort) {
@@ -93,6 +97,11 @@ final class FaultProxy implements AutoCloseable {
 
   void latency(int millis) {
     latencyMillis = millis;
+  }
+
+  /** From now, nothing is delivered in either direction for {@code millis}, then all of it. */
+  void stall(int millis) {
+    stalledUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
   }
 
   synchronized void cut() {
@@ -308,10 +317,19 @@ final class FaultProxy implements AutoCloseable {
       }
     }
 
+    /**
+     * How long until a piece due at {@code due} may go: its latency, or a stall, whichever ends
+     * last.
+     */
+    private long untilDue(long due) {
+      long now = System.nanoTime();
+      return Math.max(due - now, stalledUntilNanos - now);
+    }
+
     private void deliver() {
       try {
         for (Piece p = pieces.take(); p != END; p = pieces.take()) {
-          for (long wait; (wait = p.dueNanos - System.nanoTime()) > 0; ) {
+          for (long wait; (wait = untilDue(p.dueNanos)) > 0; ) {
             LockSupport.parkNanos(wait);
           }
           out.write(p.bytes); // a socket's stream sends at once: nothing to flush
