@@ -24,12 +24,11 @@ import com.veltrix.config.support.Http;
 import com.veltrix.config.support.Http.Response;
 import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.Tokens;
+import com.veltrix.config.support.WrapDataSource;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,19 +79,15 @@ abstract class ScheduleApiContract {
           if (!(bean instanceof ScheduleStore store)) {
             return bean;
           }
-          return Proxy.newProxyInstance(
-              ScheduleStore.class.getClassLoader(),
-              new Class<?>[] {ScheduleStore.class},
-              (proxy, method, args) -> {
+          return WrapDataSource.around(
+              ScheduleStore.class,
+              store,
+              (method, args, call) -> {
                 if (method.getName().equals("markApplied")
                     && DIE_BEFORE_MARKING.compareAndSet(true, false)) {
                   throw new IllegalStateException("the pod died after its batch committed");
                 }
-                try {
-                  return method.invoke(store, args);
-                } catch (InvocationTargetException e) {
-                  throw e.getCause();
-                }
+                return call.proceed();
               });
         }
       };

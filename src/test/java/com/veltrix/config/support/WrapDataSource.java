@@ -39,7 +39,10 @@ public final class WrapDataSource {
             });
   }
 
-  /** {@code target} behind a proxy of {@code type} whose every call goes through {@code hook}. */
+  /**
+   * {@code target} behind a proxy of the interface {@code type} (a JDBC object, or any other
+   * interface a test disturbs) whose every call goes through {@code hook}.
+   */
   public static <T> T around(Class<T> type, T target, Hook hook) {
     return type.cast(
         Proxy.newProxyInstance(

@@ -109,8 +109,8 @@ final class PreviewTransaction implements WriteTransaction {
 
   @Override
   public Map<DocumentKey, Document> versionsAt(Collection<DocumentKey> keys, long revision) {
-    return Map
-        .of(); // asked only for requests an earlier attempt committed: a preview never retries
+    // asked only for requests an earlier attempt committed: a preview never retries
+    return Map.of();
   }
 
   @Override

@@ -1,9 +1,7 @@
 package com.veltrix.config.catalog.write;
 
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
+import com.veltrix.config.support.WrapDataSource;
 import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
@@ -48,25 +46,18 @@ final class StatementCounter extends DelegatingDataSource {
   }
 
   private Connection watch(Connection connection) {
-    Counting handler = new Counting(connection);
-    return (Connection)
-        Proxy.newProxyInstance(
-            Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, handler);
+    return WrapDataSource.around(Connection.class, connection, new Counting());
   }
 
-  private final class Counting implements InvocationHandler {
-    private final Connection target;
+  /** The calls of one connection. */
+  private final class Counting implements WrapDataSource.Hook {
     private boolean transactional;
     private int before;
     private int whileHeld;
     private boolean commitSent;
 
-    Counting(Connection target) {
-      this.target = target;
-    }
-
     @Override
-    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+    public Object handle(Method method, Object[] args, WrapDataSource.Call call) throws Throwable {
       switch (method.getName()) {
         case "setAutoCommit" -> transactional |= !(Boolean) args[0];
         case "prepareStatement", "prepareCall" -> statement((String) args[0]);
@@ -75,17 +66,16 @@ final class StatementCounter extends DelegatingDataSource {
         case "close" -> reset();
         default -> {}
       }
-      Object result = call(target, method, args);
+      Object result = call.proceed();
       if (method.getName().equals("createStatement")) {
-        Statement statement = (Statement) result;
-        return Proxy.newProxyInstance(
-            Statement.class.getClassLoader(),
-            new Class<?>[] {Statement.class},
-            (p, m, a) -> {
+        return WrapDataSource.around(
+            Statement.class,
+            (Statement) result,
+            (m, a, execute) -> {
               if (m.getName().startsWith("execute") && a != null && a[0] instanceof String sql) {
                 statement(sql);
               }
-              return call(statement, m, a);
+              return execute.proceed();
             });
       }
       return result;
@@ -113,14 +103,6 @@ final class StatementCounter extends DelegatingDataSource {
       before = 0;
       whileHeld = 0;
       commitSent = false;
-    }
-  }
-
-  private static Object call(Object target, Method method, Object[] args) throws Throwable {
-    try {
-      return method.invoke(target, args);
-    } catch (InvocationTargetException e) {
-      throw e.getCause();
     }
   }
 }
