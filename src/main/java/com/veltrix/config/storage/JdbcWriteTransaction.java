@@ -288,17 +288,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
     if (keys.isEmpty()) {
       return heads;
     }
-    StatementSpec read =
-        keys.size() == 1
-            ? oneHead(keys.iterator().next())
-            : jdbc.sql(
-                    """
-                    SELECT d.kind, d.id, d.version, d.revision, d.status, d.content_hash
-                      FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-                      JOIN documents d ON d.kind = r.kind AND d.id = r.id
-                    """)
-                .param("kinds", DocumentRows.kindArray(keys))
-                .param("ids", DocumentRows.idArray(keys));
+    StatementSpec read = keys.size() == 1 ? oneHead(keys.iterator().next()) : manyHeads(keys);
     read.query(
         rs -> {
           heads.put(
@@ -321,8 +311,9 @@ final class JdbcWriteTransaction implements WriteTransaction {
    * generic plan for it after five executions, where the {@code unnest} join is planned again for
    * every execution (its generic plan cannot know the arrays' length and never wins: 0.04-0.14 ms
    * of planning each time, docs/performance.md); CockroachDB plans it once, at PREPARE, on its
-   * placeholder fast path, where under its default {@code force_custom_plan} (v24.3) the join is
-   * optimized again at every EXECUTE.
+   * placeholder fast path (equalities on a prefix of exactly one covering index: {@code documents}
+   * has only its primary key), where under its default {@code force_custom_plan} (v24.3) the join
+   * is optimized again at every EXECUTE.
    */
   private StatementSpec oneHead(DocumentKey key) {
     return jdbc.sql(
@@ -333,6 +324,18 @@ final class JdbcWriteTransaction implements WriteTransaction {
             """)
         .param("kind", key.kind().name())
         .param("id", key.id());
+  }
+
+  /** The heads of several documents (a group's, a batch's): one statement, planned each time. */
+  private StatementSpec manyHeads(Collection<DocumentKey> keys) {
+    return jdbc.sql(
+            """
+            SELECT d.kind, d.id, d.version, d.revision, d.status, d.content_hash
+              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+              JOIN documents d ON d.kind = r.kind AND d.id = r.id
+            """)
+        .param("kinds", DocumentRows.kindArray(keys))
+        .param("ids", DocumentRows.idArray(keys));
   }
 
   @Override
