@@ -282,6 +282,10 @@ final class JdbcWriteTransaction implements WriteTransaction {
         + ";\n";
   }
 
+  /** What {@link #heads} reads of a head, whichever statement reads it. */
+  private static final String HEAD_COLUMNS =
+      "SELECT d.kind, d.id, d.version, d.revision, d.status, d.content_hash";
+
   @Override
   public Map<DocumentKey, Head> heads(Collection<DocumentKey> keys) {
     Map<DocumentKey, Head> heads = new HashMap<>();
@@ -316,12 +320,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
    * is optimized again at every EXECUTE.
    */
   private StatementSpec oneHead(DocumentKey key) {
-    return jdbc.sql(
-            """
-            SELECT d.kind, d.id, d.version, d.revision, d.status, d.content_hash
-              FROM documents d
-             WHERE d.kind = :kind AND d.id = :id
-            """)
+    return jdbc.sql(HEAD_COLUMNS + " FROM documents d WHERE d.kind = :kind AND d.id = :id")
         .param("kind", key.kind().name())
         .param("id", key.id());
   }
@@ -329,11 +328,11 @@ final class JdbcWriteTransaction implements WriteTransaction {
   /** The heads of several documents (a group's, a batch's): one statement, planned each time. */
   private StatementSpec manyHeads(Collection<DocumentKey> keys) {
     return jdbc.sql(
-            """
-            SELECT d.kind, d.id, d.version, d.revision, d.status, d.content_hash
-              FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-              JOIN documents d ON d.kind = r.kind AND d.id = r.id
-            """)
+            HEAD_COLUMNS
+                + """
+                 FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+                 JOIN documents d ON d.kind = r.kind AND d.id = r.id
+                """)
         .param("kinds", DocumentRows.kindArray(keys))
         .param("ids", DocumentRows.idArray(keys));
   }
