@@ -11,6 +11,9 @@ import com.veltrix.config.support.Tokens;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.autoconfigure.security.SecurityProperties;
@@ -141,7 +144,8 @@ class ApplicationTest {
     }
   }
 
-  private String raw(String requestLine) throws Exception {
+  /** Sends the request as bytes (the JDK's client refuses some of these targets). */
+  private String raw(String requestLine, String... headers) throws Exception {
     try (Socket socket = new Socket("localhost", port)) {
       socket.setSoTimeout(5_000);
       socket
@@ -150,7 +154,9 @@ class ApplicationTest {
               (requestLine
                       + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
                       + Tokens.admin()
-                      + "\r\nConnection: close\r\n\r\n")
+                      + "\r\nConnection: close\r\n"
+                      + Stream.of(headers).map(h -> h + "\r\n").collect(Collectors.joining())
+                      + "\r\n")
                   .getBytes(StandardCharsets.US_ASCII));
       return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
@@ -161,6 +167,45 @@ class ApplicationTest {
     // Tomcat refuses it before any filter: the path filter never meets a path it cannot decode
     String answer = raw("GET /api/v1/drop-tables/%zz");
 
-    assertThat(answer).startsWith("HTTP/1.1 400").doesNotContain("Exception", "\tat ");
+    assertThat(answer)
+        .startsWith("HTTP/1.1 400")
+        .contains(PROBLEM, "refused before routing")
+        .doesNotContain("Exception", "\tat ");
+  }
+
+  static final String PROBLEM = "application/problem+json";
+
+  /**
+   * Paths and requests refused before any controller sees them: by Tomcat (an encoded slash or NUL,
+   * a character a URL must encode, headers too large) and by Spring Security's firewall (a {@code
+   * ;} or {@code //}, from a caller whose token is valid). Each is a 400 problem detail saying what
+   * was refused; before, Tomcat's were HTML pages and the firewall's a 401.
+   */
+  @Test
+  void requestsRefusedBeforeRoutingAre400ProblemsSayingWhat() throws Exception {
+    Http http = new Http(port);
+    Map<String, String> refusedFor =
+        Map.of(
+            "/api/v1/drop-tables/a%2Fb", "encoded slash",
+            "/api/v1/drop-tables/a%00b", "Invalid URI",
+            "/api/v1/drop-tables/dt-1;jsessionid=1", "\";\"",
+            "/api/v1//drop-tables/dt-1", "\"//\"",
+            "/api/v1/drop-tables/a%25b", "\"%25\"");
+    for (Map.Entry<String, String> each : refusedFor.entrySet()) {
+      Response r = http.put(each.getKey(), "{}");
+
+      assertThat(r.status()).as(each.getKey()).isEqualTo(400);
+      assertThat(r.header("Content-Type"))
+          .hasValueSatisfying(t -> assertThat(t).startsWith(PROBLEM));
+      assertThat(r.json().get("detail").asText())
+          .as(each.getKey())
+          .contains("refused before routing", each.getValue(), "[A-Za-z0-9._-]");
+    }
+    assertThat(raw("GET /api/v1/drop-tables/a|b"))
+        .startsWith("HTTP/1.1 400")
+        .contains(PROBLEM, "refused before routing");
+    assertThat(raw("GET /api/v1/revision", "X-Big: " + "a".repeat(20_000)))
+        .startsWith("HTTP/1.1 400")
+        .contains(PROBLEM, "a header is malformed, or its headers are too large");
   }
 }

@@ -2,6 +2,7 @@ package com.veltrix.config.rest;
 
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -22,8 +23,6 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
-import org.springframework.security.web.firewall.CompositeRequestRejectedHandler;
-import org.springframework.security.web.firewall.HttpStatusRequestRejectedHandler;
 import org.springframework.security.web.firewall.ObservationMarkingRequestRejectedHandler;
 import org.springframework.security.web.firewall.RequestRejectedException;
 import org.springframework.security.web.firewall.RequestRejectedHandler;
@@ -66,21 +65,24 @@ class RequestTimers extends OncePerRequestFilter implements RequestRejectedHandl
 
   private final MeterRegistry registry;
   private final RequestRejectedHandler rejected;
+  private final ObjectMapper json;
   private final ConcurrentMap<Key, Timer> timers = new ConcurrentHashMap<>();
 
-  RequestTimers(MeterRegistry registry, ObjectProvider<ObservationRegistry> observations) {
+  RequestTimers(
+      MeterRegistry registry, ObjectProvider<ObservationRegistry> observations, ObjectMapper json) {
     this.registry = registry;
-    // what Spring Security does without a handler of the application's (WebSecurity#build)
+    this.json = json;
+    // what Spring Security does without a handler of the application's (WebSecurity#build), but
+    // for the answer, below
     this.rejected =
-        new CompositeRequestRejectedHandler(
-            new ObservationMarkingRequestRejectedHandler(
-                observations.getIfAvailable(() -> ObservationRegistry.NOOP)),
-            new HttpStatusRequestRejectedHandler());
+        new ObservationMarkingRequestRejectedHandler(
+            observations.getIfAvailable(() -> ObservationRegistry.NOOP));
   }
 
   /**
-   * The security chain's firewall refused the request (400): Spring Security marks the refusal on
-   * the current observation, and this filter's timer takes the place of that observation.
+   * The security chain's firewall refused the request: Spring Security marks the refusal on the
+   * current observation, this filter's timer takes the place of that observation, and the caller
+   * gets 400 with what was refused ({@link RefusedBeforeRouting}).
    */
   @Override
   public void handle(
@@ -88,6 +90,7 @@ class RequestTimers extends OncePerRequestFilter implements RequestRejectedHandl
       throws IOException, ServletException {
     request.setAttribute(REJECTED, refusal);
     rejected.handle(request, response, refusal);
+    RefusedBeforeRouting.write(json, response, refusal.getMessage());
   }
 
   @Override
