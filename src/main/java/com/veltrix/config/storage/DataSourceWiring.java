@@ -15,7 +15,8 @@ import org.springframework.stereotype.Component;
  * Fits the connection pool for failures: physical connections are opened through a {@link
  * ReconnectingDataSource} (prompt reconnects after a leader transition) with the server-side
  * session bounds of {@link DatabaseProperties}, and everything that uses the pool gets it through a
- * {@link DeadlineDataSource} (no query outlives its call's deadline).
+ * {@link DeadlineDataSource} (no query outlives its call's deadline) and a {@link PoolQueue} (calls
+ * queue for a connection in this pod, not in HikariCP).
  */
 @Component
 class DataSourceWiring implements BeanPostProcessor, EnvironmentAware {
@@ -59,6 +60,9 @@ class DataSourceWiring implements BeanPostProcessor, EnvironmentAware {
 
   @Override
   public Object postProcessAfterInitialization(Object bean, String beanName) {
+    if (bean instanceof HikariDataSource pool) {
+      return new DeadlineDataSource(new PoolQueue(pool));
+    }
     if (bean instanceof DataSource dataSource && !(bean instanceof DeadlineDataSource)) {
       return new DeadlineDataSource(dataSource);
     }

@@ -1,0 +1,113 @@
+package com.veltrix.config.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.veltrix.config.catalog.CallContext;
+import com.veltrix.config.support.Await;
+import com.veltrix.config.support.TestDatabase;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Calls queue for a connection in front of HikariCP, never inside it, on a real pool of a real
+ * PostgreSQL; a wait ends at the call's deadline or the pool's connection timeout, as HikariCP's
+ * own did, and says which ran out.
+ */
+class PoolQueueTest {
+
+  private final HikariDataSource pool = new HikariDataSource();
+  private final ExecutorService callers = Executors.newFixedThreadPool(8);
+
+  PoolQueueTest() {
+    pool.setJdbcUrl(TestDatabase.jdbcUrl());
+    pool.setUsername("postgres");
+    pool.setMaximumPoolSize(2);
+  }
+
+  @AfterEach
+  void close() {
+    callers.shutdownNow();
+    pool.close();
+  }
+
+  @Test
+  void callersBeyondThePoolWaitInTheQueueNotInHikari() throws Exception {
+    pool.setConnectionTimeout(10_000);
+    pool.getConnection().close(); // HikariCP starts its pool on first use
+    PoolQueue queue = new PoolQueue(pool);
+    CountDownLatch release = new CountDownLatch(1);
+    List<Future<Integer>> answers = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      answers.add(
+          callers.submit(
+              () -> {
+                try (Connection c = queue.getConnection()) {
+                  release.await(5, TimeUnit.SECONDS);
+                  return c.createStatement().executeQuery("SELECT 1").next() ? 1 : 0;
+                }
+              }));
+    }
+    Await.until(
+        () -> queue.waiting() == 4 && pool.getHikariPoolMXBean().getActiveConnections() == 2);
+
+    assertThat(pool.getHikariPoolMXBean().getThreadsAwaitingConnection()).isZero();
+
+    release.countDown();
+    for (Future<Integer> answer : answers) {
+      assertThat(answer.get(5, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+    assertThat(queue.waiting()).isZero();
+  }
+
+  @Test
+  void aWaitEndsAtTheCallsDeadlineOrThePoolsTimeoutAndSaysWhich() throws Exception {
+    pool.setConnectionTimeout(300);
+    PoolQueue queue = new PoolQueue(pool);
+    Connection first = queue.getConnection();
+    Connection second = queue.getConnection();
+
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+    assertThatThrownBy(() -> CallContext.run(deadline, () -> connect(queue)))
+        .hasCauseInstanceOf(DeadlinePassed.class);
+    long started = System.nanoTime();
+    assertThatThrownBy(queue::getConnection)
+        .isInstanceOfSatisfying(
+            SQLTransientConnectionException.class,
+            e -> {
+              // a queue inside this pod: not the database's failure (TransientFailures)
+              assertThat(e.getCause()).isNull();
+              assertThat(e.getSQLState()).isNull();
+              assertThat(e.getMessage()).contains("none of the pool's 2 connections");
+            });
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).isBetween(290L, 2000L);
+
+    first.close();
+    first.close(); // a second close gives back nothing more
+    try (Connection third = queue.getConnection()) {
+      assertThat(third.isValid(1)).isTrue();
+      // the permit came back once: the queue, not HikariCP, refuses a third connection
+      assertThatThrownBy(queue::getConnection).hasMessageContaining("none of the pool's");
+    }
+    second.close();
+  }
+
+  private static void connect(PoolQueue queue) {
+    try (Connection c = queue.getConnection()) {
+      c.isValid(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
