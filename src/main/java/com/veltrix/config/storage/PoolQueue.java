@@ -24,13 +24,13 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * connection while others wait loops on {@code Thread.yield()} until one of them takes it ({@code
  * ConcurrentBag.requite}; brettwooldridge/HikariCP#835, "High CPU usage when there are lots of
  * pending connection pool requests"). With 32 REST readers on 8 connections and two cores the
- * service spent 0.53-0.61 ms of CPU a read and served 2,565-2,901 reads/s; with this queue (a fair
- * {@link Semaphore}, whose waiters park) 0.24-0.25 ms and 5,001-5,121 reads/s, p99 12 ms instead of
- * 41-42 ms (docs/performance.md, "Waiting for a connection"); with 1 ms each way to the database,
- * as across zones, 2,551-2,575 reads/s against 1,680-2,110 and p99 20 ms against 54-69. It costs
- * where the pool is seldom short: {@code bench/run}'s loopback wrk row lost 15-25 % (0.05 ms more
- * CPU a read). First come, first served is what helps: an unfair semaphore did as badly as HikariCP
- * alone.
+ * service spent 0.47-0.73 ms of CPU a read and served 2,145-3,228 reads/s; with this queue (a fair
+ * {@link Semaphore}, whose waiters park) 0.23-0.27 ms and 4,507-5,329 reads/s, p99 12-14 ms instead
+ * of 37-46 ms (docs/performance.md, "Waiting for a connection"); with 1 ms each way to the
+ * database, as across zones, 2,551-2,575 reads/s against 1,680-2,110 and p99 20 ms against 54-69.
+ * It costs where the pool is seldom short: {@code bench/run}'s loopback wrk row lost 15-25 % (0.05
+ * ms more CPU a read). First come, first served is what helps: an unfair semaphore did as badly as
+ * HikariCP alone.
  *
  * <p>A call waits at most until its deadline ({@link CallContext}) and never longer than the pool's
  * {@code connection-timeout}, as it did in HikariCP's queue; running out of that time here is a
