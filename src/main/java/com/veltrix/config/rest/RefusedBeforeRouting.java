@@ -76,9 +76,15 @@ class RefusedBeforeRouting
   /** Answers a request the firewall refused (400) with what it refused. */
   static void write(ObjectMapper json, HttpServletResponse response, String refusal)
       throws IOException {
-    response.setStatus(HttpStatus.BAD_REQUEST.value());
+    write(json, response, problem(HttpStatus.BAD_REQUEST.value(), refusal));
+  }
+
+  /** Answers with {@code problem}, from a filter: before any controller and its error mapping. */
+  static void write(ObjectMapper json, HttpServletResponse response, ProblemDetail problem)
+      throws IOException {
+    response.setStatus(problem.getStatus());
     response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-    json.writeValue(response.getOutputStream(), problem(HttpStatus.BAD_REQUEST.value(), refusal));
+    json.writeValue(response.getOutputStream(), problem);
   }
 
   /**

@@ -15,7 +15,6 @@ import org.slf4j.MDC;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -62,10 +61,8 @@ class RequestIds extends OncePerRequestFilter {
     ProblemDetail problem =
         ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, HEADER + ": " + RequestId.RULE);
     problem.setProperty("errors", List.of(Map.of("parameter", HEADER, "message", RequestId.RULE)));
-    response.setStatus(HttpStatus.BAD_REQUEST.value());
     response.setHeader(HEADER, id);
-    response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-    json.writeValue(response.getOutputStream(), problem);
+    RefusedBeforeRouting.write(json, response, problem);
   }
 
   static String of(HttpServletRequest request) {

@@ -1,10 +1,7 @@
 package com.veltrix.config.storage;
 
 import com.veltrix.config.catalog.CallContext;
-import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -81,24 +78,15 @@ class DeadlineDataSource extends DelegatingDataSource {
       return connection;
     }
     connection.setNetworkTimeout(DIRECT, (int) (remainingMillis + CANCEL_GRACE_MILLIS));
-    return (Connection)
-        Proxy.newProxyInstance(
-            DeadlineDataSource.class.getClassLoader(),
-            new Class<?>[] {Connection.class},
-            new TimedStatements(connection, call));
+    return ConnectionHook.around(connection, new TimedStatements(call));
   }
 
   /** Gives each statement the call's remaining time as its query timeout when it is created. */
-  private record TimedStatements(Connection target, CallContext call) implements InvocationHandler {
+  private record TimedStatements(CallContext call) implements ConnectionHook {
 
     @Override
-    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-      Object result;
-      try {
-        result = method.invoke(target, args);
-      } catch (InvocationTargetException e) {
-        throw e.getCause();
-      }
+    public Object handle(Method method, Object[] args, Call run) throws Throwable {
+      Object result = run.proceed();
       if (result instanceof Statement statement && statement.isWrapperFor(PgStatement.class)) {
         long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(call.remainingNanos()));
         statement.unwrap(PgStatement.class).setQueryTimeoutMs(millis);

@@ -4,9 +4,6 @@ import com.veltrix.config.catalog.CallContext;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Metrics;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -106,32 +103,19 @@ final class PoolQueue extends DelegatingDataSource {
   /** The connection, giving its permit back when it is closed (once, however often closed). */
   private Connection released(Connection target) {
     AtomicBoolean closed = new AtomicBoolean();
-    return (Connection)
-        Proxy.newProxyInstance(
-            PoolQueue.class.getClassLoader(),
-            new Class<?>[] {Connection.class},
-            (proxy, method, args) ->
-                switch (method.getName()) {
-                  case "equals" -> proxy == args[0];
-                  case "hashCode" -> System.identityHashCode(proxy);
-                  case "close" -> {
-                    try {
-                      yield invoke(target, method, args);
-                    } finally {
-                      if (closed.compareAndSet(false, true)) {
-                        permits.release();
-                      }
-                    }
-                  }
-                  default -> invoke(target, method, args);
-                });
-  }
-
-  private static Object invoke(Connection target, Method method, Object[] args) throws Throwable {
-    try {
-      return method.invoke(target, args);
-    } catch (InvocationTargetException e) {
-      throw e.getCause();
-    }
+    return ConnectionHook.around(
+        target,
+        (method, args, call) -> {
+          if (!method.getName().equals("close")) {
+            return call.proceed();
+          }
+          try {
+            return call.proceed();
+          } finally {
+            if (closed.compareAndSet(false, true)) {
+              permits.release();
+            }
+          }
+        });
   }
 }
