@@ -25,9 +25,11 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * {@link Semaphore}, whose waiters park) 0.23-0.27 ms and 4,507-5,329 reads/s, p99 12-14 ms instead
  * of 37-46 ms (docs/performance.md, "Waiting for a connection"); with 1 ms each way to the
  * database, as across zones, 2,551-2,575 reads/s against 1,680-2,110 and p99 20 ms against 54-69.
- * It costs where the pool is seldom short: {@code bench/run}'s loopback wrk row lost 15-25 % (0.05
- * ms more CPU a read). First come, first served is what helps: an unfair semaphore did as badly as
- * HikariCP alone.
+ * It costs where the pool is seldom short: in {@code bench/run}'s loopback wrk row the service
+ * spent 0.25-0.31 ms of CPU a read against 0.17-0.21 ms without it and served 3,910-4,864 reads/s
+ * against 5,969-7,123 (two sets of alternated runs), partly the JDK proxy around every connection,
+ * partly the fair handoff (docs/performance.md, "Where that cost is"). First come, first served is
+ * what helps the pool-bound case: an unfair semaphore did as badly there as HikariCP alone.
  *
  * <p>A call waits at most until its deadline ({@link CallContext}) and never longer than the pool's
  * {@code connection-timeout}, as it did in HikariCP's queue; running out of that time here is a
