@@ -13,14 +13,11 @@ import java.sql.Connection;
 @FunctionalInterface
 interface ConnectionHook {
 
-  /** One call; {@code call} runs it on the real connection. */
-  Object handle(Method method, Object[] args, Call call) throws Throwable;
-
-  /** The call itself, on the real connection. */
-  @FunctionalInterface
-  interface Call {
-    Object proceed() throws Throwable;
-  }
+  /**
+   * One call; {@link #invoke} runs it on {@code target}, the real connection (no object is made per
+   * call: this is on every statement's path).
+   */
+  Object handle(Method method, Object[] args, Connection target) throws Throwable;
 
   /**
    * {@code target} behind a proxy whose every call but equals and hashCode goes through {@code
@@ -35,11 +32,12 @@ interface ConnectionHook {
                 switch (method.getName()) {
                   case "equals" -> proxy == args[0];
                   case "hashCode" -> System.identityHashCode(proxy);
-                  default -> hook.handle(method, args, () -> invoke(target, method, args));
+                  default -> hook.handle(method, args, target);
                 });
   }
 
-  private static Object invoke(Connection target, Method method, Object[] args) throws Throwable {
+  /** {@code method} on {@code target}, throwing what it threw. */
+  static Object invoke(Connection target, Method method, Object[] args) throws Throwable {
     try {
       return method.invoke(target, args);
     } catch (InvocationTargetException e) {

@@ -85,8 +85,8 @@ class DeadlineDataSource extends DelegatingDataSource {
   private record TimedStatements(CallContext call) implements ConnectionHook {
 
     @Override
-    public Object handle(Method method, Object[] args, Call run) throws Throwable {
-      Object result = run.proceed();
+    public Object handle(Method method, Object[] args, Connection target) throws Throwable {
+      Object result = ConnectionHook.invoke(target, method, args);
       if (result instanceof Statement statement && statement.isWrapperFor(PgStatement.class)) {
         long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(call.remainingNanos()));
         statement.unwrap(PgStatement.class).setQueryTimeoutMs(millis);

@@ -109,12 +109,12 @@ final class PoolQueue extends DelegatingDataSource {
     AtomicBoolean closed = new AtomicBoolean();
     return ConnectionHook.around(
         target,
-        (method, args, call) -> {
+        (method, args, connection) -> {
           if (!method.getName().equals("close")) {
-            return call.proceed();
+            return ConnectionHook.invoke(connection, method, args);
           }
           try {
-            return call.proceed();
+            return ConnectionHook.invoke(connection, method, args);
           } finally {
             if (closed.compareAndSet(false, true)) {
               permits.release();
