@@ -563,8 +563,10 @@ class ProductionFaultsTest {
     List<Instance> instances = all();
     Load load = new Load(instances, name.substring(0, 1), READERS, WRITERS);
     Thread.sleep(1000);
-    fail.run();
+    // The fault starts when its step starts: stopping PostgreSQL takes a few hundred ms, and a
+    // probe can fail inside it, so a t0 taken after the step made readiness look early.
     long t0 = System.nanoTime();
+    fail.run();
     Map<String, Long> down = new ConcurrentHashMap<>();
     boolean alwaysLive = true;
     while (millisSince(t0) < outageMillis) {
