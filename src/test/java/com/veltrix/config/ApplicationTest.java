@@ -10,6 +10,7 @@ import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.Tokens;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -68,7 +69,10 @@ class ApplicationTest {
     assertThat(readiness.json().get("status").asText()).isEqualTo("UP");
     assertThat(prometheus.status()).isEqualTo(200);
     assertThat(prometheus.body())
-        .contains("http_server_requests_seconds_bucket", "hikaricp_connections");
+        .contains(
+            "http_server_requests_seconds_bucket",
+            "hikaricp_connections",
+            "veltrix_db_pool_waiting");
     assertThat(new Http(port).get("/actuator/health").status()).isEqualTo(404);
   }
 
@@ -146,6 +150,10 @@ class ApplicationTest {
 
   /** Sends the request as bytes (the JDK's client refuses some of these targets). */
   private String raw(String requestLine, String... headers) throws Exception {
+    return raw(port, requestLine, headers);
+  }
+
+  private static String raw(int port, String requestLine, String... headers) throws Exception {
     try (Socket socket = new Socket("localhost", port)) {
       socket.setSoTimeout(5_000);
       socket
@@ -207,5 +215,29 @@ class ApplicationTest {
     assertThat(raw("GET /api/v1/revision", "X-Big: " + "a".repeat(20_000)))
         .startsWith("HTTP/1.1 400")
         .contains(PROBLEM, "a header is malformed, or its headers are too large");
+  }
+
+  /**
+   * Actuator's port, a Tomcat of its own, refuses the same requests with the same problem detail:
+   * it answered with Tomcat's HTML page before.
+   */
+  @Test
+  void theManagementPortRefusesWithProblemsToo() throws Exception {
+    List<String[]> requests =
+        List.of(
+            new String[] {"GET /actuator/health/a%2Fb"},
+            new String[] {"GET /actuator/health/a|b"},
+            new String[] {"GET /actuator/health", "X-Big: " + "a".repeat(20_000)});
+    for (String[] request : requests) {
+      String answer =
+          raw(managementPort, request[0], Arrays.copyOfRange(request, 1, request.length));
+
+      assertThat(answer)
+          .as(request[0])
+          .startsWith("HTTP/1.1 400")
+          .contains(PROBLEM, "refused before routing")
+          .doesNotContainIgnoringCase("<html");
+    }
+    assertThat(new Http(managementPort).get("/actuator/health/liveness").status()).isEqualTo(200);
   }
 }
