@@ -3,7 +3,8 @@ package com.veltrix.config.storage;
 import com.veltrix.config.catalog.CallContext;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -38,7 +39,7 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * queue inside this pod, not the database failing (no cause and no SQLState: {@link
  * TransientFailures}), or {@link DeadlinePassed} when the call's own deadline is what ran out.
  */
-final class PoolQueue extends DelegatingDataSource {
+final class PoolQueue extends DelegatingDataSource implements MeterBinder {
 
   private final Semaphore permits;
   private final int size;
@@ -49,10 +50,18 @@ final class PoolQueue extends DelegatingDataSource {
     this.size = pool.getMaximumPoolSize();
     this.permits = new Semaphore(size, true);
     this.waitNanos = TimeUnit.MILLISECONDS.toNanos(pool.getConnectionTimeout());
-    // Spring Boot adds its registries to the global one (management.metrics.use-global-registry)
+  }
+
+  /**
+   * Registers {@code veltrix.db.pool.waiting} with {@code meters}: its context's registry ({@link
+   * PoolQueueMeters}), not the JVM-wide global one, where a second context in the same JVM (the
+   * fault suite runs two) would have got the first one's queue under the same name.
+   */
+  @Override
+  public void bindTo(MeterRegistry meters) {
     Gauge.builder("veltrix.db.pool.waiting", this, PoolQueue::waiting)
         .description("calls waiting for a connection of the pool, in this pod's queue")
-        .register(Metrics.globalRegistry);
+        .register(meters);
   }
 
   @Override

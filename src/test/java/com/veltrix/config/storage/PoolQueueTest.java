@@ -7,6 +7,8 @@ import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.support.Await;
 import com.veltrix.config.support.TestDatabase;
 import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -47,6 +49,8 @@ class PoolQueueTest {
     pool.setConnectionTimeout(10_000);
     pool.getConnection().close(); // HikariCP starts its pool on first use
     PoolQueue queue = new PoolQueue(pool);
+    MeterRegistry meters = new SimpleMeterRegistry();
+    queue.bindTo(meters);
     CountDownLatch release = new CountDownLatch(1);
     List<Future<Integer>> answers = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
@@ -63,6 +67,7 @@ class PoolQueueTest {
         () -> queue.waiting() == 4 && pool.getHikariPoolMXBean().getActiveConnections() == 2);
 
     assertThat(pool.getHikariPoolMXBean().getThreadsAwaitingConnection()).isZero();
+    assertThat(meters.get("veltrix.db.pool.waiting").gauge().value()).isEqualTo(4);
 
     release.countDown();
     for (Future<Integer> answer : answers) {
