@@ -10,10 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The canonical JSON text of a payload, whose SHA-256 is its content hash: RFC 8785 (JSON
@@ -110,20 +110,16 @@ public final class CanonicalJson {
     }
     switch (node.getNodeType()) {
       case OBJECT -> {
-        Map<String, JsonNode> sorted = new TreeMap<>(); // String order: UTF-16 code units
-        for (Map.Entry<String, JsonNode> field : node.properties()) {
-          sorted.put(field.getKey(), field.getValue());
-        }
+        @SuppressWarnings("unchecked")
+        Map.Entry<String, JsonNode>[] members = node.properties().toArray(new Map.Entry[0]);
+        Arrays.sort(members, Map.Entry.comparingByKey()); // String order: UTF-16 code units
         out.append('{');
-        boolean first = true;
-        for (Map.Entry<String, JsonNode> field : sorted.entrySet()) {
-          Pointer child = pointer.member(field.getKey());
-          checkText(field.getKey(), child, "member name");
-          out.append(first ? "" : ",");
-          string(field.getKey());
+        for (int i = 0; i < members.length; i++) {
+          Pointer child = pointer.member(members[i].getKey());
+          out.append(i == 0 ? "" : ",");
+          string(members[i].getKey(), child, "member name");
           out.append(':');
-          value(field.getValue(), child, depth + 1);
-          first = false;
+          value(members[i].getValue(), child, depth + 1);
         }
         out.append('}');
       }
@@ -135,10 +131,7 @@ public final class CanonicalJson {
         }
         out.append(']');
       }
-      case STRING -> {
-        checkText(node.textValue(), pointer, "string");
-        string(node.textValue());
-      }
+      case STRING -> string(node.textValue(), pointer, "string");
       case NUMBER -> {
         // a range check, not Math.abs: |Long.MIN_VALUE| overflows to a negative number
         if (node.canConvertToExactIntegral()
@@ -160,12 +153,33 @@ public final class CanonicalJson {
   }
 
   /**
-   * RFC 8785 3.2.2.2: the two-character escapes where JSON has them, else <code>&#92;u00xx</code>.
+   * RFC 8785 3.2.2.2: the two-character escapes where JSON has them, else <code>&#92;u00xx</code>;
+   * what needs no escape is copied a run at a time. A NUL or an unpaired surrogate is a violation
+   * at {@code pointer} (the first one only).
    */
-  private void string(String text) {
+  private void string(String text, Pointer pointer, String what) {
     out.append('"');
+    boolean refused = false;
+    int run = 0;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\' && !Character.isSurrogate(c)) {
+        continue;
+      }
+      if (Character.isSurrogate(c)) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < text.length()
+            && Character.isLowSurrogate(text.charAt(i + 1))) {
+          i++; // a pair: copied with the run
+        } else if (!refused) {
+          violations.add(
+              Violation.at(pointer.toString(), what + " contains an unpaired UTF-16 surrogate"));
+          refused = true;
+        }
+        continue;
+      }
+      out.append(text, run, i);
+      run = i + 1;
       switch (c) {
         case '"' -> out.append("\\\"");
         case '\\' -> out.append("\\\\");
@@ -175,15 +189,17 @@ public final class CanonicalJson {
         case '\f' -> out.append("\\f");
         case '\r' -> out.append("\\r");
         default -> {
-          if (c < 0x20) {
-            out.append("\\u00").append(Character.forDigit(c >> 4, 16));
-            out.append(Character.forDigit(c & 0xf, 16));
-          } else {
-            out.append(c);
+          if (c == 0 && !refused) {
+            violations.add(
+                Violation.at(pointer.toString(), what + " contains a NUL character (\\u0000)"));
+            refused = true;
           }
+          out.append("\\u00").append(Character.forDigit(c >> 4, 16));
+          out.append(Character.forDigit(c & 0xf, 16));
         }
       }
     }
+    out.append(text, run, text.length());
     out.append('"');
   }
 
@@ -206,25 +222,5 @@ public final class CanonicalJson {
                   + ")"));
     }
     out.append(canonical);
-  }
-
-  private void checkText(String text, Pointer pointer, String what) {
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c == 0) {
-        violations.add(
-            Violation.at(pointer.toString(), what + " contains a NUL character (\\u0000)"));
-        return;
-      }
-      if (Character.isHighSurrogate(c)
-          && i + 1 < text.length()
-          && Character.isLowSurrogate(text.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        violations.add(
-            Violation.at(pointer.toString(), what + " contains an unpaired UTF-16 surrogate"));
-        return;
-      }
-    }
   }
 }

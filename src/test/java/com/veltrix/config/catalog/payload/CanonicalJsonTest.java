@@ -1,6 +1,7 @@
 package com.veltrix.config.catalog.payload;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -113,5 +114,21 @@ class CanonicalJsonTest {
         .extracting(Violation::pointer)
         .containsExactly("/a/b/c");
     assertThat(CanonicalJson.write(parse("{\"a\":{\"b\":{\"c\":1}}}"), 3).violations()).isEmpty();
+  }
+
+  /**
+   * Plain runs and surrogate pairs are copied as they are around the escapes; a string or member
+   * name with several faults is named once, for the first.
+   */
+  @Test
+  void copiesRunsAndPairsAroundEscapesAndNamesAStringsFirstFaultOnly() throws Exception {
+    assertThat(CanonicalJson.write(parse("[\"ab\\ud83d\\ude00c\\n\\\"d\"]"), 32).text())
+        .isEqualTo("[\"ab\ud83d\ude00c\\n\\\"d\"]");
+    assertThat(CanonicalJson.write(parse("{\"k\\u0000\":\"x\\udc00y\\u0000\"}"), 32).violations())
+        .extracting(Violation::pointer, Violation::message)
+        .containsExactly(
+            tuple("/k\u0000", "member name contains a NUL character (\\u0000)"),
+            tuple("/k\u0000", "string contains an unpaired UTF-16 surrogate"));
+    assertThat(CanonicalJson.write(parse("[\"x\\ud800\"]"), 32).text()).isEqualTo("[\"x\ud800\"]");
   }
 }
