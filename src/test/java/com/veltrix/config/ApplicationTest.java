@@ -218,8 +218,8 @@ class ApplicationTest {
   }
 
   /**
-   * Actuator's port, a Tomcat of its own, refuses the same requests with the same problem detail:
-   * it answered with Tomcat's HTML page before.
+   * Actuator's port, a Tomcat of its own, refuses the same requests with the same problem detail
+   * (what Tomcat itself refused there, the first three, was Tomcat's HTML page before).
    */
   @Test
   void theManagementPortRefusesWithProblemsToo() throws Exception {
@@ -227,7 +227,9 @@ class ApplicationTest {
         List.of(
             new String[] {"GET /actuator/health/a%2Fb"},
             new String[] {"GET /actuator/health/a|b"},
-            new String[] {"GET /actuator/health", "X-Big: " + "a".repeat(20_000)});
+            new String[] {"GET /actuator/health", "X-Big: " + "a".repeat(20_000)},
+            new String[] {"GET /actuator/health;jsessionid=1"},
+            new String[] {"GET /actuator//health"});
     for (String[] request : requests) {
       String answer =
           raw(managementPort, request[0], Arrays.copyOfRange(request, 1, request.length));
