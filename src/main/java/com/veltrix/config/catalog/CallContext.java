@@ -1,6 +1,7 @@
 package com.veltrix.config.catalog;
 
 import java.util.OptionalLong;
+import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
 /**
@@ -19,14 +20,18 @@ public final class CallContext {
 
   private final long startNanos;
   private final long deadlineNanos;
+  private final boolean keepsPermits;
+  private Semaphore keptPermit;
+  private boolean closed;
   private boolean databaseFailed;
   private long databaseGivenNanos = -1;
   private long lastConnectionNanos = -1;
   private StringBuilder trail;
 
-  private CallContext(long startNanos, long deadlineNanos) {
+  private CallContext(long startNanos, long deadlineNanos, boolean keepsPermits) {
     this.startNanos = startNanos;
     this.deadlineNanos = deadlineNanos;
+    this.keepsPermits = keepsPermits;
   }
 
   /** Runs {@code work} in a context with the deadline {@code deadlineNanos} (nanoTime terms). */
@@ -44,17 +49,64 @@ public final class CallContext {
    * System#nanoTime()} terms), or the enclosing context's when that is earlier.
    */
   public static <T> T call(long deadlineNanos, Supplier<T> work) {
+    return open(deadlineNanos, false, work);
+  }
+
+  /**
+   * Computes {@code work} like {@link #call}, as one call to the database that may take several
+   * attempts: the permit of a queue that an attempt gives back ({@link #keepPermit}: the pool's
+   * queue in front of its connections) is kept for the next attempt and released when {@code work}
+   * ends, so that a retry goes on where the call stood instead of queueing again behind the calls
+   * that came after it.
+   */
+  public static <T> T attempts(long deadlineNanos, Supplier<T> work) {
+    return open(deadlineNanos, true, work);
+  }
+
+  private static <T> T open(long deadlineNanos, boolean keepsPermits, Supplier<T> work) {
     CallContext outer = CURRENT.get();
     long deadline = outer == null ? deadlineNanos : Math.min(outer.deadlineNanos, deadlineNanos);
-    CURRENT.set(new CallContext(System.nanoTime(), deadline));
+    CallContext context = new CallContext(System.nanoTime(), deadline, keepsPermits);
+    CURRENT.set(context);
     try {
       return work.get();
     } finally {
+      context.close();
       if (outer == null) {
         CURRENT.remove();
       } else {
         CURRENT.set(outer);
       }
+    }
+  }
+
+  /**
+   * Keeps a permit of {@code permits} that this call is giving back, for its next attempt: true if
+   * kept (in a context of {@link #attempts} that is still open and keeps no other), false if the
+   * caller must release it.
+   */
+  public synchronized boolean keepPermit(Semaphore permits) {
+    if (!keepsPermits || closed || keptPermit != null) {
+      return false;
+    }
+    keptPermit = permits;
+    return true;
+  }
+
+  /** Takes back the permit of {@code permits} this call kept, if it kept one. */
+  public synchronized boolean takeKeptPermit(Semaphore permits) {
+    if (keptPermit != permits) {
+      return false;
+    }
+    keptPermit = null;
+    return true;
+  }
+
+  private synchronized void close() {
+    closed = true;
+    if (keptPermit != null) {
+      keptPermit.release();
+      keptPermit = null;
     }
   }
 

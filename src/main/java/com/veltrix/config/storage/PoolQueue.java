@@ -34,6 +34,13 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * hand, and every variant that let arrivals barge had a p99 of 29.7-35.7 ms at 1 ms each way
  * against this queue's 20.0-28.4.
  *
+ * <p>A call to the database keeps its place between attempts ({@link CallContext#attempts}): the
+ * permit an attempt gives back when its connection closes stays with the call for its retry and
+ * returns to the queue when the call ends. Given back at once, the permit went to the caller that
+ * queued first, and a write that lost the revision row to another pod after a cut queued again
+ * behind calls that arrived after it: 2 and 26 ms in the trails of two REST writes that then ran
+ * out of their 250 ms (the fault suite's scenario a, 2026-12-03).
+ *
  * <p>A call waits at most until its deadline ({@link CallContext}) and never longer than the pool's
  * {@code connection-timeout}, as it did in HikariCP's queue; running out of that time here is a
  * queue inside this pod, not the database failing (no cause and no SQLState: {@link
@@ -66,23 +73,42 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
 
   @Override
   public Connection getConnection() throws SQLException {
-    await();
+    CallContext call = enter();
     try {
-      return released(super.getConnection());
+      return released(super.getConnection(), call);
     } catch (SQLException | RuntimeException | Error e) {
-      permits.release();
+      giveBack(call);
       throw e;
     }
   }
 
   @Override
   public Connection getConnection(String username, String password) throws SQLException {
-    await();
+    CallContext call = enter();
     try {
-      return released(super.getConnection(username, password));
+      return released(super.getConnection(username, password), call);
     } catch (SQLException | RuntimeException | Error e) {
-      permits.release();
+      giveBack(call);
       throw e;
+    }
+  }
+
+  /**
+   * Takes a permit: the one this call kept from its previous attempt ({@link
+   * CallContext#attempts}), or one from the queue.
+   */
+  private CallContext enter() throws SQLException {
+    CallContext call = CallContext.current();
+    if (call == null || !call.takeKeptPermit(permits)) {
+      await(call);
+    }
+    return call;
+  }
+
+  /** Gives a permit back: kept by {@code call} for its next attempt, or to the queue. */
+  private void giveBack(CallContext call) {
+    if (call == null || !call.keepPermit(permits)) {
+      permits.release();
     }
   }
 
@@ -91,8 +117,7 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
     return permits.getQueueLength();
   }
 
-  private void await() throws SQLException {
-    CallContext call = CallContext.current();
+  private void await(CallContext call) throws SQLException {
     long wait = call == null ? waitNanos : Math.min(waitNanos, call.remainingNanos());
     try {
       if (permits.tryAcquire(Math.max(0, wait), TimeUnit.NANOSECONDS)) {
@@ -114,7 +139,7 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
   }
 
   /** The connection, giving its permit back when it is closed (once, however often closed). */
-  private Connection released(Connection target) {
+  private Connection released(Connection target, CallContext call) {
     AtomicBoolean closed = new AtomicBoolean();
     return ConnectionHook.around(
         target,
@@ -126,7 +151,7 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
             return ConnectionHook.invoke(connection, method, args);
           } finally {
             if (closed.compareAndSet(false, true)) {
-              permits.release();
+              giveBack(call);
             }
           }
         });

@@ -38,7 +38,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  *   <li>Resilience4j's Retry ({@value #DATABASE}): the unit (a whole transaction, or one read
  *       statement) is run again on transient failures ({@link TransientFailures}) with exponential
  *       backoff and full jitter. Its predicate and interval function read the call's deadline, so
- *       no attempt starts and no wait runs past it ({@link #databaseRetry});
+ *       no attempt starts and no wait runs past it ({@link #databaseRetry}). A retry keeps the
+ *       call's place in the pool's queue ({@link PoolQueue}, {@link CallContext#attempts});
  *   <li>connections carry the remaining time as their network timeout ({@link DeadlineDataSource}).
  * </ol>
  */
@@ -198,7 +199,7 @@ class TransactionRunner {
     if (!migrations.migrated()) {
       throw new StoreUnavailableException("the database has not been reached yet", null);
     }
-    return CallContext.call(
+    return CallContext.attempts(
         deadline,
         () -> {
           try {

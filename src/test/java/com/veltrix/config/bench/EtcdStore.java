@@ -38,7 +38,16 @@ final class EtcdStore implements Store {
 
   EtcdStore(String endpoint) {
     this.endpoint = endpoint;
-    client = Client.builder().endpoints(endpoint).maxInboundMessageSize(64 << 20).build();
+    // No keepalive pings while no call is open: etcd's server refuses them (its enforcement policy
+    // does not permit pings without a stream), and jetcd's default (every 30 s, idle included) got
+    // GOAWAY ENHANCE_YOUR_CALM too_many_pings after ~90 s idle, logged in the middle of the
+    // veltrix rows, and a reconnect at etcd's next call (docs/performance.md)
+    client =
+        Client.builder()
+            .endpoints(endpoint)
+            .maxInboundMessageSize(64 << 20)
+            .keepaliveWithoutCalls(false)
+            .build();
     kv = client.getKVClient();
   }
 

@@ -3,10 +3,14 @@ package com.veltrix.config.catalog;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.veltrix.config.support.Sleep;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The trail a call that runs out of time logs: where its time went. */
+/**
+ * The trail a call that runs out of time logs (where its time went), and the permit a call to the
+ * database keeps between its attempts.
+ */
 class CallContextTest {
 
   private static final long LATER = TimeUnit.SECONDS.toNanos(10);
@@ -22,6 +26,31 @@ class CallContextTest {
               return CallContext.current().trail();
             });
     assertThat(trail).isEmpty();
+  }
+
+  @Test
+  void aCallOfAttemptsKeepsOnePermitUntilItEndsAndAnOrdinaryCallNone() {
+    Semaphore permits = new Semaphore(0);
+    CallContext.attempts(
+        System.nanoTime() + LATER,
+        () -> {
+          CallContext call = CallContext.current();
+          assertThat(call.keepPermit(permits)).isTrue();
+          assertThat(call.keepPermit(permits)).as("a second one goes back").isFalse();
+          assertThat(call.takeKeptPermit(permits)).isTrue();
+          assertThat(call.takeKeptPermit(permits)).as("taken once").isFalse();
+          assertThat(call.keepPermit(permits)).isTrue();
+          assertThat(call.takeKeptPermit(new Semaphore(0))).as("another queue's").isFalse();
+          // a nested ordinary context keeps nothing; the outer one still has its permit
+          CallContext.run(
+              System.nanoTime() + LATER,
+              () -> assertThat(CallContext.current().keepPermit(permits)).isFalse());
+          return null;
+        });
+    assertThat(permits.availablePermits()).as("released when the call ended").isEqualTo(1);
+    CallContext.run(
+        System.nanoTime() + LATER,
+        () -> assertThat(CallContext.current().keepPermit(permits)).isFalse());
   }
 
   @Test

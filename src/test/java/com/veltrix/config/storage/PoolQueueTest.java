@@ -108,6 +108,71 @@ class PoolQueueTest {
     second.close();
   }
 
+  /**
+   * A call's next attempt goes on with the permit its last attempt gave back, ahead of a caller
+   * that queued meanwhile, who gets it when the call ends. Given back to the queue instead, the
+   * permit went to the caller waiting first and the attempt waited behind it: here, behind a caller
+   * that holds it past the call's deadline, so the attempt failed at that deadline.
+   */
+  @Test
+  void aRetryKeepsItsPlaceAheadOfCallersThatCameAfterIt() throws Exception {
+    pool.setConnectionTimeout(2_000);
+    PoolQueue queue = new PoolQueue(pool);
+    Connection other = queue.getConnection(); // one of the two permits, held throughout
+    CountDownLatch firstAttemptOver = new CountDownLatch(1);
+    CountDownLatch laterCallerQueued = new CountDownLatch(1);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    Future<Integer> call =
+        callers.submit(
+            () ->
+                CallContext.attempts(
+                    deadline,
+                    () -> {
+                      connect(queue); // the first attempt: its connection closed, as on a 40001
+                      firstAttemptOver.countDown();
+                      await(laterCallerQueued);
+                      // the second attempt, with the other caller queued for the permit
+                      long started = System.nanoTime();
+                      try (Connection c = queue.getConnection()) {
+                        assertThat(c.isValid(1)).isTrue();
+                      } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                      }
+                      return (int) TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                    }));
+    await(firstAttemptOver);
+    CountDownLatch callChecked = new CountDownLatch(1);
+    Future<Boolean> later =
+        callers.submit(
+            () -> {
+              try (Connection c = queue.getConnection()) {
+                await(callChecked); // holds the permit, once it has it, until the call is checked
+                return c.isValid(1);
+              }
+            });
+    Await.until(() -> queue.waiting() == 1);
+    laterCallerQueued.countDown();
+
+    assertThat(call.get(5, TimeUnit.SECONDS)).as("ms the retry waited").isLessThan(500);
+    callChecked.countDown();
+    assertThat(later.get(5, TimeUnit.SECONDS)).as("served once the call ended").isTrue();
+    assertThat(queue.waiting()).isZero();
+    other.close();
+    // every permit is back: both connections can be had at once
+    try (Connection a = queue.getConnection();
+        Connection b = queue.getConnection()) {
+      assertThat(a.isValid(1) && b.isValid(1)).isTrue();
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(5, TimeUnit.SECONDS)).isTrue();
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static void connect(PoolQueue queue) {
     try (Connection c = queue.getConnection()) {
       c.isValid(1);
