@@ -5,14 +5,15 @@ import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 
 /**
- * The one piece of per-call state this service keeps on the serving thread: the call's deadline and
- * what its database work has seen so far.
+ * The one piece of per-call state this service keeps on the serving thread: the call's deadline,
+ * what its database work has seen so far, and, between the attempts of a database call, the pool's
+ * permit it keeps ({@link #attempts}).
  *
  * <p>A gRPC call opens a context with its client's deadline ({@code grpc/CallDeadlines}); the write
  * committer opens one with its group head's deadline; every database call at the storage edge opens
- * a nested one (same or earlier deadline, its own start and failure record), so the circuit breaker
- * judges each database call by what happened inside it. REST calls bring no deadline of their own
- * and get the request budget ({@link RequestBudget}).
+ * a nested one ({@link #attempts}: same or earlier deadline, its own start and failure record), so
+ * the circuit breaker judges each database call by what happened inside it. REST calls bring no
+ * deadline of their own and get the request budget ({@link RequestBudget}).
  */
 public final class CallContext {
 

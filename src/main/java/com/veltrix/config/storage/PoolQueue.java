@@ -38,8 +38,8 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * permit an attempt gives back when its connection closes stays with the call for its retry and
  * returns to the queue when the call ends. Given back at once, the permit went to the caller that
  * queued first, and a write that lost the revision row to another pod after a cut queued again
- * behind calls that arrived after it: 2 and 26 ms in the trails of two REST writes that then ran
- * out of their 250 ms (the fault suite's scenario a, 2026-12-03).
+ * behind calls that arrived after it: 2, 3 and 26 ms in the trails of three REST writes that then
+ * ran out of their 250 ms (the fault suite's scenario a, 2026-12-03).
  *
  * <p>A call waits at most until its deadline ({@link CallContext}) and never longer than the pool's
  * {@code connection-timeout}, as it did in HikariCP's queue; running out of that time here is a
