@@ -16,7 +16,8 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
 /**
  * A first-come, first-served queue in front of the connection pool: a call takes one of {@code
  * maximum-pool-size} permits before it asks HikariCP for a connection and gives it back when it
- * closes the connection, so HikariCP is never asked by more callers than it has connections.
+ * closes the connection (to the queue, or to the call for its next attempt: below), so HikariCP is
+ * never asked by more callers than it has connections.
  *
  * <p>HikariCP's own wait is cheap for a few waiters and costly for many: a thread returning a
  * connection while others wait loops on {@code Thread.yield()} until one of them takes it ({@code
