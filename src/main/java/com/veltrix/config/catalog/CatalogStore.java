@@ -98,7 +98,9 @@ public interface CatalogStore {
    * and each read is one statement however many keys it is given. What the append's writes depend
    * on ({@link #heads}, {@link #referrers}, the absence of the records it stores) it checks again
    * in the statement that takes the row; if any of it moved, nothing is written and the attempt
-   * fails as a serialization failure (40001), to be run again.
+   * fails as a serialization failure (40001), to be run again. The one exception is the head of a
+   * {@linkplain NewVersion#rebasable rebasable} write, which the append stores after whatever head
+   * it finds.
    */
   interface WriteTransaction {
 
@@ -115,6 +117,13 @@ public interface CatalogStore {
 
     /** Each given version that exists, in no particular order. */
     List<Document> versions(Collection<VersionRef> refs);
+
+    /**
+     * Every version of each given document from the given version on, in no particular order: where
+     * a retry looks for what an earlier attempt may have appended, which is at the version that
+     * attempt planned or, if the append {@linkplain NewVersion#rebasable rebased} it, after it.
+     */
+    List<Document> versionsSince(Collection<VersionRef> from);
 
     /** For each of {@code keys}, the documents whose current version references it. */
     Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys);
@@ -133,7 +142,7 @@ public interface CatalogStore {
      * document's references and stores the {@code records} (their revision ignored): one statement,
      * a second only when there are references to insert, and commits with the last of them (in the
      * same round trip, so the revision row is held for one). Nothing may follow it in the
-     * transaction. Returns the revision and its commit time.
+     * transaction. Returns the revision, its commit time and the versions it rebased.
      */
     Appended append(List<NewVersion> versions, List<IdempotencyRecord> records);
 
@@ -145,13 +154,37 @@ public interface CatalogStore {
    * What {@link WriteTransaction#append} committed: the revision and its commit time (the
    * database's clock, as the change feed reports it; null for a preview, which commits nothing).
    */
-  record Appended(long revision, Instant committedAt) {}
+  record Appended(long revision, Instant committedAt, Map<DocumentKey, Long> rebased) {
+
+    public Appended(long revision, Instant committedAt) {
+      this(revision, committedAt, Map.of());
+    }
+
+    /** The version {@code planned} was stored at: its own, unless the append rebased it. */
+    public long versionOf(Document planned) {
+      return rebased.getOrDefault(planned.key(), planned.version());
+    }
+  }
 
   /** The latest version of a document, as the write path needs it. */
   record Head(long version, long revision, Status status, String contentHash) {}
 
-  /** A version to append, with what the store indexes besides the document itself. */
-  record NewVersion(Document document, Optional<String> zone, Set<DocumentKey> references) {}
+  /**
+   * A version to append, with what the store indexes besides the document itself.
+   *
+   * @param rebasable whether the write depends on its document's head only for the number it takes
+   *     (an upsert with no precondition and no idempotency record, whose answer is built after the
+   *     append): if another writer moved the head since the reads, the append stores it after that
+   *     head instead of failing, unless that head already holds this content (then the write is a
+   *     no-op, which the attempt run again finds)
+   */
+  record NewVersion(
+      Document document, Optional<String> zone, Set<DocumentKey> references, boolean rebasable) {
+
+    public NewVersion(Document document, Optional<String> zone, Set<DocumentKey> references) {
+      this(document, zone, references, false);
+    }
+  }
 
   /** A document version by its coordinates. */
   record VersionRef(Kind kind, String id, long version) {}

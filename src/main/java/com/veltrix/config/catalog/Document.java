@@ -22,6 +22,14 @@ public record Document(
 
   /** This version as written at {@code revision} (a new version learns its revision last). */
   public Document atRevision(long revision) {
+    return stored(version, revision);
+  }
+
+  /**
+   * This new version as stored at {@code version} and {@code revision} (an append may store a
+   * rebasable write after a head that moved since it was planned).
+   */
+  public Document stored(long version, long revision) {
     return new Document(
         kind,
         id,

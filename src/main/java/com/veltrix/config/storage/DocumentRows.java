@@ -102,20 +102,40 @@ final class DocumentRows {
         .list();
   }
 
-  /** Each of the given versions that exists: a lookup by primary key per version. */
-  static final String VERSIONS =
+  /**
+   * The given versions' rows, each matched by {@code v.version} compared with {@code r.version}.
+   */
+  private static final String VERSIONS_FROM_REFS =
       """
       SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
              v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
         FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
                     CAST(:versions AS BIGINT[])) AS r (kind, id, version)
         JOIN document_versions v
-          ON v.kind = r.kind AND v.id = r.id AND v.version = r.version
-      """;
+          ON v.kind = r.kind AND v.id = r.id AND v.version\s""";
+
+  /** Each of the given versions that exists: a lookup by primary key per version. */
+  static final String VERSIONS = VERSIONS_FROM_REFS + "= r.version";
+
+  /**
+   * Every version of each given document from the given version on: a range of the primary key per
+   * document. CockroachDB plans it as a lookup join whose spans carry the inequality (an index
+   * column against an input column of the same type, since v22.2: cockroachdb/cockroach#85597).
+   */
+  static final String VERSIONS_SINCE = VERSIONS_FROM_REFS + ">= r.version";
 
   /** Each given version that exists, in one statement. */
   static List<Document> selectVersions(JdbcClient jdbc, Collection<VersionRef> refs) {
-    return jdbc.sql(VERSIONS)
+    return byRefs(jdbc, VERSIONS, refs);
+  }
+
+  /** Every version of each given document from the given version on, in one statement. */
+  static List<Document> selectVersionsSince(JdbcClient jdbc, Collection<VersionRef> from) {
+    return byRefs(jdbc, VERSIONS_SINCE, from);
+  }
+
+  private static List<Document> byRefs(JdbcClient jdbc, String sql, Collection<VersionRef> refs) {
+    return jdbc.sql(sql)
         .param("kinds", refs.stream().map(r -> r.kind().name()).toArray(String[]::new))
         .param("ids", refs.stream().map(VersionRef::id).toArray(String[]::new))
         .param("versions", refs.stream().map(VersionRef::version).toArray(Long[]::new))

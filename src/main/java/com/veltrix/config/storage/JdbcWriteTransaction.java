@@ -42,7 +42,12 @@ import org.springframework.transaction.TransactionStatus;
  * (the connection in autocommit), and the append re-checks in SQL everything they saw that its
  * writes depend on: the heads, the referrers of retired documents, the absence of the idempotency
  * records it stores. If any moved, the append writes nothing and the attempt fails as a
- * serialization failure (40001), to be run again with fresh reads.
+ * serialization failure (40001), to be run again with fresh reads. The exception is a {@linkplain
+ * NewVersion#rebasable rebasable} write, an upsert with no precondition and no idempotency record:
+ * its head may have moved, and the append stores it after the head it finds, unless that head
+ * already holds its content (a no-op the next attempt finds). Under a fault, a write that waited
+ * out the blip often found another pod had written its document meanwhile, and its second attempt
+ * ran out of time (docs/decisions.md, "What the REST 503s under a fault are now").
  *
  * <p>The transaction runs at READ COMMITTED and its first query locks the revision row ({@link
  * #TAKE_ROW}); the append is the next statement, so its snapshot is taken once the row is held and
@@ -69,15 +74,25 @@ final class JdbcWriteTransaction implements WriteTransaction {
    * never sees the new ones, which a second statement inserts.
    *
    * <p>The revision advances only if nothing the reads saw has moved: no head read at another
-   * version or no longer absent; the references to retired documents exactly those seen (as many as
-   * there are, and all of those seen still there: two counts, so that both sides are index lookups;
-   * an anti-join against the seen pairs was planned as a nested loop over them, 80 ms for 1,000
-   * retires); no idempotency record stored under a key this append stores. Otherwise {@code r} is
-   * empty, every other CTE writes nothing (each reads {@code r}), the statement returns no row and
-   * the COMMIT after it commits nothing. The checks are uncorrelated subqueries over the keys the
-   * reads saw, run while the row is held: on PostgreSQL 15 with 1,000,000 documents, all of them
-   * take 13-20 ms for 1,000 keys (EXPLAIN ANALYZE, generic and custom plans), a fraction of a
-   * millisecond for a few.
+   * version or no longer absent, except the head of a rebasable write ({@code :rebaseHashes} holds
+   * its content hash), which may have moved anywhere but to this content; the references to retired
+   * documents exactly those seen (as many as there are, and all of those seen still there: two
+   * counts, so that both sides are index lookups; an anti-join against the seen pairs was planned
+   * as a nested loop over them, 80 ms for 1,000 retires); no idempotency record stored under a key
+   * this append stores. Otherwise {@code r} is empty, every other CTE writes nothing (each reads
+   * {@code r}), the statement returns no row and the COMMIT after it commits nothing. The checks
+   * are uncorrelated subqueries over the keys the reads saw, run while the row is held: on
+   * PostgreSQL 15 with 1,000,000 documents, all of them take 13-20 ms for 1,000 keys (EXPLAIN
+   * ANALYZE, generic and custom plans), a fraction of a millisecond for a few.
+   *
+   * <p>Every new version takes the number after its document's head as found here ({@code w}): for
+   * all but rebasable writes the check made that the head the plan saw, so it is the planned
+   * number. {@code w} reads {@code documents}, which {@code d} modifies in the same statement: on
+   * PostgreSQL every part of the statement reads one snapshot, taken before it; CockroachDB runs
+   * the modifying CTEs first and reads at the statement's start as well (a statement does not see
+   * its own writes since v20.1: cockroachdb/cockroach#42862, and #70731 shows a later scan reading
+   * the value from before the statement's upsert). The statement returns {@code kind/version/id} of
+   * each version stored at another number than planned (usually none).
    */
   private static final String APPEND =
       """
@@ -88,9 +103,14 @@ final class JdbcWriteTransaction implements WriteTransaction {
                 AND NOT EXISTS (
                       SELECT 1
                         FROM unnest(CAST(:seenKinds AS TEXT[]), CAST(:seenIds AS TEXT[]),
-                                    CAST(:seenVersions AS BIGINT[])) AS s (kind, id, version)
+                                    CAST(:seenVersions AS BIGINT[]),
+                                    CAST(:rebaseHashes AS TEXT[]))
+                          AS s (kind, id, version, rebase_hash)
                         LEFT JOIN documents h ON h.kind = s.kind AND h.id = s.id
-                       WHERE h.version IS DISTINCT FROM s.version)
+                       WHERE h.version IS DISTINCT FROM s.version
+                         AND (s.rebase_hash IS NULL
+                              OR h.version IS NULL
+                              OR (h.status = 'ACTIVE' AND h.content_hash = s.rebase_hash)))
                 AND (SELECT count(*)
                        FROM unnest(CAST(:retiredKinds AS TEXT[]), CAST(:retiredIds AS TEXT[]))
                          AS g (kind, id)
@@ -112,12 +132,10 @@ final class JdbcWriteTransaction implements WriteTransaction {
              INSERT INTO revision_times (revision, committed_at)
              SELECT r.revision, r.committed_at FROM r
              RETURNING 1),
-           v AS (
-             INSERT INTO document_versions
-                 (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                  shard, updated_at, updated_by, request_id)
-             SELECT x.kind, x.id, x.version, r.revision, x.status, x.content_hash, x.size_bytes,
-                    x.zone, x.payload, x.shard, x.updated_at, x.updated_by, x.request_id
+           w AS (
+             SELECT x.kind, x.id, x.version AS planned, coalesce(h.version, 0) + 1 AS version,
+                    x.status, x.content_hash, x.size_bytes, x.zone, x.payload, x.shard,
+                    x.updated_at, x.updated_by, x.request_id
                FROM r, unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
                               CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
                               CAST(:hashes AS TEXT[]), CAST(:sizes AS BIGINT[]),
@@ -126,14 +144,19 @@ final class JdbcWriteTransaction implements WriteTransaction {
                               CAST(:updatedBys AS TEXT[]), CAST(:requestIds AS TEXT[]))
                  AS x (kind, id, version, status, content_hash, size_bytes, zone, payload, shard,
                        updated_at, updated_by, request_id)
+               LEFT JOIN documents h ON h.kind = x.kind AND h.id = x.id),
+           v AS (
+             INSERT INTO document_versions
+                 (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                  shard, updated_at, updated_by, request_id)
+             SELECT w.kind, w.id, w.version, r.revision, w.status, w.content_hash, w.size_bytes,
+                    w.zone, w.payload, w.shard, w.updated_at, w.updated_by, w.request_id
+               FROM r, w
              RETURNING 1),
            d AS (
              INSERT INTO documents (kind, id, version, revision, status, content_hash)
-             SELECT x.kind, x.id, x.version, r.revision, x.status, x.content_hash
-               FROM r, unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
-                              CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
-                              CAST(:hashes AS TEXT[]))
-                 AS x (kind, id, version, status, content_hash)
+             SELECT w.kind, w.id, w.version, r.revision, w.status, w.content_hash
+               FROM r, w
              ON CONFLICT (kind, id) DO UPDATE
                 SET version = excluded.version,
                     revision = excluded.revision,
@@ -161,7 +184,10 @@ final class JdbcWriteTransaction implements WriteTransaction {
              (SELECT count(*) FROM d) AS heads,
              (SELECT count(*) FROM gone) AS references_removed,
              (SELECT count(*) FROM i) AS records,
-             (SELECT count(*) FROM t) AS times
+             (SELECT count(*) FROM t) AS times,
+             (SELECT array_agg(w.kind || '/' || CAST(w.version AS TEXT) || '/' || w.id)
+                FROM w
+               WHERE w.version <> w.planned) AS rebased
         FROM r
       """;
 
@@ -343,6 +369,11 @@ final class JdbcWriteTransaction implements WriteTransaction {
   }
 
   @Override
+  public List<Document> versionsSince(Collection<VersionRef> from) {
+    return from.isEmpty() ? List.of() : DocumentRows.selectVersionsSince(jdbc, from);
+  }
+
+  @Override
   public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {
     Map<DocumentKey, List<DocumentKey>> referrers = DocumentRows.referrers(jdbc, keys);
     retired.addAll(keys);
@@ -429,7 +460,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
             .addValue(
                 "recordCreatedAts",
                 records.stream().map(r -> Timestamp.from(r.createdAt())).toArray(Timestamp[]::new));
-    addSeen(columns);
+    addSeen(columns, versions);
     // BEGIN, the isolation, the lock wait and the row's lock go ahead of the statement in the same
     // round trip, and COMMIT after the last statement that holds the row: the row is held for one
     // round trip
@@ -451,7 +482,8 @@ final class JdbcWriteTransaction implements WriteTransaction {
               }
               return new Appended(
                   rs.getLong("revision"),
-                  DocumentRows.instantOrNull(rs.getTimestamp("committed_at")));
+                  DocumentRows.instantOrNull(rs.getTimestamp("committed_at")),
+                  rebased(rs));
             });
     if (appended == null) {
       // nothing written; without references the COMMIT sent has ended an empty transaction
@@ -466,11 +498,37 @@ final class JdbcWriteTransaction implements WriteTransaction {
     return appended;
   }
 
+  /** The versions the append stored after a head that had moved, by document. */
+  private static Map<DocumentKey, Long> rebased(ResultSet rs) throws SQLException {
+    java.sql.Array column = rs.getArray("rebased");
+    if (column == null) {
+      return Map.of(); // none: array_agg of no row
+    }
+    Map<DocumentKey, Long> rebased = new HashMap<>();
+    for (String entry : (String[]) column.getArray()) {
+      String[] kindVersionId = entry.split("/", 3); // a kind and a version hold no /
+      rebased.put(
+          new DocumentKey(Kind.valueOf(kindVersionId[0]), kindVersionId[2]),
+          Long.parseLong(kindVersionId[1]));
+    }
+    return rebased;
+  }
+
   private static final String READS_MOVED =
       "what this write read changed before it took the revision row; reading again";
 
-  /** The append's checks: what {@link #heads}, {@link #referrers} saw. */
-  private void addSeen(MapSqlParameterSource columns) {
+  /**
+   * The append's checks: what {@link #heads}, {@link #referrers} saw, and for the head of each
+   * rebasable write the content it stores (a head that moved is a conflict only if it holds that
+   * content already).
+   */
+  private void addSeen(MapSqlParameterSource columns, List<NewVersion> versions) {
+    Map<DocumentKey, String> rebasable = new HashMap<>();
+    for (NewVersion v : versions) {
+      if (v.rebasable()) {
+        rebasable.put(v.document().key(), v.document().contentHash());
+      }
+    }
     List<DocumentKey> heads = seenHeads.stream().map(SeenHead::key).toList();
     List<DocumentKey> targets = seenReferences.stream().map(SeenReference::retired).toList();
     List<DocumentKey> referrers = seenReferences.stream().map(SeenReference::referrer).toList();
@@ -478,6 +536,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
         .addValue("seenKinds", DocumentRows.kindArray(heads))
         .addValue("seenIds", DocumentRows.idArray(heads))
         .addValue("seenVersions", seenHeads.stream().map(SeenHead::version).toArray(Long[]::new))
+        .addValue("rebaseHashes", heads.stream().map(rebasable::get).toArray(String[]::new))
         .addValue("retiredKinds", DocumentRows.kindArray(retired))
         .addValue("retiredIds", DocumentRows.idArray(retired))
         .addValue("seenRefKinds", DocumentRows.kindArray(targets))

@@ -37,6 +37,13 @@ final class ServiceUnderTest extends Instance {
     return counter == null ? 0 : counter.count();
   }
 
+  /** A counter without tags (0 before its first increment). */
+  double meter(String name) {
+    var counter =
+        context.getBean(io.micrometer.core.instrument.MeterRegistry.class).find(name).counter();
+    return counter == null ? 0 : counter.count();
+  }
+
   /** The state of the database circuit breaker ({@code CLOSED}, {@code OPEN}, ...). */
   String breaker() {
     return context

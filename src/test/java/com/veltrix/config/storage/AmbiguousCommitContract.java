@@ -3,15 +3,20 @@ package com.veltrix.config.storage;
 import static com.veltrix.config.support.Payloads.dropTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.veltrix.config.catalog.ChangeEvent;
 import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.RevisionCommitted;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.WrapDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.reflect.Method;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,6 +28,7 @@ import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -45,6 +51,9 @@ abstract class AmbiguousCommitContract {
   /** Runs after the commit whose reply is lost, before the service hears of the failure. */
   static volatile Runnable afterLostCommit = () -> {};
 
+  /** Runs once, before the next statement that carries its own COMMIT is sent (the append). */
+  static volatile Runnable beforeNextAppend = () -> {};
+
   /** Each concrete test adds its database. */
   @DynamicPropertySource
   static void ports(DynamicPropertyRegistry registry) {
@@ -56,6 +65,21 @@ abstract class AmbiguousCommitContract {
     @Bean
     static BeanPostProcessor loseCommitReplies() {
       return WrapDataSource.connections(AmbiguousCommitContract::loseCommitReplies);
+    }
+
+    @Bean
+    Commits commits() {
+      return new Commits();
+    }
+  }
+
+  /** The commits the writer announces (what the watches of this instance are woken with). */
+  static class Commits {
+    final List<RevisionCommitted> seen = new CopyOnWriteArrayList<>();
+
+    @EventListener
+    void on(RevisionCommitted commit) {
+      seen.add(commit);
     }
   }
 
@@ -76,6 +100,11 @@ abstract class AmbiguousCommitContract {
           PreparedStatement.class,
           (PreparedStatement) result,
           (m, a, execute) -> {
+            if (m.getName().startsWith("execute")) {
+              Runnable before = beforeNextAppend;
+              beforeNextAppend = () -> {};
+              before.run();
+            }
             Object answer = execute.proceed();
             if (m.getName().startsWith("execute")) {
               loseTheReplyWhenArmed();
@@ -94,6 +123,8 @@ abstract class AmbiguousCommitContract {
   }
 
   @LocalServerPort int port;
+  @Autowired Commits commits;
+  @Autowired MeterRegistry meters;
   @Autowired JdbcClient jdbc;
   @Autowired DataSource dataSource;
   Http http;
@@ -103,40 +134,43 @@ abstract class AmbiguousCommitContract {
     TestDatabase.reset(jdbc);
     LOSE_NEXT_COMMIT_REPLY.set(false);
     afterLostCommit = () -> {};
+    beforeNextAppend = () -> {};
     http = new Http(port);
   }
 
   /**
-   * Another pod writes version 2 of DROP_TABLE/dt-1 (straight into the tables), on a connection of
-   * its own: the hook runs on the committing thread, where Spring would hand {@link #jdbc} the
-   * transaction's connection, and its rollback would take these writes with it.
+   * Another pod writes the next version of DROP_TABLE/dt-1 (straight into the tables), on a
+   * connection of its own: the hook runs on the committing thread, where Spring would hand {@link
+   * #jdbc} the transaction's connection, and its rollback would take these writes with it.
    */
   void anotherPodWritesDt1() {
     try (Connection own = dataSource.getConnection()) {
       own.setAutoCommit(true);
-      writeVersion2(JdbcClient.create(new SingleConnectionDataSource(own, true)));
+      writeNextVersion(JdbcClient.create(new SingleConnectionDataSource(own, true)));
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private static void writeVersion2(JdbcClient jdbc) {
+  private static void writeNextVersion(JdbcClient jdbc) {
     jdbc.sql("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1").update();
     jdbc.sql(
             """
             INSERT INTO document_versions
                 (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
                  shard, updated_at, updated_by, request_id)
-            SELECT 'DROP_TABLE', 'dt-1', 2, revision, 'ACTIVE', 'another-pod', 2, NULL, '{}',
-                   :shard, now(), 'another-pod', 'another-request'
-              FROM revision_counter WHERE id = 1
+            SELECT 'DROP_TABLE', 'dt-1', d.version + 1, c.revision, 'ACTIVE',
+                   'another-pod-' || (d.version + 1), 2, NULL, '{}', :shard, now(),
+                   'another-pod', 'another-request'
+              FROM revision_counter c, documents d
+             WHERE c.id = 1 AND d.kind = 'DROP_TABLE' AND d.id = 'dt-1'
             """)
         .param("shard", JdbcCatalogStore.shardOf(Kind.DROP_TABLE, "dt-1"))
         .update();
     jdbc.sql(
             """
             UPDATE documents
-               SET version = 2, content_hash = 'another-pod',
+               SET version = version + 1, content_hash = 'another-pod-' || (version + 1),
                    revision = (SELECT revision FROM revision_counter WHERE id = 1)
              WHERE kind = 'DROP_TABLE' AND id = 'dt-1'
             """)
@@ -176,6 +210,63 @@ abstract class AmbiguousCommitContract {
     assertThat(versions()).as("this call's version and the other pod's, none twice").isEqualTo(2);
     assertThat(
             jdbc.sql("SELECT count(*) FROM document_versions WHERE payload LIKE '%gold%'")
+                .query(Long.class)
+                .single())
+        .isEqualTo(1);
+  }
+
+  /**
+   * Another pod moves the head between this call's reads and its append. An upsert with no
+   * precondition needs the head only for its number: the append stores it after the other pod's
+   * version in the same attempt (no retry), and the answer, the stored row and the commit announced
+   * to this instance's watches all say that version.
+   */
+  @Test
+  void aWriteWhoseHeadMovedBeforeItsAppendIsStoredAfterThatHeadInOneAttempt() {
+    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
+    double retried = meters.counter("veltrix.db.retries", "outcome", "retried").count();
+    double rebased = meters.counter("veltrix.writes.rebased").count();
+    beforeNextAppend = this::anotherPodWritesDt1;
+
+    Http.Response r = http.put("/api/v1/drop-tables/dt-1", dropTable("silver", 1));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("version").asLong()).isEqualTo(3);
+    assertThat(meters.counter("veltrix.db.retries", "outcome", "retried").count())
+        .isEqualTo(retried);
+    assertThat(meters.counter("veltrix.writes.rebased").count()).isEqualTo(rebased + 1);
+    Http.Response read = http.get("/api/v1/drop-tables/dt-1");
+    assertThat(read.json().get("version").asLong()).isEqualTo(3);
+    assertThat(read.body()).contains("silver");
+    RevisionCommitted last = commits.seen.get(commits.seen.size() - 1);
+    assertThat(last.revision()).isEqualTo(3);
+    assertThat(last.events()).extracting(ChangeEvent::version).containsExactly(3L);
+  }
+
+  /**
+   * Another pod moves the head between this call's reads and its append, so the append stores the
+   * write one version later than planned (rebased); the reply is lost and another pod writes again
+   * before the retry. The retry must find the write where the rebase put it, not only where it was
+   * planned, and not write it a second time.
+   */
+  @Test
+  void aRebasedWriteWhoseCommitReplyIsLostIsNotWrittenAgain() {
+    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
+    beforeNextAppend = this::anotherPodWritesDt1;
+    LOSE_NEXT_COMMIT_REPLY.set(true);
+    afterLostCommit = this::anotherPodWritesDt1;
+
+    Http.Response r = http.put("/api/v1/drop-tables/dt-1", dropTable("silver", 1));
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("version").asLong())
+        .as("planned 2, rebased after the other pod's 2")
+        .isEqualTo(3);
+    assertThat(r.json().has("unchanged")).isFalse();
+    assertThat(LOSE_NEXT_COMMIT_REPLY).isFalse();
+    assertThat(versions()).as("1, the other pod's 2 and 4, and this call's 3, once").isEqualTo(4);
+    assertThat(
+            jdbc.sql("SELECT count(*) FROM document_versions WHERE payload LIKE '%silver%'")
                 .query(Long.class)
                 .single())
         .isEqualTo(1);

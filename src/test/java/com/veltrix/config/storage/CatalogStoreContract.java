@@ -212,6 +212,79 @@ abstract class CatalogStoreContract {
   }
 
   /**
+   * A rebasable write (an upsert with no precondition and no idempotency record) whose head another
+   * pod moved after the reads is stored after that head by the same attempt: no second attempt, and
+   * the append says at which version.
+   */
+  @Test
+  void aRebasableWriteWhoseHeadMovedIsStoredAfterItInTheSameAttempt() {
+    int[] attempts = {0};
+    CatalogStore.Appended appended = writeARebasablyAfterAnotherPodWrote("another-pod", attempts);
+
+    assertThat(attempts[0]).isEqualTo(1);
+    assertThat(appended.revision()).isEqualTo(3);
+    assertThat(appended.rebased()).isEqualTo(Map.of(dt("a"), 3L));
+    assertThat(store.latest(dt("a")).orElseThrow())
+        .extracting(Document::version, Document::contentHash)
+        .containsExactly(3L, "h2");
+    assertThat(store.changesAt(3, Set.of(Kind.DROP_TABLE)))
+        .extracting(ChangeEvent::version)
+        .containsExactly(3L);
+  }
+
+  /**
+   * The head moved to a version with this write's own content: writing it again would be a no-op,
+   * so the append refuses and the attempt runs again (where the writer finds it unchanged).
+   */
+  @Test
+  void aRebasableWriteWhoseMovedHeadHoldsItsContentRunsAgain() {
+    int[] attempts = {0};
+    // "h2": what next() plans to write
+    CatalogStore.Appended appended = writeARebasablyAfterAnotherPodWrote("h2", attempts);
+
+    assertThat(attempts[0]).isEqualTo(2);
+    assertThat(appended.rebased()).isEmpty();
+    assertThat(store.latest(dt("a")).orElseThrow().version()).isEqualTo(3);
+  }
+
+  /**
+   * Writes version 1 of DROP_TABLE/a, then its next version, rebasable; between the first attempt's
+   * reads and its append another pod writes version 2 with {@code hash}. Counts the attempts.
+   */
+  private CatalogStore.Appended writeARebasablyAfterAnotherPodWrote(String hash, int[] attempts) {
+    write(Status.ACTIVE, dt("a"));
+    return store.write(
+        tx -> {
+          attempts[0]++;
+          var heads = tx.heads(List.of(dt("a")));
+          if (attempts[0] == 1) {
+            anotherPodWritesVersion2OfA(hash);
+          }
+          return tx.append(List.of(rebasable(next(dt("a"), heads))), List.of());
+        });
+  }
+
+  private static NewVersion rebasable(NewVersion v) {
+    return new NewVersion(v.document(), v.zone(), v.references(), true);
+  }
+
+  /** Another pod's commit of version 2 of DROP_TABLE/a with {@code hash}, at revision 2. */
+  private void anotherPodWritesVersion2OfA(String hash) {
+    anotherPod(
+        "UPDATE revision_counter SET revision = revision + 1 WHERE id = 1",
+        "INSERT INTO document_versions (kind, id, version, revision, status, content_hash,"
+            + " size_bytes, zone, payload, shard, updated_at, updated_by, request_id)"
+            + " VALUES ('DROP_TABLE', 'a', 2, 2, 'ACTIVE', '"
+            + hash
+            + "', 2, NULL, '{}', "
+            + JdbcCatalogStore.shardOf(Kind.DROP_TABLE, "a")
+            + ", now(), 'another-pod', 'another-request')",
+        "UPDATE documents SET version = 2, revision = 2, content_hash = '"
+            + hash
+            + "' WHERE kind = 'DROP_TABLE' AND id = 'a'");
+  }
+
+  /**
    * Writes the next versions of a and b; between the first attempt's reads and its append another
    * pod takes a revision and runs {@code change}. Returns the number of attempts.
    */

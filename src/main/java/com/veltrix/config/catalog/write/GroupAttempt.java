@@ -41,8 +41,8 @@ import java.util.function.IntPredicate;
  * </ol>
  *
  * A retry after a failure that may have come after COMMIT (the reply lost: a cut connection,
- * CockroachDB's 40003) first reads the versions at the coordinates their earlier attempts appended
- * ({@link WriteRequest#appended}), by primary key, for versions stamped with a request's time,
+ * CockroachDB's 40003) first reads the versions from those their earlier attempts appended ({@link
+ * WriteRequest#appended}) on, by primary key range, for versions stamped with a request's time,
  * writer and request id: a request found there was committed by the earlier attempt and is answered
  * with what it wrote, never written again, even when another writer has moved the document's head
  * since (before, such a retry wrote the document a second time).
@@ -62,6 +62,7 @@ final class GroupAttempt {
   private final PayloadValidator validator;
   private final IntPredicate mayHaveCommitted;
   private RevisionCommitted committed;
+  private int rebased;
 
   /**
    * @param mayHaveCommitted whether the request at this index of the group was in an earlier
@@ -83,6 +84,11 @@ final class GroupAttempt {
    */
   Optional<RevisionCommitted> committed() {
     return Optional.ofNullable(committed);
+  }
+
+  /** How many versions this attempt's append stored after a head that had moved. */
+  int rebased() {
+    return rebased;
   }
 
   /** What became of one request in this attempt. */
@@ -187,8 +193,9 @@ final class GroupAttempt {
     if (appended.isEmpty()) {
       return answered;
     }
-    // by primary key: whatever is at those coordinates, this request's stamp tells whose it is
-    List<Document> stamped = tx.versions(appended);
+    // from the versions planned on (an append may have rebased them): this request's stamp tells
+    // which, if any, is its own
+    List<Document> stamped = tx.versionsSince(appended);
     for (int i : checked) {
       WriteRequest request = group.get(i);
       Map<DocumentKey, Document> mine = new HashMap<>();
@@ -259,23 +266,25 @@ final class GroupAttempt {
           if (plan.writes()) {
             pending.addAll(plan.pending());
             plan.record().ifPresent(records::add);
-            // before the append is sent: where a retry looks if its reply is lost
+            // before the append is sent: where a retry looks if its reply is lost (from this
+            // version on: a rebasable write may be stored after a head that moved)
             for (NewVersion v : plan.pending()) {
               Document d = v.document();
               group.get(i).appended().add(new VersionRef(d.kind(), d.id(), d.version()));
             }
           }
         });
-    long revision = ConfigWriter.NOT_WRITTEN;
+    Appended appended = null;
     if (pending.isEmpty()) {
       tx.discard();
     } else {
-      Appended appended = tx.append(pending, records);
-      revision = appended.revision();
-      committed = new RevisionCommitted(revision, changeEvents(pending, appended));
+      appended = tx.append(pending, records);
+      committed = new RevisionCommitted(appended.revision(), changeEvents(pending, appended));
+      rebased = appended.rebased().size();
     }
     for (Map.Entry<Integer, RequestPlan> e : plans.entrySet()) {
-      out[e.getKey()] = new Done(e.getValue().applied(revision));
+      RequestPlan plan = e.getValue();
+      out[e.getKey()] = new Done(plan.writes() ? plan.applied(appended) : plan.notWritten());
     }
   }
 
@@ -292,7 +301,7 @@ final class GroupAttempt {
               appended.revision(),
               d.kind(),
               d.id(),
-              d.version(),
+              appended.versionOf(d),
               ChangeEvent.Type.of(d.status()),
               d.contentHash(),
               appended.committedAt()));

@@ -75,6 +75,12 @@ final class PreviewTransaction implements WriteTransaction {
   }
 
   @Override
+  public List<Document> versionsSince(Collection<VersionRef> from) {
+    // asked only for requests an earlier attempt may have committed: a preview never retries
+    return List.of();
+  }
+
+  @Override
   public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {
     Map<DocumentKey, List<DocumentKey>> referrers = new HashMap<>();
     store

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.veltrix.config.catalog.CatalogStore.Appended;
 import com.veltrix.config.catalog.CatalogStore.Head;
 import com.veltrix.config.catalog.CatalogStore.NewVersion;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
@@ -196,19 +197,24 @@ final class RequestPlan {
         .map(key -> ConfigWriter.record(key, request.requestHash(), results, request.now()));
   }
 
-  /** The answer, once the group's append took {@code revision} (or wrote nothing). */
-  Applied applied(long revision) {
-    if (writes()) {
-      List<WriteResult> stamped =
-          results.stream()
-              .map(
-                  r ->
-                      r.document().revision() == UNASSIGNED
-                          ? new WriteResult(r.document().atRevision(revision), r.unchanged())
-                          : r)
-              .toList();
-      return new Applied(new BatchResult(revision, stamped), true, false);
-    }
+  /** The answer, once the group's append stored this request's versions. */
+  Applied applied(Appended appended) {
+    List<WriteResult> stamped =
+        results.stream()
+            .map(
+                r ->
+                    r.document().revision() == UNASSIGNED
+                        ? new WriteResult(
+                            r.document()
+                                .stored(appended.versionOf(r.document()), appended.revision()),
+                            r.unchanged())
+                        : r)
+            .toList();
+    return new Applied(new BatchResult(appended.revision(), stamped), true, false);
+  }
+
+  /** The answer of a request that wrote nothing. */
+  Applied notWritten() {
     // an earlier attempt of this very call may have committed (its reply was lost): that is the
     // batch's revision; otherwise the caller reads the current one
     OptionalLong earlier =
@@ -234,17 +240,27 @@ final class RequestPlan {
     if (command instanceof Retire) {
       return retire(key, head.orElseThrow(() -> DocumentNotFoundException.of(key)));
     }
-    return upsert(key, head, prepared.payload().orElseThrow());
+    return upsert(key, head, prepared.payload().orElseThrow(), rebasable(command));
   }
 
-  private WriteResult upsert(DocumentKey key, Optional<Head> head, ValidatedPayload payload) {
+  /**
+   * Whether an upsert of this request needs its document's head only for the version number it
+   * takes: no precondition, and no idempotency record (which stores the answer's versions before
+   * the append could move them). A rollback restores a version chosen against the head it read.
+   */
+  private boolean rebasable(WriteCommand command) {
+    return command.precondition().equals(Precondition.NONE) && request.idempotencyKey().isEmpty();
+  }
+
+  private WriteResult upsert(
+      DocumentKey key, Optional<Head> head, ValidatedPayload payload, boolean rebasable) {
     if (head.isPresent()
         && head.get().status() == Status.ACTIVE
         && head.get().contentHash().equals(payload.contentHash())) {
       return unchanged(key, head.get());
     }
     activated.put(key, payload.references());
-    return append(key, head, Status.ACTIVE, payload);
+    return append(key, head, Status.ACTIVE, payload, rebasable);
   }
 
   private WriteResult retire(DocumentKey key, Head head) {
@@ -261,7 +277,7 @@ final class RequestPlan {
                 .map(JsonNode::textValue),
             Set.of());
     retired.add(key);
-    return append(key, Optional.of(head), Status.RETIRED, content);
+    return append(key, Optional.of(head), Status.RETIRED, content, false);
   }
 
   private WriteResult rollback(DocumentKey key, Optional<Head> head, long toVersion) {
@@ -269,12 +285,19 @@ final class RequestPlan {
     if (target == null) {
       throw new DocumentNotFoundException(key + " has no version " + toVersion);
     }
-    return upsert(key, head, validator.validate(key, parseStored(target.payload())));
+    return upsert(key, head, validator.validate(key, parseStored(target.payload())), false);
   }
 
-  /** A new version; its revision is assigned when the group's append takes one. */
+  /**
+   * A new version; its revision is assigned when the group's append takes one (and, if it is
+   * rebasable and the head moved, its version too).
+   */
   private WriteResult append(
-      DocumentKey key, Optional<Head> head, Status status, ValidatedPayload payload) {
+      DocumentKey key,
+      Optional<Head> head,
+      Status status,
+      ValidatedPayload payload,
+      boolean rebasable) {
     Document document =
         new Document(
             key.kind(),
@@ -288,7 +311,7 @@ final class RequestPlan {
             request.context().actor(),
             request.context().requestId(),
             payload.canonicalJson());
-    pending.add(new NewVersion(document, payload.zone(), payload.references()));
+    pending.add(new NewVersion(document, payload.zone(), payload.references(), rebasable));
     return new WriteResult(document, false);
   }
 

@@ -12,6 +12,7 @@ import com.veltrix.config.catalog.write.GroupAttempt.Deferred;
 import com.veltrix.config.catalog.write.GroupAttempt.Done;
 import com.veltrix.config.catalog.write.GroupAttempt.Outcome;
 import com.veltrix.config.catalog.write.GroupAttempt.Refused;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -77,6 +78,7 @@ class WriteGroups {
   private final DistributionSummary groupWrites;
   private final Timer queuedFor;
   private final Timer groupTransaction;
+  private final Counter rebased;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition waiting = lock.newCondition();
   private final ArrayDeque<Member> queue = new ArrayDeque<>();
@@ -114,6 +116,12 @@ class WriteGroups {
             .description("a group's transaction that succeeded, retries included")
             .publishPercentileHistogram()
             .minimumExpectedValue(FINEST_BUCKET)
+            .register(meters);
+    this.rebased =
+        Counter.builder("veltrix.writes.rebased")
+            .description(
+                "versions stored after a head another writer moved since the write's reads"
+                    + " (upserts with no precondition and no idempotency key)")
             .register(meters);
     meters.gauge("veltrix.writes.queued", this, WriteGroups::queued);
     Thread committer = new Thread(this::commitLoop, "write-groups");
@@ -254,7 +262,8 @@ class WriteGroups {
                         boolean retry = tx.earlierAttemptMayHaveCommitted();
                         GroupAttempt attempt =
                             new GroupAttempt(tx, validator, i -> retry || group.get(i).triedBefore);
-                        return new Attempted(attempt.run(requests), attempt.committed());
+                        return new Attempted(
+                            attempt.run(requests), attempt.committed(), attempt.rebased());
                       }));
       groupTransaction.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
     } catch (StoreUnavailableException e) {
@@ -300,6 +309,7 @@ class WriteGroups {
         deferred.add(m);
       }
     }
+    rebased.increment(last.rebased());
     // this attempt's commit, events known: a watch of this pod sends them without reading the feed
     last.committed().ifPresent(events::publishEvent);
     if (committedEarlier > 0) { // by an attempt whose reply was lost: its events are in the feed
@@ -309,7 +319,8 @@ class WriteGroups {
   }
 
   /** The outcomes of a group's last attempt, and the revision it committed, if it did. */
-  private record Attempted(List<Outcome> outcomes, Optional<RevisionCommitted> committed) {
+  private record Attempted(
+      List<Outcome> outcomes, Optional<RevisionCommitted> committed, int rebased) {
     long revision() {
       return committed.map(RevisionCommitted::revision).orElse(ConfigWriter.NOT_WRITTEN);
     }

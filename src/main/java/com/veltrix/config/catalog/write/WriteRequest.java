@@ -13,9 +13,10 @@ import java.util.Set;
  * its request, who sent it, and the time stamped on its versions (taken once, before its first
  * attempt, so a retry can recognise a commit whose reply was lost).
  *
- * <p>{@code appended} is every version an attempt of this request asked the store to append: the
- * only places a commit whose reply was lost can have put it, so a retry looks it up by primary key
- * instead of reading the document's whole history. Used by the one thread that runs the attempts.
+ * <p>{@code appended} is every version an attempt of this request asked the store to append: where
+ * a commit whose reply was lost put it, or below it (a rebasable write is stored after a head that
+ * moved since its reads), so a retry reads each document from there on instead of its whole
+ * history. Used by the one thread that runs the attempts.
  */
 record WriteRequest(
     List<Prepared> prepared,
