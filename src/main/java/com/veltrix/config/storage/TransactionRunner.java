@@ -215,9 +215,9 @@ class TransactionRunner {
       return retry.executeSupplier(unit);
     } catch (RuntimeException e) {
       CallContext call = CallContext.current();
-      boolean cancelledAtDeadline =
-          TransientFailures.isCancelled(e) && call.remainingNanos() < MIN_ATTEMPT_NANOS;
-      if (!TransientFailures.isTransient(e) && !cancelledAtDeadline) {
+      // a statement the database cancelled, at the call's deadline or by the session's
+      // statement_timeout (it did not finish in time): unavailable, not an unexpected failure
+      if (!TransientFailures.isTransient(e) && !TransientFailures.isCancelled(e)) {
         throw e;
       }
       // judged by the time the database had once a connection was handed out: a call that spent

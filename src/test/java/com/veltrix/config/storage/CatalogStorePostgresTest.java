@@ -341,6 +341,36 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   }
 
   /**
+   * A statement the session's statement_timeout cancelled, with time left on the call: the database
+   * did not finish it in time, so the call is unavailable (503 / UNAVAILABLE), not an unexpected
+   * failure. It answered 500 once in the fault suite's stalls (a2, 2026-12-03), after a write's
+   * statement ran into the 10 s statement_timeout.
+   */
+  @Test
+  void aStatementCancelledByTheStatementTimeoutIsUnavailableNotAnError() {
+    StoreUnavailableException timedOut =
+        catchThrowableOfType(
+            StoreUnavailableException.class,
+            () ->
+                runner.read(
+                    () -> {
+                      try (Connection connection = dataSource.getConnection();
+                          Statement statement = connection.createStatement()) {
+                        connection.setAutoCommit(false);
+                        statement.execute("SET LOCAL statement_timeout = 20");
+                        return statement.execute("SELECT pg_sleep(1)");
+                      } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                      }
+                    }));
+
+    assertThat(timedOut).as("unavailable, with 230 ms of the budget left").isNotNull();
+    assertThat(TransientFailures.sqlState(timedOut)).contains("57014");
+    assertThat(timedOut.getCause())
+        .hasRootCauseMessage("ERROR: canceling statement due to statement timeout");
+  }
+
+  /**
    * Runs {@code ours} while another transaction holds the revision row, and commits that one once
    * ours waits on the row and {@code thenWhen} has returned.
    */
