@@ -37,7 +37,9 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The commit reply is lost: COMMIT succeeds in the database, then the connection breaks before the
  * service hears so (CockroachDB's 40003, or a cut during COMMIT). The retried call must report its
- * own write as written, exactly once, instead of a no-op, a 412 or a second version. Run against
+ * own write as written, exactly once, instead of a no-op, a 412 or a second version. Also here,
+ * because it needs the same hook into the append: another pod writing the document between a call's
+ * reads and its append (the write is rebased, with or without its reply lost). Run against
  * PostgreSQL and CockroachDB.
  */
 @SpringBootTest(
