@@ -31,16 +31,14 @@ final class ServiceUnderTest extends Instance {
     return Integer.parseInt(context.getEnvironment().getRequiredProperty(property));
   }
 
-  double meter(String name, String tag, String value) {
-    var registry = context.getBean(io.micrometer.core.instrument.MeterRegistry.class);
-    var counter = registry.find(name).tag(tag, value).counter();
-    return counter == null ? 0 : counter.count();
-  }
-
-  /** A counter without tags (0 before its first increment). */
-  double meter(String name) {
+  /** A counter with the given tag, or without tags (0 before its first increment). */
+  double meter(String name, String... tagAndValue) {
     var counter =
-        context.getBean(io.micrometer.core.instrument.MeterRegistry.class).find(name).counter();
+        context
+            .getBean(io.micrometer.core.instrument.MeterRegistry.class)
+            .find(name)
+            .tags(tagAndValue)
+            .counter();
     return counter == null ? 0 : counter.count();
   }
 
