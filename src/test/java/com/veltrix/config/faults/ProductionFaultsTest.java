@@ -30,10 +30,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -90,6 +93,7 @@ class ProductionFaultsTest {
   @BeforeAll
   void start() throws Exception {
     dataDirectory = Files.createTempDirectory("veltrix-topology");
+    Files.deleteIfExists(PostgresLog.FILE); // this run's lines only
     startPostgres();
     proxy = new FaultProxy(postgresPort, 1);
     childProxy = new FaultProxy(postgresPort, 1);
@@ -117,6 +121,18 @@ class ProductionFaultsTest {
     watchers = new Watchers(List.of(() -> a, () -> b, cOrElseA), revision());
   }
 
+  private long logMark;
+
+  @BeforeEach
+  void markPostgresLog() {
+    logMark = PostgresLog.mark();
+  }
+
+  @AfterEach
+  void reportPostgresLog(TestInfo test) {
+    report("  PostgreSQL log of " + test.getDisplayName(), PostgresLog.since(logMark));
+  }
+
   @AfterAll
   void stop() throws IOException {
     watchers.close();
@@ -134,7 +150,7 @@ class ProductionFaultsTest {
 
   void startPostgres() throws IOException {
     postgres =
-        EmbeddedPostgres.builder()
+        PostgresLog.into(EmbeddedPostgres.builder())
             .setPort(postgresPort)
             .setDataDirectory(dataDirectory)
             .setCleanDataDirectory(false)
