@@ -173,10 +173,11 @@ public interface CatalogStore {
    * A version to append, with what the store indexes besides the document itself.
    *
    * @param rebasable whether the write depends on its document's head only for the number it takes
-   *     (an upsert with no precondition and no idempotency record, whose answer is built after the
-   *     append): if another writer moved the head since the reads, the append stores it after that
-   *     head instead of failing, unless that head already holds this content (then the write is a
-   *     no-op, which the attempt run again finds)
+   *     (an upsert with no precondition, whose answer is built after the append; its idempotency
+   *     record, if any, marks the result so that a replay reads the version it got): if another
+   *     writer moved the head since the reads, the append stores it after that head instead of
+   *     failing, unless that head already holds this content (then the write is a no-op, which the
+   *     attempt run again finds)
    */
   record NewVersion(
       Document document, Optional<String> zone, Set<DocumentKey> references, boolean rebasable) {

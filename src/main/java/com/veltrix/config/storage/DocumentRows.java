@@ -1,5 +1,6 @@
 package com.veltrix.config.storage;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +18,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -32,8 +34,7 @@ final class DocumentRows {
       "kind, id, version, revision, status, content_hash, size_bytes, updated_at, updated_by,"
           + " request_id, payload";
 
-  private static final TypeReference<List<IdempotencyRecord.Result>> RESULTS =
-      new TypeReference<>() {};
+  private static final TypeReference<List<StoredResult>> RESULTS = new TypeReference<>() {};
 
   static final RowMapper<Document> DOCUMENT =
       (rs, n) ->
@@ -171,15 +172,58 @@ final class DocumentRows {
     return referrers;
   }
 
+  /**
+   * One result as an idempotency record stores it. {@code rebasable}: the result of a {@linkplain
+   * com.veltrix.config.catalog.CatalogStore.NewVersion#rebasable rebasable} write, whose {@code
+   * version} is the number it planned; the append may have stored it after a head that moved, and
+   * the version it got is the one its document has at the record's revision ({@link
+   * JdbcWriteTransaction#idempotencyRecords} reads it). Left out of the JSON when false, so a
+   * record without such a result is stored as before this field existed.
+   */
+  record StoredResult(
+      Kind kind,
+      String id,
+      long version,
+      boolean unchanged,
+      @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean rebasable) {
+
+    /** The result, at {@code stored}: the version the write got. */
+    IdempotencyRecord.Result at(long stored) {
+      return new IdempotencyRecord.Result(kind, id, stored, unchanged);
+    }
+  }
+
+  /** {@code results} as a record stores them: none rebasable. */
   static String writeResults(ObjectMapper json, List<IdempotencyRecord.Result> results) {
+    return writeResults(json, results, Set.of());
+  }
+
+  /**
+   * {@code results} as a record stores them; those written at one of {@code rebasable} (planned
+   * versions of rebasable writes) marked so.
+   */
+  static String writeResults(
+      ObjectMapper json, List<IdempotencyRecord.Result> results, Set<VersionRef> rebasable) {
+    List<StoredResult> stored =
+        results.stream()
+            .map(
+                r ->
+                    new StoredResult(
+                        r.kind(),
+                        r.id(),
+                        r.version(),
+                        r.unchanged(),
+                        !r.unchanged()
+                            && rebasable.contains(new VersionRef(r.kind(), r.id(), r.version()))))
+            .toList();
     try {
-      return json.writeValueAsString(results);
+      return json.writeValueAsString(stored);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot serialise idempotency results", e);
     }
   }
 
-  static List<IdempotencyRecord.Result> readResults(ObjectMapper json, String text) {
+  static List<StoredResult> readResults(ObjectMapper json, String text) {
     try {
       return json.readValue(text, RESULTS);
     } catch (JsonProcessingException e) {

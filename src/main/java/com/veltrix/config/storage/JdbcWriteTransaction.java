@@ -11,13 +11,16 @@ import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.Status;
+import com.veltrix.config.storage.DocumentRows.StoredResult;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,11 +46,11 @@ import org.springframework.transaction.TransactionStatus;
  * writes depend on: the heads, the referrers of retired documents, the absence of the idempotency
  * records it stores. If any moved, the append writes nothing and the attempt fails as a
  * serialization failure (40001), to be run again with fresh reads. The exception is a {@linkplain
- * NewVersion#rebasable rebasable} write, an upsert with no precondition and no idempotency record:
- * its head may have moved, and the append stores it after the head it finds, unless that head
- * already holds its content (a no-op the next attempt finds). Under a fault, a write that waited
- * out the blip often found another pod had written its document meanwhile, and its second attempt
- * ran out of time (docs/decisions.md, "What the REST 503s under a fault are now").
+ * NewVersion#rebasable rebasable} write, an upsert with no precondition: its head may have moved,
+ * and the append stores it after the head it finds, unless that head already holds its content (a
+ * no-op the next attempt finds). Under a fault, a write that waited out the blip often found
+ * another pod had written its document meanwhile, and its second attempt ran out of time
+ * (docs/decisions.md, "What the REST 503s under a fault are now").
  *
  * <p>The transaction runs at READ COMMITTED and its first query locks the revision row ({@link
  * #TAKE_ROW}); the append is the next statement, so its snapshot is taken once the row is held and
@@ -382,30 +385,61 @@ final class JdbcWriteTransaction implements WriteTransaction {
     return referrers;
   }
 
+  /**
+   * The records under {@code keys}, each result at the version its write got. A rebasable write's
+   * result holds the version it planned; where any does, one more statement reads those documents'
+   * versions from the planned ones on ({@link #versionsSince}, a primary-key range) and takes the
+   * one at the record's revision, which that write stored (a group writes a document once).
+   */
   @Override
   public Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys) {
     Map<String, IdempotencyRecord> records = new HashMap<>();
     if (keys.isEmpty()) {
       return records;
     }
-    jdbc.sql(
-            """
-            SELECT i.idempotency_key, i.request_hash, i.revision, i.results, i.created_at
-              FROM unnest(CAST(:keys AS TEXT[])) AS k (idempotency_key)
-              JOIN idempotency_records i ON i.idempotency_key = k.idempotency_key
-            """)
-        .param("keys", keys.toArray(String[]::new))
-        .query(
-            rs -> {
-              records.put(
-                  rs.getString("idempotency_key"),
-                  new IdempotencyRecord(
-                      rs.getString("idempotency_key"),
-                      rs.getString("request_hash"),
-                      rs.getLong("revision"),
-                      DocumentRows.readResults(json, rs.getString("results")),
-                      rs.getTimestamp("created_at").toInstant()));
-            });
+    record Row(String key, String hash, long revision, List<StoredResult> results, Instant at) {}
+    List<Row> rows =
+        jdbc.sql(
+                """
+                SELECT i.idempotency_key, i.request_hash, i.revision, i.results, i.created_at
+                  FROM unnest(CAST(:keys AS TEXT[])) AS k (idempotency_key)
+                  JOIN idempotency_records i ON i.idempotency_key = k.idempotency_key
+                """)
+            .param("keys", keys.toArray(String[]::new))
+            .query(
+                (rs, n) ->
+                    new Row(
+                        rs.getString("idempotency_key"),
+                        rs.getString("request_hash"),
+                        rs.getLong("revision"),
+                        DocumentRows.readResults(json, rs.getString("results")),
+                        rs.getTimestamp("created_at").toInstant()))
+            .list();
+    Set<VersionRef> planned = new LinkedHashSet<>();
+    rows.forEach(
+        row ->
+            row.results().stream()
+                .filter(StoredResult::rebasable)
+                .forEach(r -> planned.add(new VersionRef(r.kind(), r.id(), r.version()))));
+    record At(Kind kind, String id, long revision) {}
+    Map<At, Long> stored = new HashMap<>();
+    versionsSince(planned)
+        .forEach(d -> stored.put(new At(d.kind(), d.id(), d.revision()), d.version()));
+    for (Row row : rows) {
+      List<IdempotencyRecord.Result> results =
+          row.results().stream()
+              .map(
+                  r ->
+                      r.at(
+                          r.rebasable()
+                              // none only if history was pruned: answered as any pruned version
+                              ? stored.getOrDefault(new At(r.kind(), r.id(), row.revision()), 0L)
+                              : r.version()))
+              .toList();
+      records.put(
+          row.key(),
+          new IdempotencyRecord(row.key(), row.hash(), row.revision(), results, row.at()));
+    }
     return records;
   }
 
@@ -425,6 +459,13 @@ final class JdbcWriteTransaction implements WriteTransaction {
       throw new IllegalArgumentException("nothing to append");
     }
     List<DocumentKey> keys = versions.stream().map(v -> v.document().key()).toList();
+    Set<VersionRef> plannedRebasable = new HashSet<>(); // their records' results say so
+    for (NewVersion v : versions) {
+      if (v.rebasable()) {
+        plannedRebasable.add(
+            new VersionRef(v.document().kind(), v.document().id(), v.document().version()));
+      }
+    }
     MapSqlParameterSource columns =
         new MapSqlParameterSource()
             .addValue("kinds", DocumentRows.kindArray(keys))
@@ -455,7 +496,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
             .addValue(
                 "recordResults",
                 records.stream()
-                    .map(r -> DocumentRows.writeResults(json, r.results()))
+                    .map(r -> DocumentRows.writeResults(json, r.results(), plannedRebasable))
                     .toArray(String[]::new))
             .addValue(
                 "recordCreatedAts",

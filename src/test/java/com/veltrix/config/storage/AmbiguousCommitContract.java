@@ -280,6 +280,55 @@ abstract class AmbiguousCommitContract {
         .isEqualTo(1);
   }
 
+  /**
+   * The same with an idempotency key: the batch is stored after the other pod's version in one
+   * attempt, and a replay with the key answers what the first call answered (version 3, this call's
+   * content), though the record stores the number the write planned (2, the other pod's).
+   */
+  @Test
+  void aKeyedWriteWhoseHeadMovedIsStoredAfterThatHeadAndReplaysTheVersionItGot() {
+    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
+    double retried = meters.counter("veltrix.db.retries", "outcome", "retried").count();
+    beforeNextAppend = this::anotherPodWritesDt1;
+
+    Http.Response first = http.post("/api/v1/batches", silverBatch(), "Idempotency-Key", "k-1");
+    Http.Response replay = http.post("/api/v1/batches", silverBatch(), "Idempotency-Key", "k-1");
+
+    assertThat(first.status()).as(first.body()).isEqualTo(200);
+    assertThat(first.json().at("/results/0/version").asLong()).isEqualTo(3);
+    assertThat(meters.counter("veltrix.db.retries", "outcome", "retried").count())
+        .isEqualTo(retried);
+    assertThat(replay.json()).isEqualTo(first.json());
+    assertThat(replay.body()).contains("silver");
+  }
+
+  /**
+   * A keyed write rebased as above whose commit reply is lost, with another pod writing again
+   * before the retry: the retry finds the record and answers the version the write got.
+   */
+  @Test
+  void aRebasedKeyedWriteWhoseCommitReplyIsLostAnswersTheVersionItGot() {
+    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
+    beforeNextAppend = this::anotherPodWritesDt1;
+    LOSE_NEXT_COMMIT_REPLY.set(true);
+    afterLostCommit = this::anotherPodWritesDt1;
+
+    Http.Response r = http.post("/api/v1/batches", silverBatch(), "Idempotency-Key", "k-2");
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(LOSE_NEXT_COMMIT_REPLY).isFalse();
+    assertThat(r.json().at("/results/0/version").asLong()).isEqualTo(3);
+    assertThat(r.body()).contains("silver");
+    assertThat(versions()).as("1, the other pod's 2 and 4, and this call's 3, once").isEqualTo(4);
+  }
+
+  private static String silverBatch() {
+    return "{\"writes\":[{\"op\":\"upsert\",\"kind\":\"DROP_TABLE\",\"id\":\"dt-1\","
+        + "\"payload\":"
+        + dropTable("silver", 1)
+        + "}]}";
+  }
+
   @Test
   void aCompareAndSetWhoseCommitReplyIsLostSucceedsInsteadOf412() {
     http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));

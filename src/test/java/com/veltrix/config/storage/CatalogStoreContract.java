@@ -233,6 +233,71 @@ abstract class CatalogStoreContract {
   }
 
   /**
+   * A rebasable write with an idempotency key: its record, stored in the same statement, holds the
+   * version it planned (2), marked; read back, the record says the version the append stored it at
+   * (3), which a replay answers. A record of the same write not rebased reads as stored.
+   */
+  @Test
+  void aRebasedWritesIdempotencyRecordIsReadAtTheVersionTheWriteGot() {
+    write(Status.ACTIVE, dt("a"));
+    int[] attempts = {0};
+    CatalogStore.Appended appended =
+        store.write(
+            tx -> {
+              attempts[0]++;
+              var heads = tx.heads(List.of(dt("a")));
+              anotherPodWritesVersion2OfA("another-pod");
+              NewVersion v = rebasable(next(dt("a"), heads));
+              return tx.append(List.of(v), List.of(recordOf("k", v)));
+            });
+    assertThat(attempts[0]).isEqualTo(1);
+    assertThat(appended.rebased()).isEqualTo(Map.of(dt("a"), 3L));
+    String stored =
+        jdbc.sql("SELECT results FROM idempotency_records WHERE idempotency_key = 'k'")
+            .query(String.class)
+            .single();
+    assertThat(stored).as("stored as planned, marked").contains("\"version\":2", "rebasable");
+
+    IdempotencyRecord read = records("k");
+
+    assertThat(read.revision()).isEqualTo(3);
+    assertThat(read.results())
+        .containsExactly(new IdempotencyRecord.Result(Kind.DROP_TABLE, "a", 3, false));
+  }
+
+  @Test
+  void aRebasableWritesIdempotencyRecordThatWasNotRebasedReadsAsPlanned() {
+    write(Status.ACTIVE, dt("a"));
+    store.write(
+        tx -> {
+          NewVersion v = rebasable(next(dt("a"), tx.heads(List.of(dt("a")))));
+          return tx.append(List.of(v), List.of(recordOf("k", v)));
+        });
+    write(Status.ACTIVE, dt("a")); // after it: version 3, at revision 3
+
+    assertThat(records("k").results())
+        .containsExactly(new IdempotencyRecord.Result(Kind.DROP_TABLE, "a", 2, false));
+  }
+
+  private static IdempotencyRecord recordOf(String key, NewVersion written) {
+    Document d = written.document();
+    return new IdempotencyRecord(
+        key,
+        "hash",
+        0,
+        List.of(new IdempotencyRecord.Result(d.kind(), d.id(), d.version(), false)),
+        Instant.now());
+  }
+
+  private IdempotencyRecord records(String key) {
+    return store.write(
+        tx -> {
+          tx.discard();
+          return tx.idempotencyRecords(List.of(key)).get(key);
+        });
+  }
+
+  /**
    * The head moved to a version with this write's own content: writing it again would be a no-op,
    * so the append refuses and the attempt runs again (where the writer finds it unchanged).
    */
@@ -569,6 +634,12 @@ abstract class CatalogStoreContract {
             });
     assertThat(stored.requestHash()).isEqualTo("hash-1");
     assertThat(stored.results()).containsExactlyElementsOf(first.results());
+    assertThat(
+            jdbc.sql("SELECT results FROM idempotency_records WHERE idempotency_key = 'k'")
+                .query(String.class)
+                .single())
+        .as("as stored before results could be rebasable: readable by an older pod")
+        .isEqualTo("[{\"kind\":\"DROP_TABLE\",\"id\":\"a\",\"version\":1,\"unchanged\":false}]");
   }
 
   static List<Long> range(long from, long to) {

@@ -245,11 +245,12 @@ final class RequestPlan {
 
   /**
    * Whether an upsert of this request needs its document's head only for the version number it
-   * takes: no precondition, and no idempotency record (which stores the answer's versions before
-   * the append could move them). A rollback restores a version chosen against the head it read.
+   * takes: no precondition. A rollback restores a version chosen against the head it read. With an
+   * idempotency key too: its record marks the result as rebasable, and a replay reads the version
+   * the write got at the record's revision.
    */
   private boolean rebasable(WriteCommand command) {
-    return command.precondition().equals(Precondition.NONE) && request.idempotencyKey().isEmpty();
+    return command.precondition().equals(Precondition.NONE);
   }
 
   private WriteResult upsert(

@@ -121,7 +121,7 @@ class WriteGroups {
         Counter.builder("veltrix.writes.rebased")
             .description(
                 "versions stored after a head another writer moved since the write's reads"
-                    + " (upserts with no precondition and no idempotency key)")
+                    + " (upserts with no precondition)")
             .register(meters);
     meters.gauge("veltrix.writes.queued", this, WriteGroups::queued);
     Thread committer = new Thread(this::commitLoop, "write-groups");
