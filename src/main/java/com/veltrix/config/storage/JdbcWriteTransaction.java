@@ -11,6 +11,7 @@ import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.Status;
+import com.veltrix.config.storage.DocumentRows.StoredAt;
 import com.veltrix.config.storage.DocumentRows.StoredResult;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -387,9 +388,9 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   /**
    * The records under {@code keys}, each result at the version its write got. A rebasable write's
-   * result holds the version it planned; where any does, one more statement reads those documents'
-   * versions from the planned ones on ({@link #versionsSince}, a primary-key range) and takes the
-   * one at the record's revision, which that write stored (a group writes a document once).
+   * result holds the version it planned; where any does, one more statement reads the number of the
+   * version each such document got at the record's revision, from the planned one on (a range of
+   * the primary key): that write's (a group writes a document once).
    */
   @Override
   public Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys) {
@@ -415,16 +416,13 @@ final class JdbcWriteTransaction implements WriteTransaction {
                         DocumentRows.readResults(json, rs.getString("results")),
                         rs.getTimestamp("created_at").toInstant()))
             .list();
-    Set<VersionRef> planned = new LinkedHashSet<>();
+    Set<StoredAt> planned = new LinkedHashSet<>();
     rows.forEach(
         row ->
             row.results().stream()
                 .filter(StoredResult::rebasable)
-                .forEach(r -> planned.add(new VersionRef(r.kind(), r.id(), r.version()))));
-    record At(Kind kind, String id, long revision) {}
-    Map<At, Long> stored = new HashMap<>();
-    versionsSince(planned)
-        .forEach(d -> stored.put(new At(d.kind(), d.id(), d.revision()), d.version()));
+                .forEach(r -> planned.add(new StoredAt(r.ref(), row.revision()))));
+    Map<StoredAt, Long> stored = DocumentRows.versionsStoredAt(jdbc, planned);
     for (Row row : rows) {
       List<IdempotencyRecord.Result> results =
           row.results().stream()
@@ -433,7 +431,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
                       r.at(
                           r.rebasable()
                               // none only if history was pruned: answered as any pruned version
-                              ? stored.getOrDefault(new At(r.kind(), r.id(), row.revision()), 0L)
+                              ? stored.getOrDefault(new StoredAt(r.ref(), row.revision()), 0L)
                               : r.version()))
               .toList();
       records.put(

@@ -259,10 +259,7 @@ abstract class AmbiguousCommitContract {
    */
   @Test
   void aRebasedWriteWhoseCommitReplyIsLostIsNotWrittenAgain() {
-    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
-    beforeNextAppend = this::anotherPodWritesDt1;
-    LOSE_NEXT_COMMIT_REPLY.set(true);
-    afterLostCommit = this::anotherPodWritesDt1;
+    rebaseTheNextWriteOfDt1AndLoseItsCommitReply();
 
     Http.Response r = http.put("/api/v1/drop-tables/dt-1", dropTable("silver", 1));
 
@@ -308,10 +305,7 @@ abstract class AmbiguousCommitContract {
    */
   @Test
   void aRebasedKeyedWriteWhoseCommitReplyIsLostAnswersTheVersionItGot() {
-    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
-    beforeNextAppend = this::anotherPodWritesDt1;
-    LOSE_NEXT_COMMIT_REPLY.set(true);
-    afterLostCommit = this::anotherPodWritesDt1;
+    rebaseTheNextWriteOfDt1AndLoseItsCommitReply();
 
     Http.Response r = http.post("/api/v1/batches", silverBatch(), "Idempotency-Key", "k-2");
 
@@ -320,6 +314,17 @@ abstract class AmbiguousCommitContract {
     assertThat(r.json().at("/results/0/version").asLong()).isEqualTo(3);
     assertThat(r.body()).contains("silver");
     assertThat(versions()).as("1, the other pod's 2 and 4, and this call's 3, once").isEqualTo(4);
+  }
+
+  /**
+   * dt-1 at version 1; another pod writes it between the next write's reads and its append, that
+   * write's commit reply is lost, and another pod writes it again before the retry.
+   */
+  private void rebaseTheNextWriteOfDt1AndLoseItsCommitReply() {
+    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
+    beforeNextAppend = this::anotherPodWritesDt1;
+    LOSE_NEXT_COMMIT_REPLY.set(true);
+    afterLostCommit = this::anotherPodWritesDt1;
   }
 
   private static String silverBatch() {

@@ -19,12 +19,16 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -83,6 +87,54 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     assertThat(rowsRead(new ObjectMapper().readTree(plan), "document_versions"))
         .as("rows of document_versions the lookup read: %s", plan)
         .isEqualTo(1);
+  }
+
+  /**
+   * Reading the records of keyed writes that may have been rebased: for each marked result, the
+   * version its document got at the record's revision. 1,000 results over 1,000 documents of 20
+   * versions each, all stored at version 10; 990 planned there, 10 planned at 9 (rebased): every
+   * one is found at 10, and the rebased ones by ranges of the primary key, which read those
+   * documents' versions from 9 on (12 each), not the table's 20,000.
+   */
+  @Test
+  void theVersionsOfKeyedWritesThatMayHaveBeenRebasedAreFoundByPrimaryKey() throws Exception {
+    jdbc.sql(
+            """
+            INSERT INTO document_versions
+                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                 shard, updated_at, updated_by, request_id)
+            SELECT 'DROP_TABLE', 'd-' || d, v, v * 1000 + d, 'ACTIVE', 'h', 2, NULL, '{}', 0,
+                   now(), 'bench', 'r'
+              FROM generate_series(1, 1000) AS d, generate_series(1, 20) AS v
+            """)
+        .update();
+    jdbc.sql("ANALYZE document_versions").update();
+    List<DocumentRows.StoredAt> planned = new ArrayList<>();
+    for (int d = 1; d <= 1000; d++) {
+      long version = d <= 10 ? 9 : 10;
+      planned.add(
+          new DocumentRows.StoredAt(
+              new VersionRef(Kind.DROP_TABLE, "d-" + d, version), 10L * 1000 + d));
+    }
+
+    Map<DocumentRows.StoredAt, Long> stored = DocumentRows.versionsStoredAt(jdbc, planned);
+
+    assertThat(stored).hasSize(1000);
+    assertThat(stored.values()).containsOnly(10L);
+    String plan =
+        jdbc.sql("EXPLAIN (ANALYZE, FORMAT JSON) " + DocumentRows.VERSIONS_STORED_AFTER_PLANNED)
+            .param("kinds", Collections.nCopies(10, "DROP_TABLE").toArray(String[]::new))
+            .param(
+                "ids", IntStream.rangeClosed(1, 10).mapToObj(d -> "d-" + d).toArray(String[]::new))
+            .param("versions", Collections.nCopies(10, 9L).toArray(Long[]::new))
+            .param(
+                "revisions",
+                IntStream.rangeClosed(1, 10).mapToObj(d -> 10L * 1000 + d).toArray(Long[]::new))
+            .query(String.class)
+            .single();
+    assertThat(rowsRead(new ObjectMapper().readTree(plan), "document_versions"))
+        .as("rows of document_versions the ranges read: %s", plan)
+        .isLessThanOrEqualTo(12 * 10);
   }
 
   /**

@@ -292,6 +292,7 @@ class WriteGroups {
       }
       return;
     }
+    rebased.increment(last.rebased()); // before the answers: a caller that reads it sees its own
     List<Member> deferred = new ArrayList<>();
     long committedEarlier = 0;
     for (int i = 0; i < group.size(); i++) {
@@ -309,7 +310,6 @@ class WriteGroups {
         deferred.add(m);
       }
     }
-    rebased.increment(last.rebased());
     // this attempt's commit, events known: a watch of this pod sends them without reading the feed
     last.committed().ifPresent(events::publishEvent);
     if (committedEarlier > 0) { // by an attempt whose reply was lost: its events are in the feed
