@@ -388,9 +388,10 @@ final class JdbcWriteTransaction implements WriteTransaction {
 
   /**
    * The records under {@code keys}, each result at the version its write got. A rebasable write's
-   * result holds the version it planned; where any does, one more statement reads the number of the
-   * version each such document got at the record's revision, from the planned one on (a range of
-   * the primary key): that write's (a group writes a document once).
+   * result holds the version it planned; where any does, {@link DocumentRows#versionsStoredAt}
+   * reads the number of the version each such document got at the record's revision, which is that
+   * write's (a group writes a document once): one statement by primary key, and one more only for
+   * those stored higher than planned.
    */
   @Override
   public Map<String, IdempotencyRecord> idempotencyRecords(Collection<String> keys) {
