@@ -76,7 +76,9 @@ final class Load {
     }
     for (int w = 0; w < writers; w++) {
       Instance at = instances.get(w % instances.size());
-      boolean grpc = (w / instances.size()) % 2 == 1;
+      // every other writer, as for readers: with three writers on three instances the old rule
+      // (every other round of instances) made them all REST, and no keyed write ever raced
+      boolean grpc = w % 2 == 1;
       threads.submit(() -> loop(grpc ? () -> grpcWrite(at) : () -> restWrite(at)));
     }
   }
