@@ -1,5 +1,6 @@
 package com.veltrix.config.faults;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -56,6 +57,28 @@ record Figures(
                   " %s[n=%d p50=%.1f p99=%.1f err=%d]", kind, f.calls, f.p50, f.p99, f.errors));
         });
     return out.toString();
+  }
+
+  /**
+   * The {@code n} slowest calls, each with when it started relative to the nearest of {@code
+   * faults} (System.nanoTime() of each fault's start), for diagnosing a bound that was missed.
+   */
+  static String slowest(List<Load.Call> calls, int n, List<Long> faults) {
+    return calls.stream()
+        .sorted(Comparator.comparingLong(Load.Call::latencyNanos).reversed())
+        .limit(n)
+        .map(
+            c ->
+                String.format(
+                    "%s %.0fms%s",
+                    c.what(),
+                    c.latencyNanos() / 1e6,
+                    faults.stream()
+                        .map(f -> TimeUnit.NANOSECONDS.toMillis(c.startNanos() - f))
+                        .min(Comparator.comparingLong(Math::abs))
+                        .map(d -> String.format(" started %+dms from a fault", d))
+                        .orElse("")))
+        .collect(Collectors.joining(", ", "slowest: ", ""));
   }
 
   @Override
