@@ -504,20 +504,27 @@ class ProductionFaultsTest {
     int session = frozen.get(20, TimeUnit.SECONDS);
     // the batch's session as the database sees it the moment before the kill: in a transaction,
     // waiting for the rest of the append; with a transaction id once its first statement has
-    // locked (or is waiting to lock) the revision row
-    Map<String, Object> killedSession =
-        db
-            .sql(
-                """
-                SELECT state, backend_xid IS NOT NULL AS locking
-                  FROM pg_stat_activity WHERE client_port = ? AND xact_start IS NOT NULL
-                """)
-            .param(session)
-            .query()
-            .listOfRows()
-            .stream()
-            .findFirst()
-            .orElse(Map.of("state", "no transaction", "locking", false));
+    // locked (or is waiting to lock) the revision row. The proxy has handed the piece that begins
+    // it to the socket; the backend may not have read it yet on busy cores (CI, 2026-12-03: no
+    // transaction at the first look), so it is looked for until it shows, for at most 5 s
+    Map<String, Object> killedSession = Map.of("state", "no transaction", "locking", false);
+    long lookUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (System.nanoTime() < lookUntil) {
+      List<Map<String, Object>> rows =
+          db.sql(
+                  """
+                  SELECT state, backend_xid IS NOT NULL AS locking
+                    FROM pg_stat_activity WHERE client_port = ? AND xact_start IS NOT NULL
+                  """)
+              .param(session)
+              .query()
+              .listOfRows();
+      if (!rows.isEmpty()) {
+        killedSession = rows.get(0);
+        break;
+      }
+      Thread.sleep(5);
+    }
     String killedIn = (String) killedSession.get("state");
     c.kill(); // SIGKILL while its transaction is open
     long t0 = System.nanoTime();
