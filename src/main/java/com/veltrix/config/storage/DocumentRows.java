@@ -76,9 +76,12 @@ final class DocumentRows {
 
   /**
    * The newest version of each of the given documents at or before {@code :revision} (none for a
-   * document created later): for listings, the heads that changed since their pinned revision; for
-   * a retry, what a lost commit left unchanged. {@code DISTINCT ON} over the primary key's prefix,
-   * which both databases support and plan as a lookup per document.
+   * document created later): for a retry, what a lost commit left unchanged; for listings, the
+   * heads that changed since their pinned revision and were not found near their heads ({@link
+   * #candidatesAtRevision}). {@code DISTINCT ON} over the primary key's prefix, which both
+   * databases support; the join under it reads every version of each document at or before the
+   * revision (on PostgreSQL 14, 100 documents of 5,000 versions: a sequential scan and a sort on
+   * disk, about a second; docs/decisions.md).
    */
   static final String VERSIONS_AT_REVISION =
       """
@@ -114,6 +117,68 @@ final class DocumentRows {
                     CAST(:versions AS BIGINT[])) AS r (kind, id, version)
         JOIN document_versions v
           ON v.kind = r.kind AND v.id = r.id AND v.version\s""";
+
+  /**
+   * A branch of {@link #candidatesAtRevision}: the candidates of {@code :kinds<n>}, {@code :ids<n>}
+   * and {@code :versions<n>} stored at or before {@code :revision}, a lookup by primary key per
+   * candidate as {@link #VERSIONS} (the revision, outside the key, a filter on the rows found).
+   */
+  private static String candidateBranch(String columns, int n) {
+    return "SELECT "
+        + columns
+        + " FROM unnest(CAST(:kinds"
+        + n
+        + " AS TEXT[]), CAST(:ids"
+        + n
+        + " AS TEXT[]), CAST(:versions"
+        + n
+        + " AS BIGINT[])) AS r (kind, id, version)"
+        + " JOIN document_versions v"
+        + " ON v.kind = r.kind AND v.id = r.id AND v.version = r.version"
+        + " WHERE v.revision <= :revision";
+  }
+
+  /**
+   * At most this many candidates a branch. PostgreSQL 14 planned 800 candidates over 195,000 rows
+   * as lookups by primary key and 6,400 as a hash join over the whole table (160 ms): its cost
+   * model prices a sequential scan of a small table below thousands of index probes. Each branch of
+   * a {@code UNION ALL} is planned on its own.
+   */
+  static final int CANDIDATES_PER_BRANCH = 1_000;
+
+  /** A statement and its named parameters. */
+  record Statement(String sql, Map<String, Object> params) {
+    <T> List<T> query(JdbcClient jdbc, RowMapper<T> rows) {
+      return jdbc.sql(sql).params(params).query(rows).list();
+    }
+  }
+
+  /**
+   * The newest of the given candidate versions stored at or before {@code revision}, for each
+   * document, with {@code columns} (prefixed {@code v.}, the key's among them): one branch per
+   * {@link #CANDIDATES_PER_BRANCH} candidates, each a lookup by primary key per candidate, so it
+   * reads as many rows as there are candidates whatever the documents' histories, in one round
+   * trip. CockroachDB plans the zipped {@code unnest} as a few rows feeding a lookup join
+   * (cockroachdb/cockroach#30667 set its estimate to 10 rows for that reason).
+   */
+  static Statement candidatesAtRevision(
+      String columns, List<VersionRef> candidates, long revision) {
+    StringBuilder sql = new StringBuilder("SELECT DISTINCT ON (v.kind, v.id) v.* FROM (");
+    Map<String, Object> params = new HashMap<>();
+    params.put("revision", revision);
+    for (int n = 0; n * CANDIDATES_PER_BRANCH < candidates.size(); n++) {
+      List<VersionRef> branch =
+          candidates.subList(
+              n * CANDIDATES_PER_BRANCH,
+              Math.min(candidates.size(), (n + 1) * CANDIDATES_PER_BRANCH));
+      sql.append(n == 0 ? "" : " UNION ALL ").append(candidateBranch(columns, n));
+      params.put("kinds" + n, branch.stream().map(c -> c.kind().name()).toArray(String[]::new));
+      params.put("ids" + n, branch.stream().map(VersionRef::id).toArray(String[]::new));
+      params.put("versions" + n, branch.stream().map(VersionRef::version).toArray(Long[]::new));
+    }
+    sql.append(") AS v ORDER BY v.kind, v.id, v.version DESC");
+    return new Statement(sql.toString(), params);
+  }
 
   /** Each of the given versions that exists: a lookup by primary key per version. */
   static final String VERSIONS = VERSIONS_FROM_REFS + "= r.version";

@@ -2,6 +2,7 @@ package com.veltrix.config.storage;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.catalog.CatalogStore;
+import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.ChangeEvent;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
@@ -15,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -120,23 +122,68 @@ class JdbcCatalogStore implements CatalogStore {
     return page;
   }
 
+  /**
+   * How far below a changed head {@link #resolve} looks by primary key, window after window, before
+   * it reads the rest of the document's history: the 8 versions below the head, then the 64 below
+   * those, then 512; at most {@link #RESOLVE_CANDIDATES} versions a statement (on PostgreSQL 14,
+   * 6,400 lookups took 82 ms and 51,200 took 327 ms, more than the whole history of 100 documents
+   * of 2,000 versions: 497 ms).
+   */
+  static final int[] RESOLVE_WINDOWS = {8, 64, 512};
+
+  static final int RESOLVE_CANDIDATES = 16_384;
+
+  /**
+   * The state at {@code revision} of each head that changed since. The versions just below each
+   * head are looked up by primary key ({@link DocumentRows#candidatesAtRevision}), one window at a
+   * time and only for the documents the windows before did not resolve, so a listing pinned a few
+   * writes back reads a few rows per changed document, not its whole history: usually one
+   * statement. A revision further back than the windows reach is resolved from the whole history at
+   * or before it ({@link DocumentRows#VERSIONS_AT_REVISION}). Versions are numbered without gaps,
+   * so a document whose every earlier version was a candidate did not exist at the revision.
+   */
   private Map<String, State> resolve(List<State> heads, long revision, String columns) {
-    List<DocumentKey> changed =
-        heads.stream()
-            .filter(h -> h.headRevision() > revision)
-            .map(h -> h.document().key())
-            .toList();
+    // for each document still unresolved, the lowest version already looked at
+    Map<DocumentKey, Long> lookedAt = new LinkedHashMap<>();
+    heads.stream()
+        .filter(h -> h.headRevision() > revision)
+        .forEach(h -> lookedAt.put(h.document().key(), h.document().version()));
     Map<String, State> resolved = new HashMap<>();
-    if (changed.isEmpty()) {
-      return resolved;
+    for (int window : RESOLVE_WINDOWS) {
+      if (lookedAt.isEmpty()) {
+        return resolved;
+      }
+      if ((long) lookedAt.size() * window > RESOLVE_CANDIDATES) {
+        break;
+      }
+      List<VersionRef> candidates = new ArrayList<>();
+      lookedAt.forEach(
+          (key, lowest) -> {
+            for (long v = lowest - 1; v >= Math.max(1, lowest - window); v--) {
+              candidates.add(new VersionRef(key.kind(), key.id(), v));
+            }
+          });
+      if (!candidates.isEmpty()) { // none for a document whose first version is its head
+        DocumentRows.candidatesAtRevision(columns, candidates, revision)
+            .query(jdbc, (rs, n) -> state(rs, rs.getLong("revision")))
+            .forEach(
+                state -> {
+                  resolved.put(state.document().id(), state);
+                  lookedAt.remove(state.document().key());
+                });
+      }
+      lookedAt.replaceAll((key, lowest) -> lowest - window);
+      lookedAt.values().removeIf(lowest -> lowest <= 1);
     }
-    jdbc.sql("SELECT DISTINCT ON (v.kind, v.id) " + columns + DocumentRows.VERSIONS_AT_REVISION)
-        .param("kinds", DocumentRows.kindArray(changed))
-        .param("ids", DocumentRows.idArray(changed))
-        .param("revision", revision)
-        .query((rs, n) -> state(rs, rs.getLong("revision")))
-        .list()
-        .forEach(state -> resolved.put(state.document().id(), state));
+    if (!lookedAt.isEmpty()) {
+      jdbc.sql("SELECT DISTINCT ON (v.kind, v.id) " + columns + DocumentRows.VERSIONS_AT_REVISION)
+          .param("kinds", DocumentRows.kindArray(lookedAt.keySet()))
+          .param("ids", DocumentRows.idArray(lookedAt.keySet()))
+          .param("revision", revision)
+          .query((rs, n) -> state(rs, rs.getLong("revision")))
+          .list()
+          .forEach(state -> resolved.put(state.document().id(), state));
+    }
     return resolved;
   }
 

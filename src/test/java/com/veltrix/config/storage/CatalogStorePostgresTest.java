@@ -10,6 +10,7 @@ import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.Kind;
+import com.veltrix.config.catalog.ManifestEntry;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.support.Await;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -135,6 +137,141 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     assertThat(rowsRead(new ObjectMapper().readTree(plan), "document_versions"))
         .as("rows of document_versions the ranges read: %s", plan)
         .isLessThanOrEqualTo(12 * 10);
+  }
+
+  /**
+   * A manifest pinned at a revision, over 100 documents of 2,000 versions each that all changed
+   * since, and two created since: each changed head is resolved from the versions just below it,
+   * looked up by primary key, not from its whole history. Pinned 2, 50 and 300 writes back (the
+   * three windows) it reads the candidates' rows only: 8 a document in the first window (800, not
+   * 200,000), and the second window's 6,400 as lookups too, in branches of 1,000 (asked in one
+   * branch, PostgreSQL hash-joined the whole table). Pinned 1,000 back, beyond the windows, the
+   * whole history at or before the revision answers (for one document here: for 100 it takes
+   * PostgreSQL longer than the request budget, docs/decisions.md). A page of {@code id(0)} starts
+   * at the first document.
+   */
+  @Test
+  void aManifestPinnedAFewWritesBackReadsAFewVersionsOfEachChangedDocument() throws Exception {
+    int versions = Integer.getInteger("resolve.versions", 2000);
+    jdbc.sql(
+            """
+            INSERT INTO document_versions
+                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                 shard, updated_at, updated_by, request_id)
+            SELECT 'DROP_TABLE', 'd-' || lpad(d::text, 3, '0'), v, v * 1000 + d, 'ACTIVE', 'h',
+                   2, NULL, '{}', 0, now(), 'bench', 'r'
+              FROM generate_series(1, 100) AS d, generate_series(1, :versions) AS v
+            """)
+        .param("versions", versions)
+        .update();
+    jdbc.sql(
+            """
+            INSERT INTO document_versions
+                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                 shard, updated_at, updated_by, request_id)
+            SELECT 'DROP_TABLE', 'new', v, (:versions - 1) * 1000 + 500 + v, 'ACTIVE', 'h', 2,
+                   NULL, '{}', 0, now(), 'bench', 'r'
+              FROM generate_series(1, 3) AS v
+            UNION ALL
+            SELECT 'DROP_TABLE', 'newer', 1, (:versions - 1) * 1000 + 600, 'ACTIVE', 'h', 2,
+                   NULL, '{}', 0, now(), 'bench', 'r'
+            """)
+        .param("versions", versions)
+        .update();
+    jdbc.sql(
+            """
+            INSERT INTO documents (kind, id, version, revision, status, content_hash)
+            SELECT DISTINCT ON (kind, id) kind, id, version, revision, status, content_hash
+              FROM document_versions ORDER BY kind, id, version DESC
+            """)
+        .update();
+    jdbc.sql("ANALYZE document_versions").update();
+    jdbc.sql("ANALYZE documents").update();
+
+    JsonNode first = candidatesPlan(versions, 8, 2);
+    JsonNode second = candidatesPlan(versions, 64, 50);
+    String[] ids =
+        IntStream.rangeClosed(1, 100).mapToObj(CatalogStorePostgresTest::id).toArray(String[]::new);
+    JsonNode history =
+        new ObjectMapper()
+            .readTree(
+                explain(
+                    "SELECT DISTINCT ON (v.kind, v.id) v.version"
+                        + DocumentRows.VERSIONS_AT_REVISION,
+                    Map.of(
+                        "kinds",
+                        Collections.nCopies(100, "DROP_TABLE").toArray(String[]::new),
+                        "ids",
+                        ids,
+                        "revision",
+                        (versions - 2) * 1000L + 100)));
+    System.out.printf(
+        "RESOLVE statements: first window %.1f ms, %d rows read; second %.1f ms, %d rows read;"
+            + " whole history %.1f ms, %d rows read%n",
+        first.get(0).path("Execution Time").asDouble(),
+        rowsRead(first, "document_versions"),
+        second.get(0).path("Execution Time").asDouble(),
+        rowsRead(second, "document_versions"),
+        history.get(0).path("Execution Time").asDouble(),
+        rowsRead(history, "document_versions"));
+    assertThat(rowsRead(first, "document_versions"))
+        .as("rows of document_versions the first window read: %s", first)
+        .isEqualTo(800);
+    assertThat(rowsRead(second, "document_versions"))
+        .as("rows of document_versions the second window read: %s", second)
+        .isEqualTo(6400);
+    // pinned back, the page's first id and its size: the third window is asked for at most 32
+    // documents (16,384 candidates), the whole history beyond the windows
+    int[][] cases = {{2, 1, 100}, {50, 1, 100}, {300, 91, 10}, {1000, 100, 1}};
+    for (int[] at : cases) {
+      int back = at[0];
+      long pinned = (versions - back) * 1000L + 100;
+      long started = System.nanoTime();
+      List<ManifestEntry> manifest =
+          store.manifest(Kind.DROP_TABLE, Optional.empty(), pinned, id(at[1] - 1), at[2]);
+      System.out.printf(
+          "RESOLVE %d documents of %d versions, pinned %d back: %.1f ms%n",
+          manifest.size(), versions, back, (System.nanoTime() - started) / 1e6);
+      assertThat(manifest)
+          .as("pinned %d writes back", back)
+          .hasSize(at[2])
+          .extracting(ManifestEntry::version)
+          .containsOnly((long) versions - back);
+    }
+    assertThat(
+            store.manifest(
+                Kind.DROP_TABLE, Optional.empty(), (versions - 2) * 1000L + 100, id(100), 10))
+        .as("documents created after the revision, one of them with one version")
+        .isEmpty();
+    assertThat(
+            store.manifest(
+                Kind.DROP_TABLE, Optional.empty(), (versions - 2) * 1000L + 100, "new", 10))
+        .as("a page of one document created after the revision, with one version: no candidates")
+        .isEmpty();
+  }
+
+  private static String id(int d) {
+    return String.format("d-%03d", d);
+  }
+
+  /** The plan of a window of {@code window} versions below {@code below} of each document. */
+  private JsonNode candidatesPlan(int head, int window, int back) throws Exception {
+    List<VersionRef> candidates = new ArrayList<>();
+    for (int d = 1; d <= 100; d++) {
+      for (int i = 1; i <= window; i++) {
+        candidates.add(new VersionRef(Kind.DROP_TABLE, id(d), head - back + 1 - i));
+      }
+    }
+    DocumentRows.Statement statement =
+        DocumentRows.candidatesAtRevision(
+            "v.kind, v.id, v.version", candidates, (head - back) * 1000L + 100);
+    return new ObjectMapper().readTree(explain(statement.sql(), statement.params()));
+  }
+
+  private String explain(String sql, Map<String, Object> params) {
+    var statement = jdbc.sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql);
+    params.forEach(statement::param);
+    return statement.query(String.class).single();
   }
 
   /**
