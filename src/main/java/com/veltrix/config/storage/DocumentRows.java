@@ -76,8 +76,8 @@ final class DocumentRows {
 
   /**
    * The newest version of each of the given documents at or before {@code :revision} (none for a
-   * document created later): for a retry, what a lost commit left unchanged; for listings, the
-   * heads that changed since their pinned revision and were not found near their heads ({@link
+   * document created later): for a retry, what a lost commit left unchanged; for listings and reads
+   * at a revision, the heads that changed since and were not found near their heads ({@link
    * #candidatesAtRevision}). {@code DISTINCT ON} over the primary key's prefix, which both
    * databases support; the join under it reads every version of each document at or before the
    * revision (on PostgreSQL 14, 100 documents of 5,000 versions: a sequential scan and a sort on

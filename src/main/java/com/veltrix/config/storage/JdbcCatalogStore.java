@@ -104,9 +104,9 @@ class JdbcCatalogStore implements CatalogStore {
       if (heads.isEmpty()) {
         break;
       }
-      Map<String, State> resolved = resolve(heads, revision, columns);
+      Map<DocumentKey, State> resolved = resolve(heads, revision, columns);
       for (State head : heads) {
-        State at = head.headRevision() <= revision ? head : resolved.get(head.document().id());
+        State at = head.headRevision() <= revision ? head : resolved.get(head.document().key());
         if (at != null && matches(at, filter)) {
           page.add(at.document());
           if (page.size() == limit) {
@@ -129,9 +129,9 @@ class JdbcCatalogStore implements CatalogStore {
    * 6,400 lookups took 82 ms and 51,200 took 327 ms, more than the whole history of 100 documents
    * of 2,000 versions: 497 ms).
    */
-  static final int[] RESOLVE_WINDOWS = {8, 64, 512};
+  private static final int[] RESOLVE_WINDOWS = {8, 64, 512};
 
-  static final int RESOLVE_CANDIDATES = 16_384;
+  private static final int RESOLVE_CANDIDATES = 16_384;
 
   /**
    * The state at {@code revision} of each head that changed since. The versions just below each
@@ -142,13 +142,13 @@ class JdbcCatalogStore implements CatalogStore {
    * or before it ({@link DocumentRows#VERSIONS_AT_REVISION}). Versions are numbered without gaps,
    * so a document whose every earlier version was a candidate did not exist at the revision.
    */
-  private Map<String, State> resolve(List<State> heads, long revision, String columns) {
+  private Map<DocumentKey, State> resolve(List<State> heads, long revision, String columns) {
     // for each document still unresolved, the lowest version already looked at
     Map<DocumentKey, Long> lookedAt = new LinkedHashMap<>();
     heads.stream()
         .filter(h -> h.headRevision() > revision)
         .forEach(h -> lookedAt.put(h.document().key(), h.document().version()));
-    Map<String, State> resolved = new HashMap<>();
+    Map<DocumentKey, State> resolved = new HashMap<>();
     for (int window : RESOLVE_WINDOWS) {
       if (lookedAt.isEmpty()) {
         return resolved;
@@ -168,7 +168,7 @@ class JdbcCatalogStore implements CatalogStore {
             .query(jdbc, (rs, n) -> state(rs, rs.getLong("revision")))
             .forEach(
                 state -> {
-                  resolved.put(state.document().id(), state);
+                  resolved.put(state.document().key(), state);
                   lookedAt.remove(state.document().key());
                 });
       }
@@ -182,7 +182,7 @@ class JdbcCatalogStore implements CatalogStore {
           .param("revision", revision)
           .query((rs, n) -> state(rs, rs.getLong("revision")))
           .list()
-          .forEach(state -> resolved.put(state.document().id(), state));
+          .forEach(state -> resolved.put(state.document().key(), state));
     }
     return resolved;
   }
@@ -461,14 +461,47 @@ class JdbcCatalogStore implements CatalogStore {
         + ") AS c";
   }
 
-  /** The latest version at or before {@code revision} of each of {@code keys} that had one. */
+  /**
+   * The latest version at or before {@code revision} of each of {@code keys} that had one: the
+   * heads, and for those written after {@code revision} the versions below them ({@link #resolve}).
+   */
   @Override
   public List<Document> atRevision(Collection<DocumentKey> keys, long revision) {
     if (keys.isEmpty()) {
       return List.of();
     }
-    return runner.read(() -> DocumentRows.selectAtRevision(jdbc, keys, revision));
+    String columns = STATE_COLUMNS + "v.payload";
+    return runner.read(
+        () -> {
+          List<State> heads =
+              jdbc.sql("SELECT d.revision AS head_revision, " + columns + HEADS_OF_KEYS)
+                  .param("kinds", DocumentRows.kindArray(keys))
+                  .param("ids", DocumentRows.idArray(keys))
+                  .query((rs, n) -> state(rs, rs.getLong("head_revision")))
+                  .list();
+          Map<DocumentKey, State> resolved = resolve(heads, revision, columns);
+          List<Document> at = new ArrayList<>();
+          for (State head : heads) {
+            State then =
+                head.headRevision() <= revision ? head : resolved.get(head.document().key());
+            if (then != null) {
+              at.add(then.document());
+            }
+          }
+          return at;
+        });
   }
+
+  /**
+   * The heads of the given documents, each with its current version (lookups by primary key): a
+   * read at a revision starts from them as a listing does, one statement when none changed since.
+   */
+  private static final String HEADS_OF_KEYS =
+      """
+        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
+        JOIN documents d ON d.kind = r.kind AND d.id = r.id
+        JOIN document_versions v ON v.kind = d.kind AND v.id = d.id AND v.version = d.version
+      """;
 
   @Override
   public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {

@@ -31,6 +31,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -466,6 +467,41 @@ abstract class CatalogStoreContract {
 
     assertThat(store.currentRevision()).isEqualTo(1);
     assertThat(store.latest(dt("b"))).isEmpty();
+  }
+
+  /**
+   * Several documents at a revision, of two kinds and the same id: each at the newest version it
+   * had then, whether it changed since by one version, by more than the first window below the head
+   * (8) or by none, retired then, or created after it.
+   */
+  @Test
+  void readsSeveralDocumentsAtARevisionFromTheirHeadsAndTheVersionsBelow() {
+    DocumentKey location = new DocumentKey(Kind.TREASURE_LOCATION, "x");
+    DocumentKey table = dt("x");
+    write(Status.ACTIVE, location, table, dt("still"), dt("retired")); // r1, every v1
+    write(Status.ACTIVE, table); // r2: x v2
+    long pinned = write(Status.RETIRED, dt("retired")); // r3: retired v2
+    write(Status.ACTIVE, location); // r4: location v2
+    for (int i = 0; i < 20; i++) {
+      write(Status.ACTIVE, table); // r5-r24: table v3-v22
+    }
+    write(Status.ACTIVE, dt("later")); // r25
+
+    Map<DocumentKey, Document> at = new HashMap<>();
+    store
+        .atRevision(
+            List.of(location, table, dt("still"), dt("retired"), dt("later"), dt("never")), pinned)
+        .forEach(d -> at.put(d.key(), d));
+
+    assertThat(at.keySet()).containsExactlyInAnyOrder(location, table, dt("still"), dt("retired"));
+    assertThat(at.get(location).version()).isEqualTo(1);
+    assertThat(at.get(table).version()).isEqualTo(2);
+    assertThat(at.get(table).payload()).isEqualTo("{\"v\":2}");
+    assertThat(at.get(dt("still")).version()).isEqualTo(1);
+    assertThat(at.get(dt("retired")).status()).isEqualTo(Status.RETIRED);
+    assertThat(store.atRevision(List.of(table, location), 1))
+        .extracting(Document::version)
+        .containsExactly(1L, 1L);
   }
 
   @Test

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.Document;
+import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.ManifestEntry;
 import com.veltrix.config.catalog.Status;
@@ -238,6 +239,16 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
           .extracting(ManifestEntry::version)
           .containsOnly((long) versions - back);
     }
+    List<DocumentKey> keys =
+        IntStream.rangeClosed(1, 100)
+            .mapToObj(d -> new DocumentKey(Kind.DROP_TABLE, id(d)))
+            .toList();
+    long started = System.nanoTime();
+    List<Document> read = store.atRevision(keys, (versions - 2) * 1000L + 100);
+    System.out.printf(
+        "RESOLVE a read of 100 documents of %d versions at 2 back: %.1f ms%n",
+        versions, (System.nanoTime() - started) / 1e6);
+    assertThat(read).hasSize(100).extracting(Document::version).containsOnly(versions - 2L);
     assertThat(
             store.manifest(
                 Kind.DROP_TABLE, Optional.empty(), (versions - 2) * 1000L + 100, id(100), 10))
