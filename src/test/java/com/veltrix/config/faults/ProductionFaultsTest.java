@@ -298,8 +298,9 @@ class ProductionFaultsTest {
   }
 
   /**
-   * No gRPC call fails; a REST call fails only with a retryable 503 and only if it overlapped one
-   * of {@code faults}: in flight at its start or started within {@code recoveryMillis} after it.
+   * No gRPC call fails and no client throws; a REST call fails only with a retryable 503 and only
+   * if it overlapped one of {@code faults}: in flight at its start or started within {@code
+   * recoveryMillis} after it.
    */
   private static void assertAbsorbed(
       Load load, List<Long> faults, long recoveryMillis, String fault) {
@@ -310,6 +311,9 @@ class ProductionFaultsTest {
     Figures rest = Figures.of(calls.stream().filter(x -> x.what().startsWith("rest")).toList());
     report("  gRPC calls", grpc + " | REST calls: " + rest + " | answered: " + answered);
     assertThat(grpc.errors()).as("client-visible errors of gRPC calls").isZero();
+    assertThat(calls.stream().filter(x -> x.what().equals("client")).toList())
+        .as("calls whose client threw instead of answering (counted as neither gRPC nor REST)")
+        .isEmpty();
     long recovery = TimeUnit.MILLISECONDS.toNanos(recoveryMillis);
     for (Load.Call x : calls) {
       if (x.what().startsWith("rest") && !x.ok()) {

@@ -265,7 +265,10 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     return String.format("d-%03d", d);
   }
 
-  /** The plan of a window of {@code window} versions below {@code below} of each document. */
+  /**
+   * The plan of a window of {@code window} versions of each of the 100 documents, from {@code back}
+   * - 1 below the head {@code head} down, at the revision {@code back} versions below it.
+   */
   private JsonNode candidatesPlan(int head, int window, int back) throws Exception {
     List<VersionRef> candidates = new ArrayList<>();
     for (int d = 1; d <= 100; d++) {
