@@ -393,14 +393,9 @@ class JdbcCatalogStore implements CatalogStore {
     return runner.read(
         () ->
             jdbc.sql(
-                    """
-                    SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,
-                           v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload
-                      FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-                      JOIN documents d ON d.kind = r.kind AND d.id = r.id
-                      JOIN document_versions v
-                        ON v.kind = d.kind AND v.id = d.id AND v.version = d.version
-                    """)
+                    "SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,"
+                        + " v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload"
+                        + HEADS_OF_KEYS)
                 .param("kinds", DocumentRows.kindArray(keys))
                 .param("ids", DocumentRows.idArray(keys))
                 .query(DocumentRows.DOCUMENT)
@@ -493,8 +488,9 @@ class JdbcCatalogStore implements CatalogStore {
   }
 
   /**
-   * The heads of the given documents, each with its current version (lookups by primary key): a
-   * read at a revision starts from them as a listing does, one statement when none changed since.
+   * The heads of the given documents, each with its current version (lookups by primary key): what
+   * {@link #latestOf} answers, and where a read at a revision starts, as a listing does (one
+   * statement when none changed since).
    */
   private static final String HEADS_OF_KEYS =
       """

@@ -267,7 +267,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
 
   /**
    * The plan of a window of {@code window} versions of each of the 100 documents, from {@code back}
-   * - 1 below the head {@code head} down, at the revision {@code back} versions below it.
+   * below the head {@code head} down, at the revision of that version.
    */
   private JsonNode candidatesPlan(int head, int window, int back) throws Exception {
     List<VersionRef> candidates = new ArrayList<>();
