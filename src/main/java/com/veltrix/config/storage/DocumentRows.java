@@ -75,38 +75,6 @@ final class DocumentRows {
   }
 
   /**
-   * The newest version of each of the given documents at or before {@code :revision} (none for a
-   * document created later): for a retry, what a lost commit left unchanged; for listings and reads
-   * at a revision, the heads that changed since and were not found near their heads ({@link
-   * #candidatesAtRevision}). {@code DISTINCT ON} over the primary key's prefix, which both
-   * databases support; the join under it reads every version of each document at or before the
-   * revision (on PostgreSQL 14, 100 documents of 5,000 versions: a sequential scan and a sort on
-   * disk, about a second; docs/decisions.md).
-   */
-  static final String VERSIONS_AT_REVISION =
-      """
-        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-        JOIN document_versions v ON v.kind = r.kind AND v.id = r.id
-       WHERE v.revision <= :revision
-       ORDER BY v.kind, v.id, v.version DESC
-      """;
-
-  /** The newest version at or before {@code revision} of each of {@code keys} that had one. */
-  static List<Document> selectAtRevision(
-      JdbcClient jdbc, Collection<DocumentKey> keys, long revision) {
-    return jdbc.sql(
-            "SELECT DISTINCT ON (v.kind, v.id) v.kind, v.id, v.version, v.revision, v.status,"
-                + " v.content_hash, v.size_bytes, v.updated_at, v.updated_by, v.request_id,"
-                + " v.payload "
-                + VERSIONS_AT_REVISION)
-        .param("kinds", kindArray(keys))
-        .param("ids", idArray(keys))
-        .param("revision", revision)
-        .query(DOCUMENT)
-        .list();
-  }
-
-  /**
    * The given versions' rows, each matched by {@code v.version} compared with {@code r.version}.
    */
   private static final String VERSIONS_FROM_REFS =
@@ -119,11 +87,11 @@ final class DocumentRows {
           ON v.kind = r.kind AND v.id = r.id AND v.version\s""";
 
   /**
-   * A branch of {@link #candidatesAtRevision}: the candidates of {@code :kinds<n>}, {@code :ids<n>}
-   * and {@code :versions<n>} stored at or before {@code :revision}, a lookup by primary key per
-   * candidate as {@link #VERSIONS} (the revision, outside the key, a filter on the rows found).
+   * A branch of {@link #lookups}: the versions of {@code :kinds<n>}, {@code :ids<n>} and {@code
+   * :versions<n>} that exist, a lookup by primary key each as {@link #VERSIONS}, then {@code where}
+   * (a filter on the rows found).
    */
-  private static String candidateBranch(String columns, int n) {
+  private static String lookupBranch(String columns, int n, String where) {
     return "SELECT "
         + columns
         + " FROM unnest(CAST(:kinds"
@@ -135,7 +103,7 @@ final class DocumentRows {
         + " AS BIGINT[])) AS r (kind, id, version)"
         + " JOIN document_versions v"
         + " ON v.kind = r.kind AND v.id = r.id AND v.version = r.version"
-        + " WHERE v.revision <= :revision";
+        + where;
   }
 
   /**
@@ -155,28 +123,45 @@ final class DocumentRows {
 
   /**
    * The newest of the given candidate versions stored at or before {@code revision}, for each
-   * document, with {@code columns} (prefixed {@code v.}, the key's among them): one branch per
-   * {@link #CANDIDATES_PER_BRANCH} candidates, each a lookup by primary key per candidate, so it
-   * reads as many rows as there are candidates whatever the documents' histories, in one round
-   * trip. CockroachDB plans the zipped {@code unnest} as a few rows feeding a lookup join
-   * (cockroachdb/cockroach#30667 set its estimate to 10 rows for that reason).
+   * document, with {@code columns} (prefixed {@code v.}, the key's among them): a lookup by primary
+   * key per candidate, so it reads as many rows as there are candidates whatever the documents'
+   * histories, in one round trip.
    */
   static Statement candidatesAtRevision(
       String columns, List<VersionRef> candidates, long revision) {
-    StringBuilder sql = new StringBuilder("SELECT DISTINCT ON (v.kind, v.id) v.* FROM (");
+    Statement lookups = lookups(columns, candidates, " WHERE v.revision <= :revision");
+    lookups.params().put("revision", revision);
+    return new Statement(
+        "SELECT DISTINCT ON (v.kind, v.id) v.* FROM ("
+            + lookups.sql()
+            + ") AS v ORDER BY v.kind, v.id, v.version DESC",
+        lookups.params());
+  }
+
+  /** The key and revision of each of the given versions that exists (numbers only). */
+  static Statement revisionsOf(List<VersionRef> versions) {
+    return lookups("v.kind, v.id, v.version, v.revision", versions, "");
+  }
+
+  /**
+   * The rows of the given versions that exist and pass {@code where}: one branch of a {@code UNION
+   * ALL} per {@link #CANDIDATES_PER_BRANCH} versions, each a lookup by primary key per version.
+   * CockroachDB plans the zipped {@code unnest} as a few rows feeding a lookup join
+   * (cockroachdb/cockroach#30667 set its estimate to 10 rows for that reason).
+   */
+  private static Statement lookups(String columns, List<VersionRef> versions, String where) {
+    StringBuilder sql = new StringBuilder();
     Map<String, Object> params = new HashMap<>();
-    params.put("revision", revision);
-    for (int n = 0; n * CANDIDATES_PER_BRANCH < candidates.size(); n++) {
+    for (int n = 0; n * CANDIDATES_PER_BRANCH < versions.size(); n++) {
       List<VersionRef> branch =
-          candidates.subList(
+          versions.subList(
               n * CANDIDATES_PER_BRANCH,
-              Math.min(candidates.size(), (n + 1) * CANDIDATES_PER_BRANCH));
-      sql.append(n == 0 ? "" : " UNION ALL ").append(candidateBranch(columns, n));
+              Math.min(versions.size(), (n + 1) * CANDIDATES_PER_BRANCH));
+      sql.append(n == 0 ? "" : " UNION ALL ").append(lookupBranch(columns, n, where));
       params.put("kinds" + n, branch.stream().map(c -> c.kind().name()).toArray(String[]::new));
       params.put("ids" + n, branch.stream().map(VersionRef::id).toArray(String[]::new));
       params.put("versions" + n, branch.stream().map(VersionRef::version).toArray(Long[]::new));
     }
-    sql.append(") AS v ORDER BY v.kind, v.id, v.version DESC");
     return new Statement(sql.toString(), params);
   }
 

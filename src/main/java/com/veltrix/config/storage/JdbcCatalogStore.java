@@ -10,13 +10,11 @@ import com.veltrix.config.catalog.IdempotencyRecord;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.ManifestEntry;
 import com.veltrix.config.catalog.Status;
-import java.sql.ResultSet;
+import com.veltrix.config.storage.StatesAtRevision.State;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,14 +46,14 @@ class JdbcCatalogStore implements CatalogStore {
    * A page of heads of one kind, by id after {@code :afterId}, each with its current version (a
    * primary-key lookup). A head written at or before {@code :revision} is the document's state at
    * that revision, so it is filtered here by status and zone; a head written after it (changed
-   * since) comes back unfiltered, to be resolved by {@link DocumentRows#VERSIONS_AT_REVISION}. No
-   * correlated subquery: the per-document {@code LATERAL ... ORDER BY version DESC LIMIT 1} this
-   * replaces was 1.6 ms a page on PostgreSQL and is decorrelated by CockroachDB's optimizer into a
-   * scan of every version (cockroachdb/cockroach #120866, #165983); an ordered scan of the {@code
-   * documents} primary key joined to {@code document_versions} is planned the same on both. The
-   * repeated bounds on {@code v} let PostgreSQL's merge join start at {@code :afterId}: without
-   * them it read every version before it (225 ms for a page in the middle of 100,000 documents; 5.6
-   * ms with them, EXPLAIN ANALYZE in docs/decisions.md).
+   * since) comes back unfiltered, to be resolved by {@link StatesAtRevision#resolve}. No correlated
+   * subquery: the per-document {@code LATERAL ... ORDER BY version DESC LIMIT 1} this replaces was
+   * 1.6 ms a page on PostgreSQL and is decorrelated by CockroachDB's optimizer into a scan of every
+   * version (cockroachdb/cockroach #120866, #165983); an ordered scan of the {@code documents}
+   * primary key joined to {@code document_versions} is planned the same on both. The repeated
+   * bounds on {@code v} let PostgreSQL's merge join start at {@code :afterId}: without them it read
+   * every version before it (225 ms for a page in the middle of 100,000 documents; 5.6 ms with
+   * them, EXPLAIN ANALYZE in docs/decisions.md).
    */
   private static final String HEADS_AT_REVISION =
       """
@@ -72,13 +70,6 @@ class JdbcCatalogStore implements CatalogStore {
        LIMIT :limit
       """;
 
-  private static final String STATE_COLUMNS =
-      "v.kind, v.id, v.version, v.revision, v.status, v.content_hash, v.size_bytes, v.zone,"
-          + " v.updated_at, v.updated_by, v.request_id, ";
-
-  /** A document's state at a revision, and the revision its head was written at. */
-  private record State(Document document, Optional<String> zone, long headRevision) {}
-
   /**
    * The state at {@code revision} of the documents that match {@code filter}, by id after {@code
    * afterId}, at most {@code limit}: served from the heads, with one lookup for the heads that
@@ -87,7 +78,8 @@ class JdbcCatalogStore implements CatalogStore {
    */
   private List<Document> stateAt(
       ListFilter filter, long revision, String afterId, int limit, boolean payloads) {
-    String columns = STATE_COLUMNS + (payloads ? "v.payload" : "CAST('' AS TEXT) AS payload");
+    String columns =
+        StatesAtRevision.COLUMNS + (payloads ? "v.payload" : "CAST('' AS TEXT) AS payload");
     List<Document> page = new ArrayList<>();
     String after = afterId;
     while (page.size() < limit) {
@@ -99,12 +91,12 @@ class JdbcCatalogStore implements CatalogStore {
               .param("status", filter.status().map(Enum::name).orElse(null))
               .param("zone", filter.zone().orElse(null))
               .param("limit", limit)
-              .query((rs, n) -> state(rs, rs.getLong("head_revision")))
+              .query((rs, n) -> StatesAtRevision.state(rs, rs.getLong("head_revision")))
               .list();
       if (heads.isEmpty()) {
         break;
       }
-      Map<DocumentKey, State> resolved = resolve(heads, revision, columns);
+      Map<DocumentKey, State> resolved = StatesAtRevision.resolve(jdbc, heads, revision, columns);
       for (State head : heads) {
         State at = head.headRevision() <= revision ? head : resolved.get(head.document().key());
         if (at != null && matches(at, filter)) {
@@ -120,78 +112,6 @@ class JdbcCatalogStore implements CatalogStore {
       after = heads.get(heads.size() - 1).document().id();
     }
     return page;
-  }
-
-  /**
-   * How far below a changed head {@link #resolve} looks by primary key, window after window, before
-   * it reads the rest of the document's history: the 8 versions below the head, then the 64 below
-   * those, then 512; at most {@link #RESOLVE_CANDIDATES} versions a statement (on PostgreSQL 14,
-   * 6,400 lookups took 82 ms and 51,200 took 327 ms, past the 250 ms request budget as the whole
-   * history of those 100 documents of 2,000 versions was, 497 ms).
-   */
-  private static final int[] RESOLVE_WINDOWS = {8, 64, 512};
-
-  private static final int RESOLVE_CANDIDATES = 16_384;
-
-  /**
-   * The state at {@code revision} of each head that changed since. The versions just below each
-   * head are looked up by primary key ({@link DocumentRows#candidatesAtRevision}), one window at a
-   * time and only for the documents the windows before did not resolve, so a listing pinned a few
-   * writes back reads a few rows per changed document, not its whole history: usually one
-   * statement. A revision further back than the windows reach is resolved from the whole history at
-   * or before it ({@link DocumentRows#VERSIONS_AT_REVISION}). Versions are numbered without gaps,
-   * so a document whose every earlier version was a candidate did not exist at the revision.
-   */
-  private Map<DocumentKey, State> resolve(List<State> heads, long revision, String columns) {
-    // for each document still unresolved, the lowest version already looked at
-    Map<DocumentKey, Long> lookedAt = new LinkedHashMap<>();
-    heads.stream()
-        .filter(h -> h.headRevision() > revision)
-        .forEach(h -> lookedAt.put(h.document().key(), h.document().version()));
-    Map<DocumentKey, State> resolved = new HashMap<>();
-    for (int window : RESOLVE_WINDOWS) {
-      if (lookedAt.isEmpty()) {
-        return resolved;
-      }
-      if ((long) lookedAt.size() * window > RESOLVE_CANDIDATES) {
-        break;
-      }
-      List<VersionRef> candidates = new ArrayList<>();
-      lookedAt.forEach(
-          (key, lowest) -> {
-            for (long v = lowest - 1; v >= Math.max(1, lowest - window); v--) {
-              candidates.add(new VersionRef(key.kind(), key.id(), v));
-            }
-          });
-      if (!candidates.isEmpty()) { // none for a document whose first version is its head
-        DocumentRows.candidatesAtRevision(columns, candidates, revision)
-            .query(jdbc, (rs, n) -> state(rs, rs.getLong("revision")))
-            .forEach(
-                state -> {
-                  resolved.put(state.document().key(), state);
-                  lookedAt.remove(state.document().key());
-                });
-      }
-      lookedAt.replaceAll((key, lowest) -> lowest - window);
-      lookedAt.values().removeIf(lowest -> lowest <= 1);
-    }
-    if (!lookedAt.isEmpty()) {
-      jdbc.sql("SELECT DISTINCT ON (v.kind, v.id) " + columns + DocumentRows.VERSIONS_AT_REVISION)
-          .param("kinds", DocumentRows.kindArray(lookedAt.keySet()))
-          .param("ids", DocumentRows.idArray(lookedAt.keySet()))
-          .param("revision", revision)
-          .query((rs, n) -> state(rs, rs.getLong("revision")))
-          .list()
-          .forEach(state -> resolved.put(state.document().key(), state));
-    }
-    return resolved;
-  }
-
-  private static State state(ResultSet rs, long headRevision) throws java.sql.SQLException {
-    return new State(
-        DocumentRows.DOCUMENT.mapRow(rs, 0),
-        Optional.ofNullable(rs.getString("zone")),
-        headRevision);
   }
 
   private static boolean matches(State state, ListFilter filter) {
@@ -290,9 +210,10 @@ class JdbcCatalogStore implements CatalogStore {
                 .single());
   }
 
+  /** Its newest version: a point query that reads one row (a backward scan of the key). */
   @Override
   public Optional<Document> latest(DocumentKey key) {
-    return atRevision(key, Long.MAX_VALUE);
+    return history(key, Long.MAX_VALUE, 1).stream().findFirst();
   }
 
   @Override
@@ -318,24 +239,14 @@ class JdbcCatalogStore implements CatalogStore {
         .optional();
   }
 
+  /**
+   * From the document's head, and for a head written since, the versions below it by primary key
+   * ({@link StatesAtRevision}): a scan down from the head would read every version written since.
+   */
   @Override
   public Optional<Document> atRevision(DocumentKey key, long revision) {
     return runner.read(
-        () ->
-            jdbc.sql(
-                    "SELECT "
-                        + DocumentRows.VERSION_COLUMNS
-                        + """
-                         FROM document_versions
-                        WHERE kind = :kind AND id = :id AND revision <= :revision
-                        ORDER BY version DESC
-                        LIMIT 1
-                        """)
-                .param("kind", key.kind().name())
-                .param("id", key.id())
-                .param("revision", revision)
-                .query(DocumentRows.DOCUMENT)
-                .optional());
+        () -> StatesAtRevision.of(jdbc, List.of(key), revision).stream().findFirst());
   }
 
   @Override
@@ -395,7 +306,7 @@ class JdbcCatalogStore implements CatalogStore {
             jdbc.sql(
                     "SELECT v.kind, v.id, v.version, v.revision, v.status, v.content_hash,"
                         + " v.size_bytes, v.updated_at, v.updated_by, v.request_id, v.payload"
-                        + HEADS_OF_KEYS)
+                        + StatesAtRevision.HEADS_OF_KEYS)
                 .param("kinds", DocumentRows.kindArray(keys))
                 .param("ids", DocumentRows.idArray(keys))
                 .query(DocumentRows.DOCUMENT)
@@ -458,46 +369,13 @@ class JdbcCatalogStore implements CatalogStore {
 
   /**
    * The latest version at or before {@code revision} of each of {@code keys} that had one: the
-   * heads, and for those written after {@code revision} the versions below them ({@link #resolve}).
+   * heads, and for those written after {@code revision} the versions below them ({@link
+   * StatesAtRevision}).
    */
   @Override
   public List<Document> atRevision(Collection<DocumentKey> keys, long revision) {
-    if (keys.isEmpty()) {
-      return List.of();
-    }
-    String columns = STATE_COLUMNS + "v.payload";
-    return runner.read(
-        () -> {
-          List<State> heads =
-              jdbc.sql("SELECT d.revision AS head_revision, " + columns + HEADS_OF_KEYS)
-                  .param("kinds", DocumentRows.kindArray(keys))
-                  .param("ids", DocumentRows.idArray(keys))
-                  .query((rs, n) -> state(rs, rs.getLong("head_revision")))
-                  .list();
-          Map<DocumentKey, State> resolved = resolve(heads, revision, columns);
-          List<Document> at = new ArrayList<>();
-          for (State head : heads) {
-            State then =
-                head.headRevision() <= revision ? head : resolved.get(head.document().key());
-            if (then != null) {
-              at.add(then.document());
-            }
-          }
-          return at;
-        });
+    return runner.read(() -> StatesAtRevision.of(jdbc, keys, revision));
   }
-
-  /**
-   * The heads of the given documents, each with its current version (lookups by primary key): what
-   * {@link #latestOf} answers, and where a read at a revision starts, as a listing does (one
-   * statement when none changed since).
-   */
-  private static final String HEADS_OF_KEYS =
-      """
-        FROM unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[])) AS r (kind, id)
-        JOIN documents d ON d.kind = r.kind AND d.id = r.id
-        JOIN document_versions v ON v.kind = d.kind AND v.id = d.id AND v.version = d.version
-      """;
 
   @Override
   public Map<DocumentKey, List<DocumentKey>> referrers(Collection<DocumentKey> keys) {

@@ -445,9 +445,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
   @Override
   public Map<DocumentKey, Document> versionsAt(Collection<DocumentKey> keys, long revision) {
     Map<DocumentKey, Document> found = new HashMap<>();
-    if (!keys.isEmpty()) {
-      DocumentRows.selectAtRevision(jdbc, keys, revision).forEach(d -> found.put(d.key(), d));
-    }
+    StatesAtRevision.of(jdbc, keys, revision).forEach(d -> found.put(d.key(), d));
     return found;
   }
 

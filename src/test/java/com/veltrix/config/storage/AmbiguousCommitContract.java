@@ -3,6 +3,7 @@ package com.veltrix.config.storage;
 import static com.veltrix.config.support.Payloads.dropTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.veltrix.config.catalog.ChangeEvent;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.RevisionCommitted;
@@ -351,12 +352,7 @@ abstract class AmbiguousCommitContract {
 
   @Test
   void aBatchWhoseCommitReplyIsLostIsAppliedOnceAndReplaysTheSame() {
-    String body =
-        "{\"writes\":[{\"op\":\"upsert\",\"kind\":\"DROP_TABLE\",\"id\":\"dt-1\",\"payload\":"
-            + dropTable("gold", 1)
-            + "},{\"op\":\"upsert\",\"kind\":\"DROP_TABLE\",\"id\":\"dt-2\",\"payload\":"
-            + dropTable("iron", 1)
-            + "}]}";
+    String body = batchOfDt1AndDt2();
     LOSE_NEXT_COMMIT_REPLY.set(true);
 
     Http.Response first = http.post("/api/v1/batches", body, "Idempotency-Key", "amb-1");
@@ -366,5 +362,44 @@ abstract class AmbiguousCommitContract {
     assertThat(first.json().get("revision").asLong()).isEqualTo(1);
     assertThat(replay.json()).isEqualTo(first.json());
     assertThat(versions()).isEqualTo(2);
+  }
+
+  /**
+   * A batch that left one of its documents unchanged loses its commit reply, and another pod then
+   * writes that document twice: the retry finds its own versions and reports the unchanged one as
+   * it was at the batch's revision, found below the head that moved since, not the head.
+   */
+  @Test
+  void aBatchWhoseCommitReplyIsLostReportsItsUnchangedDocumentAsItWasAtThatCommit() {
+    http.put("/api/v1/drop-tables/dt-1", dropTable("gold", 1));
+    String body = batchOfDt1AndDt2();
+    LOSE_NEXT_COMMIT_REPLY.set(true);
+    afterLostCommit =
+        () -> {
+          anotherPodWritesDt1();
+          anotherPodWritesDt1();
+        };
+
+    Http.Response r = http.post("/api/v1/batches", body);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.json().get("revision").asLong()).isEqualTo(2);
+    JsonNode unchanged = r.json().get("results").get(0);
+    assertThat(unchanged.get("id").asText()).isEqualTo("dt-1");
+    assertThat(unchanged.get("unchanged").asBoolean()).as(r.body()).isTrue();
+    assertThat(unchanged.get("version").asLong())
+        .as("dt-1 at revision 2, not its head")
+        .isEqualTo(1);
+    assertThat(r.json().get("results").get(1).get("version").asLong()).isEqualTo(1);
+    assertThat(versions()).as("dt-1's three versions and dt-2's one").isEqualTo(4);
+  }
+
+  /** A batch that upserts dt-1 (gold, 1) and dt-2 (iron, 1). */
+  private static String batchOfDt1AndDt2() {
+    return "{\"writes\":[{\"op\":\"upsert\",\"kind\":\"DROP_TABLE\",\"id\":\"dt-1\",\"payload\":"
+        + dropTable("gold", 1)
+        + "},{\"op\":\"upsert\",\"kind\":\"DROP_TABLE\",\"id\":\"dt-2\",\"payload\":"
+        + dropTable("iron", 1)
+        + "}]}";
   }
 }

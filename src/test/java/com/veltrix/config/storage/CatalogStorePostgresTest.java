@@ -143,13 +143,13 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   /**
    * A manifest pinned at a revision, over 100 documents of 2,000 versions each that all changed
    * since, and two created since: each changed head is resolved from the versions just below it,
-   * looked up by primary key, not from its whole history. Pinned 2, 50 and 300 writes back (the
-   * three windows) it reads the candidates' rows only: 8 a document in the first window (800, not
+   * looked up by primary key, not from its whole history. Pinned 2 and 50 writes back (the two
+   * windows) it reads the candidates' rows only: 8 a document in the first window (800, not
    * 200,000), and the second window's 6,400 as lookups too, in branches of 1,000 (asked in one
-   * branch, PostgreSQL hash-joined the whole table). Pinned 1,000 back, beyond the windows, the
-   * whole history at or before the revision answers (for one document here: for 100 it takes
-   * PostgreSQL longer than the request budget, docs/decisions.md). A page of {@code id(0)} starts
-   * at the first document.
+   * branch, PostgreSQL hash-joined the whole table). Pinned 300 and 1,000 back, beyond the windows,
+   * probes spread over the versions below them find it (far more pins in {@link
+   * #aManifestPinnedFarBehindHotDocumentsFindsEachStateWithAndWithoutPrunedHistory}). A page of
+   * {@code id(0)} starts at the first document.
    */
   @Test
   void aManifestPinnedAFewWritesBackReadsAFewVersionsOfEachChangedDocument() throws Exception {
@@ -179,50 +179,24 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
             """)
         .param("versions", versions)
         .update();
-    jdbc.sql(
-            """
-            INSERT INTO documents (kind, id, version, revision, status, content_hash)
-            SELECT DISTINCT ON (kind, id) kind, id, version, revision, status, content_hash
-              FROM document_versions ORDER BY kind, id, version DESC
-            """)
-        .update();
-    jdbc.sql("ANALYZE document_versions").update();
-    jdbc.sql("ANALYZE documents").update();
+    headsOfTheVersions();
 
     JsonNode first = candidatesPlan(versions, 8, 2);
     JsonNode second = candidatesPlan(versions, 64, 50);
-    String[] ids =
-        IntStream.rangeClosed(1, 100).mapToObj(CatalogStorePostgresTest::id).toArray(String[]::new);
-    JsonNode history =
-        new ObjectMapper()
-            .readTree(
-                explain(
-                    "SELECT DISTINCT ON (v.kind, v.id) v.version"
-                        + DocumentRows.VERSIONS_AT_REVISION,
-                    Map.of(
-                        "kinds",
-                        Collections.nCopies(100, "DROP_TABLE").toArray(String[]::new),
-                        "ids",
-                        ids,
-                        "revision",
-                        (versions - 2) * 1000L + 100)));
     System.out.printf(
-        "RESOLVE statements: first window %.1f ms, %d rows read; second %.1f ms, %d rows read;"
-            + " whole history %.1f ms, %d rows read%n",
+        "RESOLVE statements: first window %.1f ms, %d rows read; second %.1f ms, %d rows read%n",
         first.get(0).path("Execution Time").asDouble(),
         rowsRead(first, "document_versions"),
         second.get(0).path("Execution Time").asDouble(),
-        rowsRead(second, "document_versions"),
-        history.get(0).path("Execution Time").asDouble(),
-        rowsRead(history, "document_versions"));
+        rowsRead(second, "document_versions"));
     assertThat(rowsRead(first, "document_versions"))
         .as("rows of document_versions the first window read: %s", first)
         .isEqualTo(800);
     assertThat(rowsRead(second, "document_versions"))
         .as("rows of document_versions the second window read: %s", second)
         .isEqualTo(6400);
-    // pinned back, the page's first id and its size: the third window is asked for at most 32
-    // documents (16,384 candidates), the whole history beyond the windows
+    // pinned back, the page's first id and its size: beyond the two windows, probes spread over
+    // the versions below them
     int[][] cases = {{2, 1, 100}, {50, 1, 100}, {300, 91, 10}, {1000, 100, 1}};
     for (int[] at : cases) {
       int back = at[0];
@@ -259,6 +233,91 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
                 Kind.DROP_TABLE, Optional.empty(), (versions - 2) * 1000L + 100, "new", 10))
         .as("a page of one document created after the revision, with one version: no candidates")
         .isEmpty();
+  }
+
+  /**
+   * Pinned far behind hot documents: 100 documents with 50 to 5,000 versions (document {@code d}
+   * has {@code 50 d}, version {@code v} at revision {@code 1000 v + d}), read at revisions from
+   * before the first version to ten writes behind the busiest head, then again after the versions
+   * below a horizon were pruned as retention prunes them. Every document's state is the one its
+   * history says; the figures printed are the time of each manifest page and read.
+   */
+  @Test
+  void aManifestPinnedFarBehindHotDocumentsFindsEachStateWithAndWithoutPrunedHistory() {
+    jdbc.sql(
+            """
+            INSERT INTO document_versions
+                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                 shard, updated_at, updated_by, request_id)
+            SELECT 'DROP_TABLE', 'p-' || lpad(d::text, 3, '0'), v, v * 1000 + d, 'ACTIVE', 'h',
+                   2, NULL, '{}', 0, now(), 'bench', 'r'
+              FROM generate_series(1, 100) AS d, generate_series(1, 50 * d) AS v
+            """)
+        .update();
+    headsOfTheVersions();
+
+    int[] pins = {0, 1, 37, 700, 2_500, 4_990};
+    for (int pin : pins) {
+      assertStatesAt(pin, "");
+    }
+    // retention at a horizon of revision 1000 * 1000 + 100: a version goes once its successor was
+    // written at or before it, so each document keeps the one that was its state there
+    jdbc.sql("DELETE FROM document_versions WHERE version < LEAST(1000, 50 * (revision % 1000))")
+        .update();
+    jdbc.sql("ANALYZE document_versions").update();
+    for (int pin : new int[] {1_000, 1_001, 3_000}) {
+      assertStatesAt(pin, ", history pruned below version 1,000");
+    }
+  }
+
+  /**
+   * A manifest, a read of all 100 and a read of the last alone at revision {@code 1000 pin + 100}:
+   * each document at version {@code pin}, or its head if it has fewer.
+   */
+  private void assertStatesAt(int pin, String what) {
+    long revision = pin * 1000L + 100;
+    List<Long> expected =
+        IntStream.rangeClosed(1, 100)
+            .filter(d -> pin > 0)
+            .mapToObj(d -> (long) Math.min(pin, 50 * d))
+            .toList();
+    long started = System.nanoTime();
+    List<ManifestEntry> manifest =
+        store.manifest(Kind.DROP_TABLE, Optional.empty(), revision, "p-", 100);
+    long listed = System.nanoTime();
+    List<DocumentKey> keys =
+        IntStream.rangeClosed(1, 100)
+            .mapToObj(d -> new DocumentKey(Kind.DROP_TABLE, String.format("p-%03d", d)))
+            .toList();
+    List<Document> read = store.atRevision(keys, revision);
+    long done = System.nanoTime();
+    System.out.printf(
+        "PROBE pinned at version %d%s: manifest %.1f ms, read %.1f ms%n",
+        pin, what, (listed - started) / 1e6, (done - listed) / 1e6);
+    assertThat(manifest)
+        .as("manifest at version %d%s", pin, what)
+        .extracting(ManifestEntry::version)
+        .containsExactlyElementsOf(expected);
+    assertThat(read)
+        .as("read at version %d%s", pin, what)
+        .extracting(Document::version)
+        .containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(store.atRevision(keys.get(99), revision).map(Document::version))
+        .as("a read of the document of 5,000 versions alone at version %d%s", pin, what)
+        .isEqualTo(pin > 0 ? Optional.of((long) pin) : Optional.empty());
+  }
+
+  /** Each document's newest version as its head, and both tables analysed. */
+  private void headsOfTheVersions() {
+    jdbc.sql(
+            """
+            INSERT INTO documents (kind, id, version, revision, status, content_hash)
+            SELECT DISTINCT ON (kind, id) kind, id, version, revision, status, content_hash
+              FROM document_versions ORDER BY kind, id, version DESC
+            """)
+        .update();
+    jdbc.sql("ANALYZE document_versions").update();
+    jdbc.sql("ANALYZE documents").update();
   }
 
   private static String id(int d) {
