@@ -1,6 +1,7 @@
 package db.migration;
 
 import com.veltrix.config.catalog.payload.CanonicalJson;
+import com.veltrix.config.storage.BatchedMigration;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,8 +9,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import org.flywaydb.core.api.migration.BaseJavaMigration;
-import org.flywaydb.core.api.migration.Context;
 
 /**
  * Moves every stored payload to RFC 8785 canonical JSON and recomputes its content hash and size
@@ -22,33 +21,20 @@ import org.flywaydb.core.api.migration.Context;
  * ({@code veltrix.idempotency.retain-for}, 24 h): a replay of a request made before the upgrade
  * still answers what it answered then.
  */
-public class V13__content_hash_rfc8785 extends BaseJavaMigration {
+public class V13__content_hash_rfc8785 extends BatchedMigration {
 
   static final int BATCH = 500;
 
   private record Row(String kind, String id, long version, String payload, String hash) {}
 
   @Override
-  public boolean canExecuteInTransaction() {
-    return false; // it commits its own batches
-  }
-
-  @Override
-  public void migrate(Context context) throws SQLException {
-    Connection connection = context.getConnection();
-    boolean autoCommit = connection.getAutoCommit();
-    connection.setAutoCommit(false);
-    try {
-      List<Row> page = page(connection, "", "", -1);
-      while (!page.isEmpty()) {
-        rewrite(connection, page);
-        connection.commit();
-        Row last = page.get(page.size() - 1);
-        page = page(connection, last.kind(), last.id(), last.version());
-      }
+  protected void migrate(Connection connection) throws SQLException {
+    List<Row> page = page(connection, "", "", -1);
+    while (!page.isEmpty()) {
+      rewrite(connection, page);
       connection.commit();
-    } finally {
-      connection.setAutoCommit(autoCommit);
+      Row last = page.get(page.size() - 1);
+      page = page(connection, last.kind(), last.id(), last.version());
     }
   }
 

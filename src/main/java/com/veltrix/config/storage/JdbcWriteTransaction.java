@@ -158,14 +158,15 @@ final class JdbcWriteTransaction implements WriteTransaction {
                FROM r, w
              RETURNING 1),
            d AS (
-             INSERT INTO documents (kind, id, version, revision, status, content_hash)
-             SELECT w.kind, w.id, w.version, r.revision, w.status, w.content_hash
+             INSERT INTO documents (kind, id, version, revision, status, content_hash, zone)
+             SELECT w.kind, w.id, w.version, r.revision, w.status, w.content_hash, w.zone
                FROM r, w
              ON CONFLICT (kind, id) DO UPDATE
                 SET version = excluded.version,
                     revision = excluded.revision,
                     status = excluded.status,
-                    content_hash = excluded.content_hash
+                    content_hash = excluded.content_hash,
+                    zone = excluded.zone
              RETURNING 1),
            gone AS (
              DELETE FROM document_references

@@ -105,20 +105,29 @@ abstract class CatalogStoreContract {
     TestDatabase.reset(jdbc);
   }
 
-  /** Writes one version of each key in one transaction; returns its revision. */
+  /** Writes one version of each key in one transaction, in zone-a; returns its revision. */
   long write(Status status, DocumentKey... keys) {
-    return store.write(tx -> append(tx, status, keys));
+    return writeIn("zone-a", status, keys);
   }
 
-  /** In {@code tx}: one version of each key after its head; returns the revision. */
+  /** Writes one version of each key in {@code zone} in one transaction; returns its revision. */
+  long writeIn(String zone, Status status, DocumentKey... keys) {
+    return store.write(tx -> append(tx, zone, status, keys));
+  }
+
+  /** In {@code tx}: one version of each key after its head, in zone-a; returns the revision. */
   long append(WriteTransaction tx, Status status, DocumentKey... keys) {
+    return append(tx, "zone-a", status, keys);
+  }
+
+  private long append(WriteTransaction tx, String zone, Status status, DocumentKey... keys) {
     var heads = tx.heads(List.of(keys));
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     List<NewVersion> versions = new java.util.ArrayList<>();
     for (DocumentKey key : keys) {
       long version = heads.containsKey(key) ? heads.get(key).version() + 1 : 1;
       versions.add(
-          new NewVersion(document(key, version, 0, status, now), Optional.of("zone-a"), Set.of()));
+          new NewVersion(document(key, version, 0, status, now), Optional.of(zone), Set.of()));
     }
     return tx.append(versions, List.of()).revision();
   }
@@ -545,15 +554,16 @@ abstract class CatalogStoreContract {
 
   /**
    * Listings and manifests are served from the heads plus a lookup for heads that changed after the
-   * pinned revision: paged at every revision of a random history (with small pages, so that pages
-   * are topped up past filtered-out heads), they must equal the state computed from the history
-   * itself.
+   * pinned revision: paged at every revision of a random history in which documents move between
+   * two zones (with small pages, so that pages are topped up past filtered-out heads), they must
+   * equal the state computed from the history itself; filtered by zone, both through the zone's
+   * index and, when much was written since the pin, through every head of the kind.
    */
   @Test
   void listingsAndManifestsAtEveryRevisionMatchTheHistory() {
     java.util.Random random = new java.util.Random(42);
-    // the status of every document at each revision, computed from what was written
-    List<Map<String, Status>> states = new java.util.ArrayList<>();
+    // the status and zone of every document at each revision, computed from what was written
+    List<Map<String, Map.Entry<Status, String>>> states = new java.util.ArrayList<>();
     states.add(new java.util.TreeMap<>());
     int revisions = 30;
     for (int r = 1; r <= revisions; r++) {
@@ -565,49 +575,71 @@ abstract class CatalogStoreContract {
       }
       keys.add(dt("d" + (char) ('a' + random.nextInt(12))));
       Status status = random.nextBoolean() ? Status.ACTIVE : Status.RETIRED;
-      assertThat(write(status, keys.toArray(DocumentKey[]::new))).isEqualTo(r);
-      Map<String, Status> state = new java.util.TreeMap<>(states.get(r - 1));
-      keys.forEach(k -> state.put(k.id(), status));
+      String zone = random.nextBoolean() ? "zone-a" : "zone-b";
+      assertThat(writeIn(zone, status, keys.toArray(DocumentKey[]::new))).isEqualTo(r);
+      Map<String, Map.Entry<Status, String>> state = new java.util.TreeMap<>(states.get(r - 1));
+      keys.forEach(k -> state.put(k.id(), Map.entry(status, zone)));
       states.add(state);
     }
-    for (int r = 0; r <= revisions; r++) {
-      for (Optional<Status> status :
-          List.of(
-              Optional.<Status>empty(), Optional.of(Status.ACTIVE), Optional.of(Status.RETIRED))) {
-        List<String> expected =
-            states.get(r).entrySet().stream()
-                .filter(e -> status.map(s -> s == e.getValue()).orElse(true))
-                .map(Map.Entry::getKey)
-                .toList();
-        ListFilter filter = new ListFilter(Kind.DROP_TABLE, status, Optional.empty());
-        for (int size : List.of(1, 3, 100)) {
-          List<String> listed = new java.util.ArrayList<>();
-          String after = "";
-          while (true) {
-            List<Document> page = store.list(filter, r, after, size);
-            for (Document d : page) {
-              assertThat(d.revision()).isLessThanOrEqualTo(r);
-              listed.add(d.id());
+    int changedUpTo = store.zoneReadsChangedUpTo;
+    try {
+      for (int r = 0; r <= revisions; r++) {
+        for (Optional<Status> status :
+            List.of(
+                Optional.<Status>empty(),
+                Optional.of(Status.ACTIVE),
+                Optional.of(Status.RETIRED))) {
+          for (Optional<String> zone :
+              List.of(Optional.<String>empty(), Optional.of("zone-a"), Optional.of("zone-b"))) {
+            List<String> expected =
+                states.get(r).entrySet().stream()
+                    .filter(e -> status.map(s -> s == e.getValue().getKey()).orElse(true))
+                    .filter(e -> zone.map(z -> z.equals(e.getValue().getValue())).orElse(true))
+                    .map(Map.Entry::getKey)
+                    .toList();
+            store.zoneReadsChangedUpTo = changedUpTo;
+            assertListed(new ListFilter(Kind.DROP_TABLE, status, zone), r, expected, "");
+            if (status.equals(Optional.of(Status.ACTIVE))) {
+              assertThat(
+                      store.manifest(Kind.DROP_TABLE, zone, r, "", 100).stream()
+                          .map(ManifestEntry::id)
+                          .toList())
+                  .as("manifest at revision %d, zone %s", r, zone)
+                  .isEqualTo(expected);
             }
-            if (page.size() < size) {
-              break;
+            if (zone.isPresent()) {
+              store.zoneReadsChangedUpTo = 0; // every zone listing reads every head by id
+              assertListed(
+                  new ListFilter(Kind.DROP_TABLE, status, zone), r, expected, ", heads by id");
             }
-            after = page.get(page.size() - 1).id();
           }
-          assertThat(listed)
-              .as("revision %d, status %s, pages of %d", r, status, size)
-              .isEqualTo(expected);
         }
-        if (status.equals(Optional.of(Status.ACTIVE))) {
-          assertThat(
-                  store.manifest(Kind.DROP_TABLE, Optional.of("zone-a"), r, "", 100).stream()
-                      .map(ManifestEntry::id)
-                      .toList())
-              .isEqualTo(expected);
-          assertThat(store.manifest(Kind.DROP_TABLE, Optional.of("elsewhere"), r, "", 100))
-              .isEmpty();
-        }
+        assertThat(store.manifest(Kind.DROP_TABLE, Optional.of("elsewhere"), r, "", 100)).isEmpty();
       }
+    } finally {
+      store.zoneReadsChangedUpTo = changedUpTo;
+    }
+  }
+
+  /** Pages of 1, 3 and 100 of {@code filter} at revision {@code r} list {@code expected}. */
+  private void assertListed(ListFilter filter, long r, List<String> expected, String how) {
+    for (int size : List.of(1, 3, 100)) {
+      List<String> listed = new java.util.ArrayList<>();
+      String after = "";
+      while (true) {
+        List<Document> page = store.list(filter, r, after, size);
+        for (Document d : page) {
+          assertThat(d.revision()).isLessThanOrEqualTo(r);
+          listed.add(d.id());
+        }
+        if (page.size() < size) {
+          break;
+        }
+        after = page.get(page.size() - 1).id();
+      }
+      assertThat(listed)
+          .as("revision %d, %s, pages of %d%s", r, filter, size, how)
+          .isEqualTo(expected);
     }
   }
 

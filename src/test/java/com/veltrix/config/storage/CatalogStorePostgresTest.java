@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.catalog.CallContext;
+import com.veltrix.config.catalog.CatalogStore.ListFilter;
 import com.veltrix.config.catalog.CatalogStore.VersionRef;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
@@ -307,12 +308,119 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         .isEqualTo(pin > 0 ? Optional.of((long) pin) : Optional.empty());
   }
 
+  /**
+   * A listing filtered by zone reads that zone's heads (the index {@code documents_by_zone}) and
+   * the heads written since its revision, not every head of the kind: 50,000 treasure locations in
+   * 50 zones, their ids grouped by zone, then 500 of them moved into the last zone. Listed at the
+   * revision before the moves and after them, the last zone's pages hold what the history says, and
+   * a page reads the page's heads and the moved ones from {@code documents}; the listing by id that
+   * served it before read every head of the kind before the zone's ids (50,000 rows).
+   */
+  @Test
+  void aZonesListingReadsThatZonesHeadsAndTheChangedOnesNotTheKinds() throws Exception {
+    jdbc.sql(
+            """
+            INSERT INTO document_versions
+                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                 shard, updated_at, updated_by, request_id)
+            SELECT 'TREASURE_LOCATION', 'z' || lpad((d % 50)::text, 2, '0') || '-' || lpad(d::text, 6, '0'),
+                   1, d, 'ACTIVE', 'h', 2, 'zone-' || (d % 50), '{}', d % 16, now(), 'bench', 'r'
+              FROM generate_series(1, 50000) AS d
+            UNION ALL
+            SELECT 'TREASURE_LOCATION', 'z' || lpad((d % 50)::text, 2, '0') || '-' || lpad(d::text, 6, '0'),
+                   2, 50000 + d, 'ACTIVE', 'h', 2, 'zone-49', '{}', d % 16, now(), 'bench', 'r'
+              FROM generate_series(1, 500) AS d
+            """)
+        .update();
+    headsOfTheVersions();
+    List<String> before =
+        IntStream.rangeClosed(1, 50000)
+            .filter(d -> d % 50 == 49)
+            .mapToObj(CatalogStorePostgresTest::locationId)
+            .sorted()
+            .toList();
+    List<String> after =
+        IntStream.rangeClosed(1, 50000)
+            .filter(d -> d % 50 == 49 || d <= 500)
+            .mapToObj(CatalogStorePostgresTest::locationId)
+            .sorted()
+            .toList();
+    ListFilter zone49 =
+        new ListFilter(Kind.TREASURE_LOCATION, Optional.of(Status.ACTIVE), Optional.of("zone-49"));
+
+    int changedUpTo = store.zoneReadsChangedUpTo;
+    for (int[] at : new int[][] {{50000, 0}, {50500, 1}, {50000, 0}, {50500, 1}, {50000, 2}}) {
+      // the last: every head by id, as before the zone's index (timed, for comparison)
+      store.zoneReadsChangedUpTo = at[1] == 2 ? 0 : changedUpTo;
+      List<String> listed = new ArrayList<>();
+      long started = System.nanoTime();
+      int pages = 0;
+      long first = 0;
+      for (String last = ""; ; pages++) {
+        List<Document> page = store.list(zone49, at[0], last, 100);
+        first = first == 0 ? System.nanoTime() - started : first;
+        page.forEach(d -> listed.add(d.id()));
+        if (page.size() < 100) {
+          break;
+        }
+        last = page.get(99).id();
+      }
+      System.out.printf(
+          "ZONE listing of zone-49 at revision %d%s: first page %.1f ms, %d documents in %d"
+              + " pages %.1f ms%n",
+          at[0],
+          at[1] == 2 ? ", every head by id" : "",
+          first / 1e6,
+          listed.size(),
+          pages + 1,
+          (System.nanoTime() - started) / 1e6);
+      store.zoneReadsChangedUpTo = changedUpTo;
+      assertThat(listed).as("zone-49 at revision %d", at[0]).isEqualTo(at[1] == 1 ? after : before);
+    }
+    String[] moved =
+        IntStream.rangeClosed(1, 500)
+            .mapToObj(CatalogStorePostgresTest::locationId)
+            .toArray(String[]::new);
+    JsonNode plan =
+        new ObjectMapper()
+            .readTree(
+                explain(
+                    JdbcCatalogStore.zoneStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload"),
+                    Map.of(
+                        "kind",
+                        "TREASURE_LOCATION",
+                        "zone",
+                        "zone-49",
+                        "afterId",
+                        "",
+                        "revision",
+                        50000L,
+                        "status",
+                        "ACTIVE",
+                        "limit",
+                        100,
+                        "changedIds",
+                        moved,
+                        "changedVersions",
+                        Collections.nCopies(500, 1L).toArray(Long[]::new))));
+    assertThat(rowsRead(plan, "documents"))
+        .as("heads a page of zone-49 read at revision 50,000, 500 moved since: %s", plan)
+        .isLessThanOrEqualTo(100 + 500);
+    assertThat(rowsRead(plan, "document_versions"))
+        .as("versions a page of zone-49 read at revision 50,000, 500 moved since: %s", plan)
+        .isLessThanOrEqualTo(100 + 500);
+  }
+
+  private static String locationId(int d) {
+    return String.format("z%02d-%06d", d % 50, d);
+  }
+
   /** Each document's newest version as its head, and both tables analysed. */
   private void headsOfTheVersions() {
     jdbc.sql(
             """
-            INSERT INTO documents (kind, id, version, revision, status, content_hash)
-            SELECT DISTINCT ON (kind, id) kind, id, version, revision, status, content_hash
+            INSERT INTO documents (kind, id, version, revision, status, content_hash, zone)
+            SELECT DISTINCT ON (kind, id) kind, id, version, revision, status, content_hash, zone
               FROM document_versions ORDER BY kind, id, version DESC
             """)
         .update();

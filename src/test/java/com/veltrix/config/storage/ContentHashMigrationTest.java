@@ -30,10 +30,7 @@ class ContentHashMigrationTest {
 
   @Test
   void rewritesOldPayloadsHashesAndSizesOnceAndCanRunAgain() {
-    DriverManagerDataSource admin = source("postgres");
-    JdbcClient.create(admin).sql("DROP DATABASE IF EXISTS jcs_migration").update();
-    JdbcClient.create(admin).sql("CREATE DATABASE jcs_migration").update();
-    DriverManagerDataSource source = source("jcs_migration");
+    DriverManagerDataSource source = freshDatabase("jcs_migration");
     JdbcClient db = JdbcClient.create(source);
     flyway(source, "12").migrate();
     insert(db, "dt-old", OLD);
@@ -58,6 +55,14 @@ class ContentHashMigrationTest {
         .update();
     flyway(source, "latest").migrate();
     assertThat(row(db, "dt-old")).containsEntry("payload", NEW);
+  }
+
+  /** A new, empty database {@code name} on the test server. */
+  static DriverManagerDataSource freshDatabase(String name) {
+    JdbcClient admin = JdbcClient.create(source("postgres"));
+    admin.sql("DROP DATABASE IF EXISTS " + name).update();
+    admin.sql("CREATE DATABASE " + name).update();
+    return source(name);
   }
 
   static DriverManagerDataSource source(String database) {
