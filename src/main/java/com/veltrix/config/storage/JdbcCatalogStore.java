@@ -73,57 +73,65 @@ class JdbcCatalogStore implements CatalogStore {
       """;
 
   /**
-   * A page of one kind's documents in a zone at {@code :revision} for {@link #stateAt}, without
-   * reading the kind's other heads: the zone's heads written at or before the revision, filtered by
-   * status, through the index {@code documents_by_zone} (V26), then their versions by primary key;
-   * and the documents written since (whatever their zone now) at the versions they had then, {@code
-   * :changedIds} at {@code :changedVersions} (from {@link #writtenSince}), filtered by the zone and
-   * status of those versions. Each branch is ordered by id and cut at the page, and so is their
-   * union; every row is a state at the revision (nothing to resolve). The heads are cut before they
-   * are joined to their versions: joined first, PostgreSQL merge-joined the versions' primary key
-   * from the start of the kind (49,511 rows for a page at the end of 50,000). Without it a zone's
-   * page read every head of the kind before and after the zone's ids: 250-345 ms for 200,000
-   * treasure locations in 50 zones.
+   * A page of one kind's documents that match {@code filter} (a status, a zone or both) at {@code
+   * :revision} for {@link #stateAt}, without reading the kind's other heads: for each status asked
+   * for, the matching heads written at or before the revision through an index whose prefix is the
+   * filter ({@code documents_by_zone} (kind, zone, status, id), V26, or {@code documents_by_status}
+   * (kind, status, id), V27), then their versions by primary key; and the documents written since
+   * (whatever their zone and status now) at the versions they had then, {@code :changedIds} at
+   * {@code :changedVersions} (from {@link #writtenSince}), filtered by those versions' zone and
+   * status. Each branch is ordered by id and cut at the page, and so is their union; every row is a
+   * state at the revision (nothing to resolve). The heads are cut before they are joined to their
+   * versions: joined first, PostgreSQL merge-joined the versions' primary key from the start of the
+   * kind (49,511 rows for a page at the end of 50,000). Without it a page read every head of the
+   * kind that did not match: 250-554 ms for a zone of 200,000 treasure locations in 50 zones.
    */
-  static String zoneStatesAtRevision(String columns) {
-    return "SELECT * FROM ((SELECT d.revision AS head_revision, "
-        + columns
-        + " FROM (SELECT kind, id, version, revision FROM documents"
-        + " WHERE kind = :kind AND zone = :zone AND id > :afterId AND revision <= :revision"
-        + " AND (CAST(:status AS TEXT) IS NULL OR status = :status)"
-        + " ORDER BY id LIMIT :limit) AS d"
-        + " JOIN document_versions v"
-        + " ON v.kind = d.kind AND v.id = d.id AND v.version = d.version)"
-        + " UNION ALL (SELECT v.revision AS head_revision, "
-        + columns
-        + " FROM unnest(CAST(:changedIds AS TEXT[]), CAST(:changedVersions AS BIGINT[]))"
-        + " AS c (id, version)"
-        + " JOIN document_versions v ON v.kind = :kind AND v.id = c.id AND v.version = c.version"
-        + " WHERE c.id > :afterId AND v.zone = :zone"
-        + " AND (CAST(:status AS TEXT) IS NULL OR v.status = :status)"
-        + " ORDER BY v.id LIMIT :limit)) AS h ORDER BY h.id LIMIT :limit";
+  static String filteredStatesAtRevision(String columns, ListFilter filter) {
+    StringBuilder sql = new StringBuilder("SELECT * FROM (");
+    for (Status status : filter.status().map(List::of).orElse(List.of(Status.values()))) {
+      sql.append("(SELECT d.revision AS head_revision, ")
+          .append(columns)
+          .append(" FROM (SELECT kind, id, version, revision FROM documents WHERE kind = :kind")
+          .append(filter.zone().isPresent() ? " AND zone = :zone" : "")
+          .append(" AND status = '")
+          .append(status.name())
+          .append("' AND id > :afterId AND revision <= :revision ORDER BY id LIMIT :limit) AS d")
+          .append(" JOIN document_versions v")
+          .append(" ON v.kind = d.kind AND v.id = d.id AND v.version = d.version) UNION ALL ");
+    }
+    return sql.append("(SELECT v.revision AS head_revision, ")
+        .append(columns)
+        .append(" FROM unnest(CAST(:changedIds AS TEXT[]), CAST(:changedVersions AS BIGINT[]))")
+        .append(" AS c (id, version)")
+        .append(" JOIN document_versions v")
+        .append(" ON v.kind = :kind AND v.id = c.id AND v.version = c.version")
+        .append(" WHERE c.id > :afterId")
+        .append(filter.zone().isPresent() ? " AND v.zone = :zone" : "")
+        .append(filter.status().isPresent() ? " AND v.status = :status" : "")
+        .append(" ORDER BY v.id LIMIT :limit)) AS h ORDER BY h.id LIMIT :limit")
+        .toString();
   }
 
   /**
    * The versions written after a pinned revision, all kinds, past which a listing filtered by zone
-   * reads every head of the kind by id ({@link #HEADS_AT_REVISION}) instead of the zone's and the
-   * changed ones: finding the changed documents reads a row of the feed index each, and the page
-   * looks each changed one of the kind up. Checked per shard of the feed (a sixteenth of it in any
-   * shard; the versions spread evenly over them). Package-private and not final so that a test can
-   * see both ways answer the same.
+   * or status reads every head of the kind by id ({@link #HEADS_AT_REVISION}) instead of the
+   * matching and the changed ones: finding the changed documents reads a row of the feed index
+   * each, and the page looks each changed one of the kind up. Checked per shard of the feed (a
+   * sixteenth of it in any shard; the versions spread evenly over them). Package-private and not
+   * final so that a test can see both ways answer the same.
    */
-  int zoneReadsChangedUpTo = 10_000;
+  int filteredReadsChangedUpTo = 10_000;
 
   /**
    * The documents of {@code kind} written after {@code revision}, each with the version it had at
    * the revision (0: none), from the feed index (one range of it per shard); nothing if more than
-   * {@link #zoneReadsChangedUpTo} versions of any kind were written since. Versions are numbered
-   * without gaps and their revisions rise with them, so a document's version at the revision is the
-   * one below the first it got after it (retention keeps that one: it is the state at a revision
-   * still readable).
+   * {@link #filteredReadsChangedUpTo} versions of any kind were written since. Versions are
+   * numbered without gaps and their revisions rise with them, so a document's version at the
+   * revision is the one below the first it got after it (retention keeps that one: it is the state
+   * at a revision still readable).
    */
   private Optional<Map<String, Long>> writtenSince(Kind kind, long revision) {
-    int perShard = (zoneReadsChangedUpTo + SHARDS - 1) / SHARDS;
+    int perShard = (filteredReadsChangedUpTo + SHARDS - 1) / SHARDS;
     int[] ofShard = new int[SHARDS];
     Map<String, Long> then = new HashMap<>();
     jdbc.sql(firstRowsOfEveryShard("shard, kind, id, version"))
@@ -146,22 +154,23 @@ class JdbcCatalogStore implements CatalogStore {
   /**
    * The state at {@code revision} of the documents that match {@code filter}, by id after {@code
    * afterId}, at most {@code limit}: served from the heads, with one lookup for the heads that
-   * changed since (usually none); filtered by zone, from the zone's heads and the documents written
-   * since ({@link #zoneStatesAtRevision}) while not too much was written since. Those are read
-   * before and after the zone's page: one written between the two was not among the page's changed
-   * documents, nor, its head being newer than the revision, among the zone's, so the page is read
-   * again with it.
+   * changed since (usually none); filtered by zone or status, from the matching heads and the
+   * documents written since ({@link #filteredStatesAtRevision}) while not too much was written
+   * since. Those are read before and after the page: one written between the two was not among the
+   * page's changed documents, nor, its head being newer than the revision, among the matching
+   * heads, so the page is read again with it.
    */
   private List<Document> stateAt(
       ListFilter filter, long revision, String afterId, int limit, boolean payloads) {
     String columns =
         StatesAtRevision.COLUMNS + (payloads ? "v.payload" : "CAST('' AS TEXT) AS payload");
+    boolean filtered = filter.zone().isPresent() || filter.status().isPresent();
     Optional<Map<String, Long>> changed =
-        filter.zone().isPresent() ? writtenSince(filter.kind(), revision) : Optional.empty();
+        filtered ? writtenSince(filter.kind(), revision) : Optional.empty();
     while (changed.isPresent()) {
       List<Document> page =
           pageAt(
-              zoneStatesAtRevision(columns),
+              filteredStatesAtRevision(columns, filter),
               columns,
               changed.get(),
               filter,
