@@ -581,7 +581,7 @@ abstract class CatalogStoreContract {
       keys.forEach(k -> state.put(k.id(), Map.entry(status, zone)));
       states.add(state);
     }
-    int changedUpTo = store.filteredReadsChangedUpTo;
+    int changedUpTo = store.listings.filteredReadsChangedUpTo;
     try {
       for (int r = 0; r <= revisions; r++) {
         for (Optional<Status> status :
@@ -597,7 +597,7 @@ abstract class CatalogStoreContract {
                     .filter(e -> zone.map(z -> z.equals(e.getValue().getValue())).orElse(true))
                     .map(Map.Entry::getKey)
                     .toList();
-            store.filteredReadsChangedUpTo = changedUpTo;
+            store.listings.filteredReadsChangedUpTo = changedUpTo;
             assertListed(new ListFilter(Kind.DROP_TABLE, status, zone), r, expected, "");
             if (status.equals(Optional.of(Status.ACTIVE))) {
               assertThat(
@@ -609,7 +609,7 @@ abstract class CatalogStoreContract {
             }
             if (zone.isPresent() || status.isPresent()) {
               // every head by id, whenever anything was written after revision r
-              store.filteredReadsChangedUpTo = 0;
+              store.listings.filteredReadsChangedUpTo = 0;
               assertListed(
                   new ListFilter(Kind.DROP_TABLE, status, zone), r, expected, ", heads by id");
             }
@@ -618,8 +618,46 @@ abstract class CatalogStoreContract {
         assertThat(store.manifest(Kind.DROP_TABLE, Optional.of("elsewhere"), r, "", 100)).isEmpty();
       }
     } finally {
-      store.filteredReadsChangedUpTo = changedUpTo;
+      store.listings.filteredReadsChangedUpTo = changedUpTo;
     }
+  }
+
+  /**
+   * A document written after a filtered page read the feed and before it read the heads is in
+   * neither of the page's branches (its head is newer than the revision, and the feed did not show
+   * it): the page sees it in the feed's second read and is read again, so the document is listed as
+   * it was at the revision. Without the second read it was missing.
+   */
+  @Test
+  void aDocumentWrittenWhileAFilteredPageIsReadIsListedAsItWasAtTheRevision() {
+    writeIn("zone-a", Status.ACTIVE, dt("a"), dt("b")); // r1
+    int[] reads = {0};
+    Listings listings =
+        new Listings(jdbc) {
+          @Override
+          Optional<Map<String, Long>> writtenSince(Kind kind, long revision) {
+            Optional<Map<String, Long>> written = super.writtenSince(kind, revision);
+            if (reads[0]++ == 0) {
+              writeIn("zone-b", Status.ACTIVE, dt("a")); // r2: a leaves zone-a
+            }
+            return written;
+          }
+        };
+
+    List<Document> page =
+        listings.page(
+            new ListFilter(Kind.DROP_TABLE, Optional.empty(), Optional.of("zone-a")),
+            1,
+            "",
+            10,
+            true);
+
+    assertThat(page)
+        .extracting(Document::id, Document::version)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("a", 1L),
+            org.assertj.core.groups.Tuple.tuple("b", 1L));
+    assertThat(reads[0]).as("the feed read before, after, and after the second page").isEqualTo(3);
   }
 
   /** Pages of 1, 3 and 100 of {@code filter} at revision {@code r} list {@code expected}. */

@@ -348,11 +348,11 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     ListFilter zone49 =
         new ListFilter(Kind.TREASURE_LOCATION, Optional.of(Status.ACTIVE), Optional.of("zone-49"));
 
-    int changedUpTo = store.filteredReadsChangedUpTo;
+    int changedUpTo = store.listings.filteredReadsChangedUpTo;
     for (int[] at : new int[][] {{50000, 0}, {50500, 1}, {50000, 0}, {50500, 1}, {50000, 2}}) {
       // the last: every head by id, as before the zone's index (timed, for comparison; with a
       // limit of 0 that path answers whenever anything was written since the revision)
-      store.filteredReadsChangedUpTo = at[1] == 2 ? 0 : changedUpTo;
+      store.listings.filteredReadsChangedUpTo = at[1] == 2 ? 0 : changedUpTo;
       List<String> listed = new ArrayList<>();
       long started = System.nanoTime();
       int pages = 0;
@@ -375,7 +375,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
           listed.size(),
           pages + 1,
           (System.nanoTime() - started) / 1e6);
-      store.filteredReadsChangedUpTo = changedUpTo;
+      store.listings.filteredReadsChangedUpTo = changedUpTo;
       assertThat(listed).as("zone-49 at revision %d", at[0]).isEqualTo(at[1] == 1 ? after : before);
     }
     String[] moved =
@@ -386,7 +386,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         new ObjectMapper()
             .readTree(
                 explain(
-                    JdbcCatalogStore.filteredStatesAtRevision(
+                    Listings.filteredStatesAtRevision(
                         StatesAtRevision.COLUMNS + "v.payload", zone49),
                     Map.of(
                         "kind",
@@ -437,12 +437,12 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         .update();
     headsOfTheVersions();
 
-    int changedUpTo = store.filteredReadsChangedUpTo;
+    int changedUpTo = store.listings.filteredReadsChangedUpTo;
     for (int[] at :
         new int[][] {{100000, 200}, {99900, 300}, {100000, 200}, {99900, 300}, {99900, 300, 0}}) {
       // the last: every head by id, as before the index (timed, for comparison; with a limit of
       // 0 that path answers whenever anything was written since the revision)
-      store.filteredReadsChangedUpTo = at.length > 2 ? 0 : changedUpTo;
+      store.listings.filteredReadsChangedUpTo = at.length > 2 ? 0 : changedUpTo;
       List<String> listed = new ArrayList<>();
       long started = System.nanoTime();
       for (String last = ""; ; ) {
@@ -460,7 +460,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
           at.length > 2 ? ", every head by id" : "",
           listed.size(),
           (System.nanoTime() - started) / 1e6);
-      store.filteredReadsChangedUpTo = changedUpTo;
+      store.listings.filteredReadsChangedUpTo = changedUpTo;
       assertThat(listed)
           .as("the ACTIVE at revision %d", at[0])
           .hasSize(at[1])
@@ -474,7 +474,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         new ObjectMapper()
             .readTree(
                 explain(
-                    JdbcCatalogStore.filteredStatesAtRevision(
+                    Listings.filteredStatesAtRevision(
                         StatesAtRevision.COLUMNS + "CAST('' AS TEXT) AS payload",
                         new ListFilter(
                             Kind.DROP_TABLE, Optional.of(Status.ACTIVE), Optional.empty())),
