@@ -35,6 +35,7 @@ import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -58,11 +59,8 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   @Test
   void aRetryLooksForItsLostCommitByPrimaryKeyNotThroughTheDocumentsHistory() throws Exception {
     write(Status.ACTIVE, dt("h"));
-    jdbc.sql(
+    insertVersions(
             """
-            INSERT INTO document_versions
-                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                 shard, updated_at, updated_by, request_id)
             SELECT kind, id, g, revision, status, content_hash, size_bytes, zone, payload,
                    shard, updated_at, updated_by, 'req-' || g
               FROM document_versions, generate_series(2, 2000) AS g
@@ -102,11 +100,8 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
    */
   @Test
   void theVersionsOfKeyedWritesThatMayHaveBeenRebasedAreFoundByPrimaryKey() throws Exception {
-    jdbc.sql(
+    insertVersions(
             """
-            INSERT INTO document_versions
-                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                 shard, updated_at, updated_by, request_id)
             SELECT 'DROP_TABLE', 'd-' || d, v, v * 1000 + d, 'ACTIVE', 'h', 2, NULL, '{}', 0,
                    now(), 'bench', 'r'
               FROM generate_series(1, 1000) AS d, generate_series(1, 20) AS v
@@ -155,22 +150,16 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   @Test
   void aManifestPinnedAFewWritesBackReadsAFewVersionsOfEachChangedDocument() throws Exception {
     int versions = Integer.getInteger("resolve.versions", 2000);
-    jdbc.sql(
+    insertVersions(
             """
-            INSERT INTO document_versions
-                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                 shard, updated_at, updated_by, request_id)
             SELECT 'DROP_TABLE', 'd-' || lpad(d::text, 3, '0'), v, v * 1000 + d, 'ACTIVE', 'h',
                    2, NULL, '{}', 0, now(), 'bench', 'r'
               FROM generate_series(1, 100) AS d, generate_series(1, :versions) AS v
             """)
         .param("versions", versions)
         .update();
-    jdbc.sql(
+    insertVersions(
             """
-            INSERT INTO document_versions
-                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                 shard, updated_at, updated_by, request_id)
             SELECT 'DROP_TABLE', 'new', v, (:versions - 1) * 1000 + 500 + v, 'ACTIVE', 'h', 2,
                    NULL, '{}', 0, now(), 'bench', 'r'
               FROM generate_series(1, 3) AS v
@@ -245,11 +234,8 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
    */
   @Test
   void aManifestPinnedFarBehindHotDocumentsFindsEachStateWithAndWithoutPrunedHistory() {
-    jdbc.sql(
+    insertVersions(
             """
-            INSERT INTO document_versions
-                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                 shard, updated_at, updated_by, request_id)
             SELECT 'DROP_TABLE', 'p-' || lpad(d::text, 3, '0'), v, v * 1000 + d, 'ACTIVE', 'h',
                    2, NULL, '{}', 0, now(), 'bench', 'r'
               FROM generate_series(1, 100) AS d, generate_series(1, 50 * d) AS v
@@ -318,11 +304,8 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
    */
   @Test
   void aZonesListingReadsThatZonesHeadsAndTheChangedOnesNotTheKinds() throws Exception {
-    jdbc.sql(
+    insertVersions(
             """
-            INSERT INTO document_versions
-                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                 shard, updated_at, updated_by, request_id)
             SELECT 'TREASURE_LOCATION', 'z' || lpad((d % 50)::text, 2, '0') || '-' || lpad(d::text, 6, '0'),
                    1, d, 'ACTIVE', 'h', 2, 'zone-' || (d % 50), '{}', d % 16, now(), 'bench', 'r'
               FROM generate_series(1, 50000) AS d
@@ -415,6 +398,14 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
 
   private static String locationId(int d) {
     return String.format("z%02d-%06d", d % 50, d);
+  }
+
+  /** Rows of {@code document_versions}, every column in table order, from {@code select}. */
+  private JdbcClient.StatementSpec insertVersions(String select) {
+    return jdbc.sql(
+        "INSERT INTO document_versions (kind, id, version, revision, status, content_hash,"
+            + " size_bytes, zone, payload, shard, updated_at, updated_by, request_id) "
+            + select);
   }
 
   /** Each document's newest version as its head, and both tables analysed. */
