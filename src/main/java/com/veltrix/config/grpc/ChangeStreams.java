@@ -98,6 +98,12 @@ class ChangeStreams implements DisposableBean {
     call.setOnCancelHandler(() -> watch.close());
     call.setOnReadyHandler(watch::wake);
     watches.add(watch);
+    if (closing) {
+      // the shutdown began while the first page was read and may not have seen this watch: it
+      // would hold the gRPC drain for the whole grace period
+      watch.end(Status.UNAVAILABLE.withDescription(SHUTTING_DOWN));
+      return;
+    }
     watch.send(first);
     watch.wake();
   }
@@ -232,6 +238,9 @@ class ChangeStreams implements DisposableBean {
     }
 
     private synchronized void send(ChangePage page) {
+      if (closed) {
+        return; // ended by the shutdown between open's check and its first page
+      }
       page.events().forEach(e -> call.onNext(GrpcMapper.change(e)));
       if (!page.events().isEmpty()) {
         lastSentNanos = System.nanoTime();

@@ -18,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -163,5 +164,42 @@ class GracefulShutdownTest {
         closeMillis, response.statusCode());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     assertThat(closeMillis).as("no wait for the 30 s gRPC grace").isLessThan(10_000);
+  }
+
+  /**
+   * A watch whose first page is still being read when the shutdown begins: it was not among the
+   * watches the shutdown ended, and once registered it held the gRPC drain for the whole 30 s grace
+   * (seen once in CI). The database is stalled so that the page is read across the shutdown's
+   * start.
+   */
+  @Test
+  void aWatchOpeningAsTheShutdownBeginsIsEndedToo() throws Exception {
+    FaultProxy proxy = new FaultProxy(TestDatabase.postgres().getPort());
+    ServiceUnderTest service =
+        new ServiceUnderTest(
+            "in-process",
+            "jdbc:postgresql://localhost:" + proxy.port() + "/postgres?user=postgres",
+            "0s",
+            Map.of("veltrix.resilience.request-budget", "10s")); // the stall is no failure
+    ManagedChannel consumer =
+        ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build();
+    try {
+      long current = service.rest.get("/api/v1/revision").json().get("revision").asLong();
+      watch(consumer, 1, current).get(5, TimeUnit.SECONDS); // the call path is warm
+      proxy.stall(2_000);
+      CompletableFuture<Status> watchEnd = watch(consumer, 0, current);
+      Thread.sleep(500); // the watch is reading its first page
+      assertThat(watchEnd).as("a watch still opening when the shutdown begins").isNotDone();
+      CompletableFuture<Void> closed = CompletableFuture.runAsync(service::close);
+
+      Status ended = watchEnd.get(6, TimeUnit.SECONDS);
+      assertThat(ended.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(ended.getDescription()).contains("server shutting down");
+      closed.get(20, TimeUnit.SECONDS);
+    } finally {
+      consumer.shutdownNow();
+      service.close(); // again, if an assertion came first: closing twice does nothing
+      proxy.close();
+    }
   }
 }
