@@ -30,32 +30,42 @@ class Listings {
   }
 
   /**
-   * A page of heads of one kind, by id after {@code :afterId}, each with its current version (a
-   * primary-key lookup). A head written at or before {@code :revision} is the document's state at
-   * that revision, so it is filtered here by status and zone; a head written after it (changed
-   * since) comes back unfiltered, to be resolved by {@link StatesAtRevision#resolve}. No correlated
-   * subquery: the per-document {@code LATERAL ... ORDER BY version DESC LIMIT 1} this replaces was
-   * 1.6 ms a page on PostgreSQL and is decorrelated by CockroachDB's optimizer into a scan of every
-   * version (cockroachdb/cockroach #120866, #165983); an ordered scan of the {@code documents}
-   * primary key joined to {@code document_versions} is planned the same on both. The repeated
-   * bounds on {@code v} let PostgreSQL's merge join start at {@code :afterId}: without them it read
-   * every version before it (225 ms for a page in the middle of 100,000 documents; 5.6 ms with
-   * them, EXPLAIN ANALYZE in docs/decisions.md).
+   * Each head of the subquery {@code d} joined to its current version by one primary-key lookup.
+   * The {@code LIMIT 1} (a key matches one row) keeps PostgreSQL from flattening the subquery into
+   * a plain join, which it planned as a merge join reading every version of each document in the
+   * page (a document of 200,000 versions made its page take 125 ms instead of 1.2 ms; the versions'
+   * primary key orders them by id and version, the heads by id only) or, for a kind of small
+   * documents with one version each, a hash join over every version of the table (45 ms against 7.5
+   * ms a page of 1,000). CockroachDB decorrelates it into a lookup join on the same key (its rule
+   * for {@code LIMIT 1} subqueries; cockroachdb/cockroach#120866 is about lookups that match many
+   * rows, not one): docs/decisions.md.
    */
-  private static final String HEADS_AT_REVISION =
+  static final String VERSION_OF_EACH_HEAD =
+      " JOIN LATERAL (SELECT * FROM document_versions v WHERE v.kind = d.kind AND v.id = d.id"
+          + " AND v.version = d.version LIMIT 1) AS v ON true";
+
+  /**
+   * A page of heads of one kind, by id after {@code :afterId}, each with its current version. A
+   * head written at or before {@code :revision} is the document's state at that revision, so it is
+   * filtered here by status and zone; a head written after it (changed since) comes back
+   * unfiltered, to be resolved by {@link StatesAtRevision#resolve}. The heads are cut at the page
+   * before their versions are looked up ({@link #VERSION_OF_EACH_HEAD}). No per-document {@code
+   * LATERAL ... ORDER BY version DESC LIMIT 1}: that one CockroachDB's optimizer decorrelates into
+   * a scan of every version (cockroachdb/cockroach #120866, #165983).
+   */
+  static final String HEADS_AT_REVISION =
       """
-        FROM documents d
-        JOIN document_versions v ON v.kind = d.kind AND v.id = d.id AND v.version = d.version
-       WHERE d.kind = :kind
-         AND d.id > :afterId
-         AND v.kind = :kind
-         AND v.id > :afterId
-         AND (d.revision > :revision
-              OR ((CAST(:status AS TEXT) IS NULL OR d.status = :status)
-                  AND (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)))
-       ORDER BY d.id
-       LIMIT :limit
-      """;
+        FROM (SELECT kind, id, version, revision FROM documents
+               WHERE kind = :kind
+                 AND id > :afterId
+                 AND (revision > :revision
+                      OR ((CAST(:status AS TEXT) IS NULL OR status = :status)
+                          AND (CAST(:zone AS TEXT) IS NULL OR zone = :zone)))
+               ORDER BY id
+               LIMIT :limit) AS d
+      """
+          + VERSION_OF_EACH_HEAD
+          + " ORDER BY d.id";
 
   /**
    * A page of one kind's documents in {@code filter}'s zone (of its status, if it names one) at
@@ -65,10 +75,11 @@ class Listings {
    * since (whatever their zone and status now) at the versions they had then, {@code :changedIds}
    * at {@code :changedVersions} (from {@link #writtenSince}), filtered by those versions' zone and
    * status. Each branch is ordered by id and cut at the page, and so is their union; every row is a
-   * state at the revision (nothing to resolve). The heads are cut before they are joined to their
-   * versions: joined first, PostgreSQL merge-joined the versions' primary key from the start of the
-   * kind (49,511 rows for a page at the end of 50,000). Without it a zone's page read every head of
-   * the kind: 250-554 ms for a zone of 200,000 treasure locations in 50 zones.
+   * state at the revision (nothing to resolve). The heads are cut before their versions are looked
+   * up ({@link #VERSION_OF_EACH_HEAD}): joined first, PostgreSQL merge-joined the versions' primary
+   * key from the start of the kind (49,511 rows for a page at the end of 50,000). Without it a
+   * zone's page read every head of the kind: 250-554 ms for a zone of 200,000 treasure locations in
+   * 50 zones.
    */
   static String filteredStatesAtRevision(String columns, ListFilter filter) {
     StringBuilder sql = new StringBuilder("SELECT * FROM (");
@@ -80,8 +91,8 @@ class Listings {
           .append(" AND status = '")
           .append(status.name())
           .append("' AND id > :afterId AND revision <= :revision ORDER BY id LIMIT :limit) AS d")
-          .append(" JOIN document_versions v")
-          .append(" ON v.kind = d.kind AND v.id = d.id AND v.version = d.version) UNION ALL ");
+          .append(VERSION_OF_EACH_HEAD)
+          .append(") UNION ALL ");
     }
     return sql.append("(SELECT v.revision AS head_revision, ")
         .append(columns)

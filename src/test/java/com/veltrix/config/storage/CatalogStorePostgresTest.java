@@ -24,6 +24,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -394,6 +395,88 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     assertThat(rowsRead(plan, "document_versions"))
         .as("versions a page of zone-49 read at revision 50,000, 500 moved since: %s", plan)
         .isLessThanOrEqualTo(100 + 500);
+  }
+
+  /**
+   * A page looks each of its heads' current version up by primary key and reads no other version:
+   * not every version of a kind of small documents (PostgreSQL hash-joined the whole table there),
+   * nor every version of a document with a long history (it merge-joined the page's heads with the
+   * versions' primary key, which reads all of a document's versions to reach its current one).
+   */
+  @Test
+  void aPageReadsTheVersionOfEachHeadAndNoOther() throws Exception {
+    insertVersions(
+            """
+            SELECT 'TREASURE_LOCATION', 'x-' || lpad(d::text, 6, '0'),
+                   1, d, 'ACTIVE', 'h', 2, 'zone-0', '{}', d % 16, now(), 'bench', 'r'
+              FROM generate_series(1, 100000) AS d
+            """)
+        .update();
+    headsOfTheVersions();
+    assertPagesReadOneVersionPerHead("a kind of 100,000 small documents, one version each");
+
+    insertVersions(
+            """
+            SELECT 'TREASURE_LOCATION', 'x-050500', v, 100000 + v, 'ACTIVE', 'h', 2, 'zone-0',
+                   '{}', 0, now(), 'bench', 'r'
+              FROM generate_series(2, 100001) AS v
+            """)
+        .update();
+    jdbc.sql(
+            "UPDATE documents SET version = 100001, revision = 200001"
+                + " WHERE kind = 'TREASURE_LOCATION' AND id = 'x-050500'")
+        .update();
+    jdbc.sql("ANALYZE document_versions").update();
+    jdbc.sql("ANALYZE documents").update();
+    assertPagesReadOneVersionPerHead("a page holding a document of 100,001 versions");
+    Document hot =
+        store
+            .list(
+                new ListFilter(Kind.TREASURE_LOCATION, Optional.empty(), Optional.empty()),
+                200001,
+                "x-050499",
+                1)
+            .get(0);
+    assertThat(hot.id()).isEqualTo("x-050500");
+    assertThat(hot.version()).isEqualTo(100001);
+  }
+
+  /** Both ways a page is read, from the middle of the kind, at its newest revision. */
+  private void assertPagesReadOneVersionPerHead(String data) throws Exception {
+    ListFilter zone =
+        new ListFilter(Kind.TREASURE_LOCATION, Optional.of(Status.ACTIVE), Optional.of("zone-0"));
+    Map<String, Object> params = new HashMap<>();
+    params.put("kind", "TREASURE_LOCATION");
+    params.put("afterId", "x-050000");
+    params.put("revision", 200001L);
+    params.put("limit", 1000);
+    params.put("status", null);
+    params.put("zone", null);
+    JsonNode byId =
+        new ObjectMapper()
+            .readTree(
+                explain(
+                    "SELECT d.revision AS head_revision, "
+                        + StatesAtRevision.COLUMNS
+                        + "v.payload"
+                        + Listings.HEADS_AT_REVISION,
+                    params));
+    assertThat(rowsRead(byId, "document_versions"))
+        .as("versions a page by id read, %s: %s", data, byId)
+        .isLessThanOrEqualTo(1000);
+    params.put("status", "ACTIVE");
+    params.put("zone", "zone-0");
+    params.put("changedIds", new String[0]);
+    params.put("changedVersions", new Long[0]);
+    JsonNode ofZone =
+        new ObjectMapper()
+            .readTree(
+                explain(
+                    Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", zone),
+                    params));
+    assertThat(rowsRead(ofZone, "document_versions"))
+        .as("versions a page of the zone read, %s: %s", data, ofZone)
+        .isLessThanOrEqualTo(1000);
   }
 
   private static String locationId(int d) {
