@@ -18,8 +18,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * Pages of one kind's documents as they were at a revision, by id, filtered by status and zone:
  * what listings and manifests answer. Served from the heads (the {@code documents} table): a head
  * written at or before the revision is the document's state there; one written after it is resolved
- * ({@link StatesAtRevision}). A page filtered by zone reads the zone's heads through an index and
- * the documents written since from the feed, not every head of the kind.
+ * ({@link StatesAtRevision}). A page filtered by zone or status reads the matching heads through an
+ * index and the documents written since from the feed, not every head of the kind.
  */
 class Listings {
 
@@ -68,18 +68,19 @@ class Listings {
           + " ORDER BY d.id";
 
   /**
-   * A page of one kind's documents in {@code filter}'s zone (of its status, if it names one) at
-   * {@code :revision} for {@link #page}, without reading the kind's other heads: for each status
-   * asked for, the zone's heads written at or before the revision through {@code documents_by_zone}
-   * (kind, zone, status, id; V26), then their versions by primary key; and the documents written
-   * since (whatever their zone and status now) at the versions they had then, {@code :changedIds}
-   * at {@code :changedVersions} (from {@link #writtenSince}), filtered by those versions' zone and
+   * A page of one kind's documents that match {@code filter} (a status, a zone or both) at {@code
+   * :revision} for {@link #page}, without reading the kind's other heads: for each status asked
+   * for, the matching heads written at or before the revision through an index whose prefix is the
+   * filter ({@code documents_by_zone} (kind, zone, status, id), V26, or {@code documents_by_status}
+   * (kind, status, id), V27), then their versions by primary key; and the documents written since
+   * (whatever their zone and status now) at the versions they had then, {@code :changedIds} at
+   * {@code :changedVersions} (from {@link #writtenSince}), filtered by those versions' zone and
    * status. Each branch is ordered by id and cut at the page, and so is their union; every row is a
    * state at the revision (nothing to resolve). The heads are cut before their versions are looked
    * up ({@link #VERSION_OF_EACH_HEAD}): joined first, PostgreSQL merge-joined the versions' primary
-   * key from the start of the kind (49,511 rows for a page at the end of 50,000). Without it a
-   * zone's page read every head of the kind: 250-554 ms for a zone of 200,000 treasure locations in
-   * 50 zones.
+   * key from the start of the kind (49,511 rows for a page at the end of 50,000). Without it a page
+   * read every head of the kind that did not match: 250-554 ms for a zone of 200,000 treasure
+   * locations in 50 zones, 67-104 ms for the page after the last ACTIVE of 400,000 heads.
    */
   static String filteredStatesAtRevision(String columns, ListFilter filter) {
     StringBuilder sql = new StringBuilder("SELECT * FROM (");
@@ -109,11 +110,11 @@ class Listings {
 
   /**
    * The versions written after a pinned revision, all kinds, past which a listing filtered by zone
-   * reads every head of the kind by id ({@link #HEADS_AT_REVISION}) instead of the zone's and the
-   * changed ones: finding the changed documents reads a row of the feed index each, and the page
-   * looks each changed one of the kind up. Checked per shard of the feed (a sixteenth of it in any
-   * shard; the versions spread evenly over them). Package-private and not final so that a test can
-   * see both ways answer the same.
+   * or status reads every head of the kind by id ({@link #HEADS_AT_REVISION}) instead of the
+   * matching and the changed ones: finding the changed documents reads a row of the feed index
+   * each, and the page looks each changed one of the kind up. Checked per shard of the feed (a
+   * sixteenth of it in any shard; the versions spread evenly over them). Package-private and not
+   * final so that a test can see both ways answer the same.
    */
   int filteredReadsChangedUpTo = 10_000;
 
@@ -153,22 +154,21 @@ class Listings {
   /**
    * The state at {@code revision} of the documents that match {@code filter}, by id after {@code
    * afterId}, at most {@code limit}: served from the heads, with one lookup for the heads that
-   * changed since (usually none); filtered by zone, from the zone's heads and the documents written
-   * since ({@link #filteredStatesAtRevision}) while not too much was written since. Those are read
-   * before and after the page: one written between the two was not among the page's changed
-   * documents, nor, its head being newer than the revision, among the zone's heads, so the page is
-   * read again with it; while documents of the kind keep being written between the two, at most
-   * {@link #FILTERED_READS} times, and then every head is read by id in one statement, which needs
-   * no second look. A page filtered by status only reads heads by id: through an index of (kind,
-   * status, id) a manifest of 100,000 ACTIVE heads took 2.5-2.9 s where the scan by id took 0.5-1.0
-   * s (docs/decisions.md).
+   * changed since (usually none); filtered by zone or status, from the matching heads and the
+   * documents written since ({@link #filteredStatesAtRevision}) while not too much was written
+   * since. Those are read before and after the page: one written between the two was not among the
+   * page's changed documents, nor, its head being newer than the revision, among the matching
+   * heads, so the page is read again with it; while documents of the kind keep being written
+   * between the two, at most {@link #FILTERED_READS} times, and then every head is read by id in
+   * one statement, which needs no second look.
    */
   List<Document> page(
       ListFilter filter, long revision, String afterId, int limit, boolean payloads) {
     String columns =
         StatesAtRevision.COLUMNS + (payloads ? "v.payload" : "CAST('' AS TEXT) AS payload");
+    boolean filtered = filter.zone().isPresent() || filter.status().isPresent();
     Optional<Map<String, Long>> changed =
-        filter.zone().isPresent() ? writtenSince(filter.kind(), revision) : Optional.empty();
+        filtered ? writtenSince(filter.kind(), revision) : Optional.empty();
     for (int read = 0; read < FILTERED_READS && changed.isPresent(); read++) {
       List<Document> page =
           pageAt(

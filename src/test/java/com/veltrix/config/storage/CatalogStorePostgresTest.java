@@ -479,6 +479,91 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         .isLessThanOrEqualTo(1000);
   }
 
+  /**
+   * A kind whose documents come and go gathers retired heads (a head is kept forever): 50,000 drop
+   * tables of which all but 200 were retired. Its manifest of the ACTIVE reads them through {@code
+   * documents_by_status}, not past the 49,800 retired heads; pinned 100 retirements back it lists
+   * those 100 as well.
+   */
+  @Test
+  void aManifestOfAKindOfMostlyRetiredDocumentsReadsTheActiveOnes() throws Exception {
+    jdbc.sql(
+            """
+            INSERT INTO document_versions
+                (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
+                 shard, updated_at, updated_by, request_id)
+            SELECT 'DROP_TABLE', 'dt-' || lpad(d::text, 5, '0'), 1, d, 'ACTIVE', 'h', 2, NULL,
+                   '{}', d % 16, now(), 'bench', 'r'
+              FROM generate_series(1, 50000) AS d
+            UNION ALL
+            SELECT 'DROP_TABLE', 'dt-' || lpad(d::text, 5, '0'), 2, 50000 + d, 'RETIRED', 'h', 2,
+                   NULL, '{}', d % 16, now(), 'bench', 'r'
+              FROM generate_series(201, 50000) AS d
+            """)
+        .update();
+    headsOfTheVersions();
+
+    int changedUpTo = store.listings.filteredReadsChangedUpTo;
+    for (int[] at :
+        new int[][] {{100000, 200}, {99900, 300}, {100000, 200}, {99900, 300}, {99900, 300, 0}}) {
+      // the last: every head by id, as before the index (timed, for comparison; with a limit of
+      // 0 that path answers whenever anything was written since the revision)
+      store.listings.filteredReadsChangedUpTo = at.length > 2 ? 0 : changedUpTo;
+      List<String> listed = new ArrayList<>();
+      long started = System.nanoTime();
+      for (String last = ""; ; ) {
+        List<ManifestEntry> page =
+            store.manifest(Kind.DROP_TABLE, Optional.empty(), at[0], last, 100);
+        page.forEach(e -> listed.add(e.id()));
+        if (page.size() < 100) {
+          break;
+        }
+        last = page.get(99).id();
+      }
+      System.out.printf(
+          "STATUS manifest of the ACTIVE at revision %d%s: %d documents, %.1f ms%n",
+          at[0],
+          at.length > 2 ? ", every head by id" : "",
+          listed.size(),
+          (System.nanoTime() - started) / 1e6);
+      store.listings.filteredReadsChangedUpTo = changedUpTo;
+      assertThat(listed)
+          .as("the ACTIVE at revision %d", at[0])
+          .hasSize(at[1])
+          .isEqualTo(
+              IntStream.rangeClosed(1, 50000)
+                  .filter(d -> d <= 200 || 50000 + d > at[0]) // retired after the revision
+                  .mapToObj(d -> String.format("dt-%05d", d))
+                  .toList());
+    }
+    JsonNode plan =
+        new ObjectMapper()
+            .readTree(
+                explain(
+                    Listings.filteredStatesAtRevision(
+                        StatesAtRevision.COLUMNS + "CAST('' AS TEXT) AS payload",
+                        new ListFilter(
+                            Kind.DROP_TABLE, Optional.of(Status.ACTIVE), Optional.empty())),
+                    Map.of(
+                        "kind",
+                        "DROP_TABLE",
+                        "afterId",
+                        "dt-00200",
+                        "revision",
+                        100000L,
+                        "status",
+                        "ACTIVE",
+                        "limit",
+                        100,
+                        "changedIds",
+                        new String[0],
+                        "changedVersions",
+                        new Long[0])));
+    assertThat(rowsRead(plan, "documents"))
+        .as("heads read for the page after the last ACTIVE: %s", plan)
+        .isZero();
+  }
+
   private static String locationId(int d) {
     return String.format("z%02d-%06d", d % 50, d);
   }
