@@ -35,7 +35,7 @@ class Listings {
    * a plain join, which it planned as a merge join reading every version of each document in the
    * page (a document of 200,000 versions made its page take 125 ms instead of 1.2 ms; the versions'
    * primary key orders them by id and version, the heads by id only) or, for a kind of small
-   * documents with one version each, a hash join over every version of the table (45 ms against 7.5
+   * documents with one version each, a hash join over every version of the table (45 ms against 7.6
    * ms a page of 1,000). CockroachDB decorrelates it into a lookup join on the same key (its rule
    * for {@code LIMIT 1} subqueries; cockroachdb/cockroach#120866 is about lookups that match many
    * rows, not one): docs/decisions.md.

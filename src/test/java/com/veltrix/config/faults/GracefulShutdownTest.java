@@ -65,7 +65,6 @@ class GracefulShutdownTest {
     };
   }
 
-  /** Opens a watch; the future completes with the status it ends with. */
   /**
    * Opens a watch after revision {@code after} (the current one: leftover data of other tests must
    * not turn it into a backlog replay) with a deadline of {@code seconds} (none when 0); with a
