@@ -78,16 +78,19 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
               tx.discard();
               return versions;
             });
-    String plan =
-        jdbc.sql("EXPLAIN (ANALYZE, FORMAT JSON) " + DocumentRows.VERSIONS)
-            .param("kinds", new String[] {"DROP_TABLE"})
-            .param("ids", new String[] {"h"})
-            .param("versions", new Long[] {1500L})
-            .query(String.class)
-            .single();
+    JsonNode plan =
+        explain(
+            DocumentRows.VERSIONS,
+            Map.of(
+                "kinds",
+                new String[] {"DROP_TABLE"},
+                "ids",
+                new String[] {"h"},
+                "versions",
+                new Long[] {1500L}));
 
     assertThat(found).extracting(Document::requestId).containsExactly("req-1500");
-    assertThat(rowsRead(new ObjectMapper().readTree(plan), "document_versions"))
+    assertThat(rowsRead(plan, "document_versions"))
         .as("rows of document_versions the lookup read: %s", plan)
         .isEqualTo(1);
   }
@@ -121,18 +124,19 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
 
     assertThat(stored).hasSize(1000);
     assertThat(stored.values()).containsOnly(10L);
-    String plan =
-        jdbc.sql("EXPLAIN (ANALYZE, FORMAT JSON) " + DocumentRows.VERSIONS_STORED_AFTER_PLANNED)
-            .param("kinds", Collections.nCopies(10, "DROP_TABLE").toArray(String[]::new))
-            .param(
-                "ids", IntStream.rangeClosed(1, 10).mapToObj(d -> "d-" + d).toArray(String[]::new))
-            .param("versions", Collections.nCopies(10, 9L).toArray(Long[]::new))
-            .param(
+    JsonNode plan =
+        explain(
+            DocumentRows.VERSIONS_STORED_AFTER_PLANNED,
+            Map.of(
+                "kinds",
+                Collections.nCopies(10, "DROP_TABLE").toArray(String[]::new),
+                "ids",
+                IntStream.rangeClosed(1, 10).mapToObj(d -> "d-" + d).toArray(String[]::new),
+                "versions",
+                Collections.nCopies(10, 9L).toArray(Long[]::new),
                 "revisions",
-                IntStream.rangeClosed(1, 10).mapToObj(d -> 10L * 1000 + d).toArray(Long[]::new))
-            .query(String.class)
-            .single();
-    assertThat(rowsRead(new ObjectMapper().readTree(plan), "document_versions"))
+                IntStream.rangeClosed(1, 10).mapToObj(d -> 10L * 1000 + d).toArray(Long[]::new)));
+    assertThat(rowsRead(plan, "document_versions"))
         .as("rows of document_versions the ranges read: %s", plan)
         .isLessThanOrEqualTo(12 * 10);
   }
@@ -367,28 +371,25 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
             .mapToObj(CatalogStorePostgresTest::locationId)
             .toArray(String[]::new);
     JsonNode plan =
-        new ObjectMapper()
-            .readTree(
-                explain(
-                    Listings.filteredStatesAtRevision(
-                        StatesAtRevision.COLUMNS + "v.payload", zone49),
-                    Map.of(
-                        "kind",
-                        "TREASURE_LOCATION",
-                        "zone",
-                        "zone-49",
-                        "afterId",
-                        "",
-                        "revision",
-                        50000L,
-                        "status",
-                        "ACTIVE",
-                        "limit",
-                        100,
-                        "changedIds",
-                        moved,
-                        "changedVersions",
-                        Collections.nCopies(500, 1L).toArray(Long[]::new))));
+        explain(
+            Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", zone49),
+            Map.of(
+                "kind",
+                "TREASURE_LOCATION",
+                "zone",
+                "zone-49",
+                "afterId",
+                "",
+                "revision",
+                50000L,
+                "status",
+                "ACTIVE",
+                "limit",
+                100,
+                "changedIds",
+                moved,
+                "changedVersions",
+                Collections.nCopies(500, 1L).toArray(Long[]::new)));
     assertThat(rowsRead(plan, "documents"))
         .as("heads a page of zone-49 read at revision 50,000, 500 moved since: %s", plan)
         .isLessThanOrEqualTo(100 + 500);
@@ -453,14 +454,12 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     params.put("status", null);
     params.put("zone", null);
     JsonNode byId =
-        new ObjectMapper()
-            .readTree(
-                explain(
-                    "SELECT d.revision AS head_revision, "
-                        + StatesAtRevision.COLUMNS
-                        + "v.payload"
-                        + Listings.HEADS_AT_REVISION,
-                    params));
+        explain(
+            "SELECT d.revision AS head_revision, "
+                + StatesAtRevision.COLUMNS
+                + "v.payload"
+                + Listings.HEADS_AT_REVISION,
+            params);
     assertThat(rowsRead(byId, "document_versions"))
         .as("versions a page by id read, %s: %s", data, byId)
         .isLessThanOrEqualTo(1000);
@@ -469,11 +468,9 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     params.put("changedIds", new String[0]);
     params.put("changedVersions", new Long[0]);
     JsonNode ofZone =
-        new ObjectMapper()
-            .readTree(
-                explain(
-                    Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", zone),
-                    params));
+        explain(
+            Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", zone),
+            params);
     assertThat(rowsRead(ofZone, "document_versions"))
         .as("versions a page of the zone read, %s: %s", data, ofZone)
         .isLessThanOrEqualTo(1000);
@@ -537,28 +534,25 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
                   .toList());
     }
     JsonNode plan =
-        new ObjectMapper()
-            .readTree(
-                explain(
-                    Listings.filteredStatesAtRevision(
-                        StatesAtRevision.COLUMNS + "CAST('' AS TEXT) AS payload",
-                        new ListFilter(
-                            Kind.DROP_TABLE, Optional.of(Status.ACTIVE), Optional.empty())),
-                    Map.of(
-                        "kind",
-                        "DROP_TABLE",
-                        "afterId",
-                        "dt-00200",
-                        "revision",
-                        100000L,
-                        "status",
-                        "ACTIVE",
-                        "limit",
-                        100,
-                        "changedIds",
-                        new String[0],
-                        "changedVersions",
-                        new Long[0])));
+        explain(
+            Listings.filteredStatesAtRevision(
+                StatesAtRevision.COLUMNS + "CAST('' AS TEXT) AS payload",
+                new ListFilter(Kind.DROP_TABLE, Optional.of(Status.ACTIVE), Optional.empty())),
+            Map.of(
+                "kind",
+                "DROP_TABLE",
+                "afterId",
+                "dt-00200",
+                "revision",
+                100000L,
+                "status",
+                "ACTIVE",
+                "limit",
+                100,
+                "changedIds",
+                new String[0],
+                "changedVersions",
+                new Long[0]));
     assertThat(rowsRead(plan, "documents"))
         .as("heads read for the page after the last ACTIVE: %s", plan)
         .isZero();
@@ -607,13 +601,14 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     DocumentRows.Statement statement =
         DocumentRows.candidatesAtRevision(
             "v.kind, v.id, v.version", candidates, (head - back) * 1000L + 100);
-    return new ObjectMapper().readTree(explain(statement.sql(), statement.params()));
+    return explain(statement.sql(), statement.params());
   }
 
-  private String explain(String sql, Map<String, Object> params) {
+  /** The plan PostgreSQL ran {@code sql} with, as EXPLAIN (ANALYZE, FORMAT JSON) gives it. */
+  private JsonNode explain(String sql, Map<String, Object> params) throws Exception {
     var statement = jdbc.sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql);
     params.forEach(statement::param);
-    return statement.query(String.class).single();
+    return new ObjectMapper().readTree(statement.query(String.class).single());
   }
 
   /**
