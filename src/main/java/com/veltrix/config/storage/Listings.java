@@ -3,11 +3,9 @@ package com.veltrix.config.storage;
 import com.veltrix.config.catalog.CatalogStore.ListFilter;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
-import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.storage.StatesAtRevision.State;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +16,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * Pages of one kind's documents as they were at a revision, by id, filtered by status and zone:
  * what listings and manifests answer. Served from the heads (the {@code documents} table): a head
  * written at or before the revision is the document's state there; one written after it is resolved
- * ({@link StatesAtRevision}). A page filtered by zone or status reads the matching heads through an
- * index and the documents written since from the feed, not every head of the kind.
+ * ({@link StatesAtRevision}). A page filtered by zone or status reads, in one statement, the
+ * matching heads through an index and the documents written since from the feed, not every head of
+ * the kind.
  */
 class Listings {
 
@@ -69,25 +68,49 @@ class Listings {
 
   /**
    * A page of one kind's documents that match {@code filter} (a status, a zone or both) at {@code
-   * :revision} for {@link #page}, without reading the kind's other heads: for each status asked
-   * for, the matching heads written at or before the revision through an index whose prefix is the
-   * filter ({@code documents_by_zone} (kind, zone, status, id), V26, or {@code documents_by_status}
-   * (kind, status, id), V27), then their versions by primary key; and the documents written since
-   * (whatever their zone and status now) at the versions they had then, {@code :changedIds} at
-   * {@code :changedVersions} (from {@link #writtenSince}), filtered by those versions' zone and
-   * status. Each branch is ordered by id and cut at the page, and so is their union; every row is a
-   * state at the revision (nothing to resolve). The heads are cut before their versions are looked
-   * up ({@link #VERSION_OF_EACH_HEAD}): joined first, PostgreSQL merge-joined the versions' primary
-   * key from the start of the kind (49,511 rows for a page at the end of 50,000). Without it a page
-   * read every head of the kind that did not match: 250-554 ms for a zone of 200,000 treasure
-   * locations in 50 zones, 67-104 ms for the page after the last ACTIVE of 400,000 heads.
+   * :revision} for {@link #page}, in one statement and so from one snapshot, without reading the
+   * kind's other heads. Its first column, {@code overflow}, says whether more was written since the
+   * revision than the page may look through ({@code :perShard} rows of a shard of the feed); then
+   * the rows are incomplete and {@link #page} reads the heads by id instead. Each row is a state at
+   * the revision (nothing to resolve); a page of none is one row of {@code overflow} alone.
+   *
+   * <ul>
+   *   <li>{@code written}: the versions written after the revision, all kinds, the first {@code
+   *       :maxRows} of each shard of the feed index (its {@code (shard, revision)} prefix);
+   *   <li>{@code changed}: the documents of the kind among them, each at the version below the
+   *       first it got since (0: it did not exist then). Versions are numbered without gaps and
+   *       their revisions rise with them, and retention keeps that version (it is the state at a
+   *       revision still readable);
+   *   <li>for each status asked for, the matching heads written at or before the revision through
+   *       an index whose prefix is the filter ({@code documents_by_zone} (kind, zone, status, id),
+   *       V26, or {@code documents_by_status} (kind, status, id), V27), then their versions by
+   *       primary key; a head written after it is one of {@code changed}: in one snapshot the two
+   *       cannot miss a document written between them, as two statements could;
+   *   <li>the changed documents at their versions then, filtered by those versions' zone and
+   *       status.
+   * </ul>
+   *
+   * Each branch is ordered by id and cut at the page, and so is their union. The heads are cut
+   * before their versions are looked up ({@link #VERSION_OF_EACH_HEAD}): joined first, PostgreSQL
+   * merge-joined the versions' primary key from the start of the kind (49,511 rows for a page at
+   * the end of 50,000). Without the indexes a page read every head of the kind that did not match:
+   * 250-554 ms for a zone of 200,000 treasure locations in 50 zones, 67-104 ms for the page after
+   * the last ACTIVE of 400,000 heads. CockroachDB materializes {@code written} (used twice), as
+   * PostgreSQL does: docs/decisions.md.
    */
   static String filteredStatesAtRevision(String columns, ListFilter filter) {
-    StringBuilder sql = new StringBuilder("SELECT * FROM (");
+    StringBuilder sql =
+        new StringBuilder("WITH written AS (")
+            .append(JdbcCatalogStore.firstRowsOfEveryShard("shard, kind, id, version"))
+            .append("), changed AS (SELECT kind, id, min(version) - 1 AS version FROM written")
+            .append(" WHERE kind = :kind AND id > :afterId GROUP BY kind, id)")
+            .append(" SELECT o.overflow, h.* FROM (SELECT COALESCE(max(n), 0) > :perShard")
+            .append(" AS overflow FROM (SELECT count(*) AS n FROM written GROUP BY shard) AS s)")
+            .append(" AS o LEFT JOIN (SELECT * FROM (");
     for (Status status : filter.status().map(List::of).orElse(List.of(Status.values()))) {
-      sql.append("(SELECT d.revision AS head_revision, ")
+      sql.append("(SELECT ")
           .append(columns)
-          .append(" FROM (SELECT kind, id, version, revision FROM documents WHERE kind = :kind")
+          .append(" FROM (SELECT kind, id, version FROM documents WHERE kind = :kind")
           .append(filter.zone().isPresent() ? " AND zone = :zone" : "")
           .append(" AND status = '")
           .append(status.name())
@@ -95,16 +118,14 @@ class Listings {
           .append(VERSION_OF_EACH_HEAD)
           .append(") UNION ALL ");
     }
-    return sql.append("(SELECT v.revision AS head_revision, ")
+    return sql.append("(SELECT ")
         .append(columns)
-        .append(" FROM unnest(CAST(:changedIds AS TEXT[]), CAST(:changedVersions AS BIGINT[]))")
-        .append(" AS c (id, version)")
-        .append(" JOIN document_versions v")
-        .append(" ON v.kind = :kind AND v.id = c.id AND v.version = c.version")
-        .append(" WHERE c.id > :afterId")
-        .append(filter.zone().isPresent() ? " AND v.zone = :zone" : "")
-        .append(filter.status().isPresent() ? " AND v.status = :status" : "")
-        .append(" ORDER BY v.id LIMIT :limit)) AS h ORDER BY h.id LIMIT :limit")
+        .append(" FROM changed AS d")
+        .append(VERSION_OF_EACH_HEAD)
+        .append(" WHERE (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)")
+        .append(" AND (CAST(:status AS TEXT) IS NULL OR v.status = :status)")
+        .append(" ORDER BY d.id LIMIT :limit)) AS p ORDER BY p.id LIMIT :limit) AS h ON true")
+        .append(" ORDER BY h.id")
         .toString();
   }
 
@@ -118,98 +139,76 @@ class Listings {
    */
   int filteredReadsChangedUpTo = 10_000;
 
-  /** Reads of a filtered page before it is read by id instead (see {@link #page}). */
-  private static final int FILTERED_READS = 3;
-
-  /**
-   * The documents of {@code kind} written after {@code revision}, each with the version it had at
-   * the revision (0: none), from the feed index (one range of it per shard); nothing if more than
-   * {@link #filteredReadsChangedUpTo} versions of any kind were written since. Versions are
-   * numbered without gaps and their revisions rise with them, so a document's version at the
-   * revision is the one below the first it got after it (retention keeps that one: it is the state
-   * at a revision still readable).
-   */
-  Optional<Map<String, Long>> writtenSince(Kind kind, long revision) { // a test's seam
-    int perShard =
-        (filteredReadsChangedUpTo + JdbcCatalogStore.SHARDS - 1) / JdbcCatalogStore.SHARDS;
-    int[] ofShard = new int[JdbcCatalogStore.SHARDS];
-    Map<String, Long> then = new HashMap<>();
-    jdbc.sql(JdbcCatalogStore.firstRowsOfEveryShard("shard, kind, id, version"))
-        .param("after", revision)
-        .param("through", Long.MAX_VALUE)
-        .param("maxRows", perShard + 1)
-        .query(
-            rs -> {
-              ofShard[rs.getInt("shard")]++;
-              if (rs.getString("kind").equals(kind.name())) {
-                then.merge(rs.getString("id"), rs.getLong("version") - 1, Math::min);
-              }
-            });
-    if (Arrays.stream(ofShard).anyMatch(n -> n > perShard)) {
-      return Optional.empty();
-    }
-    return Optional.of(then);
-  }
-
   /**
    * The state at {@code revision} of the documents that match {@code filter}, by id after {@code
    * afterId}, at most {@code limit}: served from the heads, with one lookup for the heads that
    * changed since (usually none); filtered by zone or status, from the matching heads and the
-   * documents written since ({@link #filteredStatesAtRevision}) while not too much was written
-   * since. Those are read before and after the page: one written between the two was not among the
-   * page's changed documents, nor, its head being newer than the revision, among the matching
-   * heads, so the page is read again with it; while documents of the kind keep being written
-   * between the two, at most {@link #FILTERED_READS} times, and then every head is read by id in
-   * one statement, which needs no second look.
+   * documents written since in one statement ({@link #filteredStatesAtRevision}) while not too much
+   * was written since, and otherwise from every head by id.
    */
   List<Document> page(
       ListFilter filter, long revision, String afterId, int limit, boolean payloads) {
     String columns =
         StatesAtRevision.COLUMNS + (payloads ? "v.payload" : "CAST('' AS TEXT) AS payload");
-    boolean filtered = filter.zone().isPresent() || filter.status().isPresent();
-    Optional<Map<String, Long>> changed =
-        filtered ? writtenSince(filter.kind(), revision) : Optional.empty();
-    for (int read = 0; read < FILTERED_READS && changed.isPresent(); read++) {
-      List<Document> page =
-          pageAt(
-              filteredStatesAtRevision(columns, filter),
-              columns,
-              changed.get(),
-              filter,
-              revision,
-              afterId,
-              limit);
-      Optional<Map<String, Long>> again = writtenSince(filter.kind(), revision);
-      if (again.isPresent() && changed.get().keySet().containsAll(again.get().keySet())) {
-        return page;
+    if (filter.zone().isPresent() || filter.status().isPresent()) {
+      Optional<List<Document>> page = filteredPage(columns, filter, revision, afterId, limit);
+      if (page.isPresent()) {
+        return page.get();
       }
-      changed = again;
     }
-    return pageAt(
-        "SELECT d.revision AS head_revision, " + columns + HEADS_AT_REVISION,
-        columns,
-        Map.of(),
-        filter,
-        revision,
-        afterId,
-        limit);
+    return headsById(columns, filter, revision, afterId, limit);
   }
 
   /**
-   * {@link #page} with the heads of the statement {@code heads} (its rows {@code columns}): a page
-   * whose candidates were filtered out is topped up from the next ids.
+   * {@link #filteredStatesAtRevision}'s page; nothing if too much was written since, or if a head's
+   * zone was not its version's (a head written by a pod of a release before V24): the page by id
+   * checks each version's zone and tops the page up past those.
    */
-  private List<Document> pageAt(
-      String heads,
-      String columns,
-      Map<String, Long> changed,
-      ListFilter filter,
-      long revision,
-      String afterId,
-      int limit) {
-    List<Map.Entry<String, Long>> then = List.copyOf(changed.entrySet());
-    String[] changedIds = then.stream().map(Map.Entry::getKey).toArray(String[]::new);
-    Long[] changedVersions = then.stream().map(Map.Entry::getValue).toArray(Long[]::new);
+  private Optional<List<Document>> filteredPage(
+      String columns, ListFilter filter, long revision, String afterId, int limit) {
+    int perShard =
+        (filteredReadsChangedUpTo + JdbcCatalogStore.SHARDS - 1) / JdbcCatalogStore.SHARDS;
+    boolean[] complete = {true};
+    List<Document> page = new ArrayList<>();
+    jdbc.sql(filteredStatesAtRevision(columns, filter))
+        .params(filteredParams(filter, revision, afterId, limit, perShard))
+        .query(
+            rs -> {
+              complete[0] &= !rs.getBoolean("overflow");
+              if (rs.getString("id") != null) {
+                State state = StatesAtRevision.state(rs, revision);
+                complete[0] &= matches(state, filter);
+                page.add(state.document());
+              }
+            });
+    return complete[0] ? Optional.of(page) : Optional.empty();
+  }
+
+  /** The parameters of {@link #filteredStatesAtRevision}. */
+  static Map<String, Object> filteredParams(
+      ListFilter filter, long revision, String afterId, int limit, int perShard) {
+    Map<String, Object> params = new HashMap<>();
+    params.put("kind", filter.kind().name());
+    params.put("afterId", afterId);
+    params.put("revision", revision);
+    params.put("status", filter.status().map(Enum::name).orElse(null));
+    params.put("zone", filter.zone().orElse(null));
+    params.put("limit", limit);
+    params.put("perShard", perShard);
+    params.put("after", revision); // the feed's rows after the revision
+    params.put("through", Long.MAX_VALUE);
+    params.put("maxRows", perShard + 1);
+    return params;
+  }
+
+  /**
+   * {@link #page} from every head of the kind by id ({@link #HEADS_AT_REVISION}, its rows {@code
+   * columns}): a head written after the revision is resolved to its state then, and a page whose
+   * candidates were filtered out is topped up from the next ids.
+   */
+  private List<Document> headsById(
+      String columns, ListFilter filter, long revision, String afterId, int limit) {
+    String heads = "SELECT d.revision AS head_revision, " + columns + HEADS_AT_REVISION;
     List<Document> page = new ArrayList<>();
     String after = afterId;
     while (page.size() < limit) {
@@ -221,8 +220,6 @@ class Listings {
               .param("status", filter.status().map(Enum::name).orElse(null))
               .param("zone", filter.zone().orElse(null))
               .param("limit", limit)
-              .param("changedIds", changedIds)
-              .param("changedVersions", changedVersions)
               .query((rs, n) -> StatesAtRevision.state(rs, rs.getLong("head_revision")))
               .list();
       if (candidates.isEmpty()) {
