@@ -139,6 +139,11 @@ class Listings {
    */
   int filteredReadsChangedUpTo = 10_000;
 
+  /** {@link #filteredReadsChangedUpTo}'s share of one shard of the feed. */
+  int perShard() {
+    return (filteredReadsChangedUpTo + JdbcCatalogStore.SHARDS - 1) / JdbcCatalogStore.SHARDS;
+  }
+
   /**
    * The state at {@code revision} of the documents that match {@code filter}, by id after {@code
    * afterId}, at most {@code limit}: served from the heads, with one lookup for the heads that
@@ -166,17 +171,15 @@ class Listings {
    */
   private Optional<List<Document>> filteredPage(
       String columns, ListFilter filter, long revision, String afterId, int limit) {
-    int perShard =
-        (filteredReadsChangedUpTo + JdbcCatalogStore.SHARDS - 1) / JdbcCatalogStore.SHARDS;
     boolean[] complete = {true};
     List<Document> page = new ArrayList<>();
     jdbc.sql(filteredStatesAtRevision(columns, filter))
-        .params(filteredParams(filter, revision, afterId, limit, perShard))
+        .params(filteredParams(filter, revision, afterId, limit, perShard()))
         .query(
             rs -> {
               complete[0] &= !rs.getBoolean("overflow");
               if (rs.getString("id") != null) {
-                State state = StatesAtRevision.state(rs, revision);
+                State state = StatesAtRevision.state(rs, revision); // a state at the revision
                 complete[0] &= matches(state, filter);
                 page.add(state.document());
               }
