@@ -71,8 +71,9 @@ class Listings {
    * :revision} for {@link #page}, in one statement and so from one snapshot, without reading the
    * kind's other heads. Its first column, {@code overflow}, says whether more was written since the
    * revision than the page may look through ({@code :perShard} rows of a shard of the feed); then
-   * the rows are incomplete and {@link #page} reads the heads by id instead. Each row is a state at
-   * the revision (nothing to resolve); a page of none is one row of {@code overflow} alone.
+   * the page is not read (PostgreSQL skips its branches: the condition holds no column, so it gates
+   * them once) and {@link #page} reads the heads by id instead. Each row is a state at the revision
+   * (nothing to resolve); a page of none is one row of {@code overflow} alone.
    *
    * <ul>
    *   <li>{@code written}: the versions written after the revision, all kinds, the first {@code
@@ -103,10 +104,10 @@ class Listings {
         new StringBuilder("WITH written AS (")
             .append(JdbcCatalogStore.firstRowsOfEveryShard("shard, kind, id, version"))
             .append("), changed AS (SELECT kind, id, min(version) - 1 AS version FROM written")
-            .append(" WHERE kind = :kind AND id > :afterId GROUP BY kind, id)")
-            .append(" SELECT o.overflow, h.* FROM (SELECT COALESCE(max(n), 0) > :perShard")
-            .append(" AS overflow FROM (SELECT count(*) AS n FROM written GROUP BY shard) AS s)")
-            .append(" AS o LEFT JOIN (SELECT * FROM (");
+            .append(" WHERE kind = :kind AND id > :afterId GROUP BY kind, id),")
+            .append(" o AS (SELECT COALESCE(max(n), 0) > :perShard AS overflow")
+            .append(" FROM (SELECT count(*) AS n FROM written GROUP BY shard) AS s)")
+            .append(" SELECT o.overflow, h.* FROM o LEFT JOIN (SELECT * FROM (");
     for (Status status : filter.status().map(List::of).orElse(List.of(Status.values()))) {
       sql.append("(SELECT ")
           .append(columns)
@@ -124,7 +125,8 @@ class Listings {
         .append(VERSION_OF_EACH_HEAD)
         .append(" WHERE (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)")
         .append(" AND (CAST(:status AS TEXT) IS NULL OR v.status = :status)")
-        .append(" ORDER BY d.id LIMIT :limit)) AS p ORDER BY p.id LIMIT :limit) AS h ON true")
+        .append(" ORDER BY d.id LIMIT :limit)) AS p WHERE NOT (SELECT overflow FROM o)")
+        .append(" ORDER BY p.id LIMIT :limit) AS h ON true")
         .append(" ORDER BY h.id")
         .toString();
   }
@@ -187,9 +189,9 @@ class Listings {
     return complete[0] ? Optional.of(page) : Optional.empty();
   }
 
-  /** The parameters of {@link #filteredStatesAtRevision}. */
-  static Map<String, Object> filteredParams(
-      ListFilter filter, long revision, String afterId, int limit, int perShard) {
+  /** The parameters of a page statement by id ({@link #HEADS_AT_REVISION}). */
+  static Map<String, Object> pageParams(
+      ListFilter filter, long revision, String afterId, int limit) {
     Map<String, Object> params = new HashMap<>();
     params.put("kind", filter.kind().name());
     params.put("afterId", afterId);
@@ -197,6 +199,13 @@ class Listings {
     params.put("status", filter.status().map(Enum::name).orElse(null));
     params.put("zone", filter.zone().orElse(null));
     params.put("limit", limit);
+    return params;
+  }
+
+  /** The parameters of {@link #filteredStatesAtRevision}: a page's, and the feed's share. */
+  static Map<String, Object> filteredParams(
+      ListFilter filter, long revision, String afterId, int limit, int perShard) {
+    Map<String, Object> params = pageParams(filter, revision, afterId, limit);
     params.put("perShard", perShard);
     params.put("after", revision); // the feed's rows after the revision
     params.put("through", Long.MAX_VALUE);
@@ -217,12 +226,7 @@ class Listings {
     while (page.size() < limit) {
       List<State> candidates =
           jdbc.sql(heads)
-              .param("kind", filter.kind().name())
-              .param("afterId", after)
-              .param("revision", revision)
-              .param("status", filter.status().map(Enum::name).orElse(null))
-              .param("zone", filter.zone().orElse(null))
-              .param("limit", limit)
+              .params(pageParams(filter, revision, after, limit))
               .query((rs, n) -> StatesAtRevision.state(rs, rs.getLong("head_revision")))
               .list();
       if (candidates.isEmpty()) {

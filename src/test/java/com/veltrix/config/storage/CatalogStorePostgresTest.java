@@ -24,7 +24,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -378,6 +377,18 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     assertThat(rowsRead(plan, "document_versions"))
         .as("versions a page of zone-49 read at revision 50,000, 500 moved since: %s", plan)
         .isLessThanOrEqualTo(500 + 500 + 100);
+    // past the share of the feed a page may look through (here none), the page is read by id: the
+    // statement reads the feed's first row of each shard and none of the page
+    JsonNode overflowing =
+        explain(
+            Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", zone49),
+            Listings.filteredParams(zone49, 50000, "", 100, 0));
+    assertThat(rowsRead(overflowing, "documents"))
+        .as("heads read by a page that overflowed: %s", overflowing)
+        .isZero();
+    assertThat(rowsRead(overflowing, "document_versions"))
+        .as("versions read by a page that overflowed: %s", overflowing)
+        .isLessThanOrEqualTo(JdbcCatalogStore.SHARDS);
   }
 
   /**
@@ -461,20 +472,14 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   private void assertPagesReadOneVersionPerHead(String data) throws Exception {
     ListFilter zone =
         new ListFilter(Kind.TREASURE_LOCATION, Optional.of(Status.ACTIVE), Optional.of("zone-0"));
-    Map<String, Object> params = new HashMap<>();
-    params.put("kind", "TREASURE_LOCATION");
-    params.put("afterId", "x-050000");
-    params.put("revision", 200001L);
-    params.put("limit", 1000);
-    params.put("status", null);
-    params.put("zone", null);
+    ListFilter all = new ListFilter(Kind.TREASURE_LOCATION, Optional.empty(), Optional.empty());
     JsonNode byId =
         explain(
             "SELECT d.revision AS head_revision, "
                 + StatesAtRevision.COLUMNS
                 + "v.payload"
                 + Listings.HEADS_AT_REVISION,
-            params);
+            Listings.pageParams(all, 200001, "x-050000", 1000));
     assertThat(rowsRead(byId, "document_versions"))
         .as("versions a page by id read, %s: %s", data, byId)
         .isLessThanOrEqualTo(1000);
