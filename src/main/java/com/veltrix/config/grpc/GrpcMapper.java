@@ -13,6 +13,7 @@ import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.ManifestEntry;
 import com.veltrix.config.catalog.Status;
 import com.veltrix.config.catalog.Violation;
+import com.veltrix.config.catalog.payload.JsonSyntax;
 import com.veltrix.config.catalog.write.BatchResult;
 import com.veltrix.config.catalog.write.Precondition;
 import com.veltrix.config.catalog.write.WriteCommand;
@@ -139,19 +140,7 @@ class GrpcMapper {
     try {
       return json.readTree(payload);
     } catch (JsonProcessingException e) {
-      String where =
-          e.getLocation() == null
-              ? ""
-              : " (line "
-                  + e.getLocation().getLineNr()
-                  + ", column "
-                  + e.getLocation().getColumnNr()
-                  + ")";
-      String message = e.getOriginalMessage();
-      int newline = message.indexOf('\n');
-      throw invalid(
-          field,
-          "malformed JSON: " + (newline < 0 ? message : message.substring(0, newline)) + where);
+      throw invalid(field, JsonSyntax.describe(e));
     } catch (NumberFormatException e) {
       // Jackson lets BigDecimal's refusal of absurd exponents escape (found by the fuzz test)
       throw invalid(field, "malformed JSON: a number is out of range");

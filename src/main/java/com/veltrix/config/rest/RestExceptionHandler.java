@@ -20,6 +20,7 @@ import com.veltrix.config.catalog.RevisionOutOfRangeException;
 import com.veltrix.config.catalog.ScheduleNotPendingException;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.Violation;
+import com.veltrix.config.catalog.payload.JsonSyntax;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -193,24 +194,14 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       return Violation.at(pointer(mapping), "has the wrong type: " + mapping.getOriginalMessage());
     }
     if (cause instanceof StreamConstraintsException constraint) {
-      return Violation.at(
-          "", "JSON exceeds a limit: " + firstSentence(constraint.getOriginalMessage()));
+      return Violation.at("", JsonSyntax.describe(constraint));
     }
     if (cause instanceof JsonProcessingException json) {
       String where = "";
       if (json.getProcessor() instanceof JsonParser parser) {
         where = parser.getParsingContext().pathAsPointer().toString();
       }
-      String location =
-          json.getLocation() == null
-              ? ""
-              : " (line "
-                  + json.getLocation().getLineNr()
-                  + ", column "
-                  + json.getLocation().getColumnNr()
-                  + ")";
-      return Violation.at(
-          where, "malformed JSON: " + firstSentence(json.getOriginalMessage()) + location);
+      return Violation.at(where, JsonSyntax.describe(json));
     }
     return Violation.at("", "the body must be a JSON document");
   }
@@ -226,12 +217,6 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       }
     }
     return pointer.toString();
-  }
-
-  private static String firstSentence(String message) {
-    int newline = message.indexOf('\n');
-    String first = newline < 0 ? message : message.substring(0, newline);
-    return first.replaceAll(" \\(from `StreamReadConstraints[^)]*\\)", "");
   }
 
   private Map<String, Object> error(Violation v) {

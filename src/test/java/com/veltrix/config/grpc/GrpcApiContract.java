@@ -237,7 +237,7 @@ abstract class GrpcApiContract extends GrpcTestBase {
     StatusRuntimeException malformed =
         org.junit.jupiter.api.Assertions.assertThrows(
             StatusRuntimeException.class,
-            () -> put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-3", "{\"rolls\": 1,")));
+            () -> put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-3", "{\"rolls\": [1, 2}")));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     BadRequest details = badRequest(e);
@@ -247,7 +247,9 @@ abstract class GrpcApiContract extends GrpcTestBase {
     assertThat(badRequest(malformed).getFieldViolations(0).getField())
         .isEqualTo("writes[0].payload_json");
     assertThat(badRequest(malformed).getFieldViolations(0).getDescription())
-        .contains("malformed JSON");
+        .isEqualTo(
+            "malformed JSON: Unexpected close marker '}': expected ']'"
+                + " (for Array starting at line 1, column 11) (line 1, column 16)");
     assertThat(details.getFieldViolationsList())
         .extracting(BadRequest.FieldViolation::getDescription)
         .anyMatch(d -> d.startsWith("/rolls: "));

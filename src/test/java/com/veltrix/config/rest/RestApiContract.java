@@ -209,6 +209,24 @@ abstract class RestApiContract {
   }
 
   @Test
+  void aMalformedBodyIsDescribedWithoutTheParsersInternals() {
+    Response r = http.put(DT + "dt-1", "{\"rolls\": [1, 2}");
+
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("errors").get(0).get("pointer").asText()).isEqualTo("/rolls/1");
+    assertThat(r.json().get("errors").get(0).get("message").asText())
+        .isEqualTo(
+            "malformed JSON: Unexpected close marker '}': expected ']'"
+                + " (for Array starting at line 1, column 11) (line 1, column 16)");
+    Response trailing = http.put(DT + "dt-1", "{\"rolls\": 1} {}");
+    assertThat(trailing.json().get("errors").get(0).get("message").asText())
+        .isEqualTo(
+            "malformed JSON: Trailing token (of type START_OBJECT) found after value"
+                + " (line 1, column 14)");
+    assertThat(storedVersions()).isZero();
+  }
+
+  @Test
   void rejectsAnythingButJsonWith415() {
     Response r =
         http.send(
