@@ -1,10 +1,5 @@
 package com.veltrix.config.rest;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.veltrix.config.LogText;
 import com.veltrix.config.catalog.CatalogException;
 import com.veltrix.config.catalog.DocumentKey;
@@ -20,7 +15,6 @@ import com.veltrix.config.catalog.RevisionOutOfRangeException;
 import com.veltrix.config.catalog.ScheduleNotPendingException;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.Violation;
-import com.veltrix.config.catalog.payload.JsonSyntax;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -166,7 +160,7 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
         return cast(refused(tooLarge));
       }
     }
-    return cast(refused(new InvalidInputException(List.of(violation(e)))));
+    return cast(refused(new InvalidInputException(List.of(UnreadableBody.violation(e)))));
   }
 
   /** Everything else Spring MVC raises (405, 406, 415, missing parameters...) is a 4xx: WARN. */
@@ -183,40 +177,6 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       log.error("{} {}", status.value(), LogText.escape(e.getMessage()), e);
     }
     return super.handleExceptionInternal(e, body, headers, status, request);
-  }
-
-  private static Violation violation(HttpMessageNotReadableException e) {
-    Throwable cause = e.getCause();
-    if (cause instanceof UnrecognizedPropertyException unknown) {
-      return Violation.at(pointer(unknown), "is not a known field");
-    }
-    if (cause instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
-      return Violation.at(pointer(mapping), "has the wrong type: " + mapping.getOriginalMessage());
-    }
-    if (cause instanceof StreamConstraintsException constraint) {
-      return Violation.at("", JsonSyntax.describe(constraint));
-    }
-    if (cause instanceof JsonProcessingException json) {
-      String where = "";
-      if (json.getProcessor() instanceof JsonParser parser) {
-        where = parser.getParsingContext().pathAsPointer().toString();
-      }
-      return Violation.at(where, JsonSyntax.describe(json));
-    }
-    return Violation.at("", "the body must be a JSON document");
-  }
-
-  private static String pointer(JsonMappingException e) {
-    StringBuilder pointer = new StringBuilder();
-    for (JsonMappingException.Reference ref : e.getPath()) {
-      pointer.append('/');
-      if (ref.getFieldName() != null) {
-        pointer.append(ref.getFieldName().replace("~", "~0").replace("/", "~1"));
-      } else if (ref.getIndex() >= 0) {
-        pointer.append(ref.getIndex());
-      }
-    }
-    return pointer.toString();
   }
 
   private Map<String, Object> error(Violation v) {

@@ -543,6 +543,40 @@ abstract class RestApiContract {
     assertThat(http.get(LIST_DT + "?status=DELETED").status()).isEqualTo(400);
   }
 
+  @Test
+  void aBodyFieldOfTheWrongTypeSaysWhatItMustBeAndWasInJsonsWords() {
+    http.put(DT + "dt-1", dropTable("gold", 10));
+    String retire = "{\"writes\": [{\"op\": \"retire\", \"kind\": \"DROP_TABLE\", \"id\": ";
+
+    // 1.5 was read as 1 (Jackson's ACCEPT_FLOAT_AS_INT), so this retire went ahead at version 1
+    assertThat(error(http.post("/api/v1/batches", retire + "\"dt-1\", \"ifMatch\": 1.5}]}")))
+        .isEqualTo("/writes/0/ifMatch: must be a whole number that fits in 64 bits, was 1.5");
+    assertThat(error(http.post("/api/v1/batches", retire + "[\"dt-1\"]}]}")))
+        .isEqualTo("/writes/0/id: must be a string, was an array");
+    assertThat(error(http.post("/api/v1/batches", "{\"writes\": {}}")))
+        .isEqualTo("/writes: must be an array, was an object");
+    assertThat(error(http.post("/api/v1/batches", "[1]")))
+        .isEqualTo(": must be an object, was an array");
+    assertThat(error(http.post(DT + "dt-1/rollback", "{\"toVersion\": 99999999999999999999}")))
+        .isEqualTo(
+            "/toVersion: must be a whole number that fits in 64 bits, was 99999999999999999999");
+    assertThat(
+            error(http.post(DT + "dt-1/rollback", "{\"toVersion\": \"" + "v".repeat(50) + "\"}")))
+        .isEqualTo(
+            "/toVersion: must be a whole number that fits in 64 bits, was \""
+                + "v".repeat(40)
+                + "\"... (50 characters)");
+    assertThat(http.get(DT + "dt-1").json().get("version").asLong()).isEqualTo(1);
+  }
+
+  /** The one violation of a 400, as pointer and message. */
+  private static String error(Response r) {
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("errors")).hasSize(1);
+    JsonNode error = r.json().get("errors").get(0);
+    return error.get("pointer").asText() + ": " + error.get("message").asText();
+  }
+
   // --- POST /{kind}/{id}/rollback --------------------------------------------------------------
 
   @Test
