@@ -2,8 +2,6 @@ package com.veltrix.config.rest;
 
 import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
-import com.veltrix.config.catalog.IdempotencyKeys;
-import com.veltrix.config.catalog.Violation;
 import com.veltrix.config.catalog.schedule.TimedReads;
 import com.veltrix.config.catalog.write.ConfigWriter;
 import com.veltrix.config.catalog.write.WriteCommand;
@@ -33,8 +31,6 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1")
 class CatalogController {
 
-  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-
   private final ConfigWriter writer;
   private final ConfigReader reader;
   private final TimedReads timedReads;
@@ -48,10 +44,10 @@ class CatalogController {
   @PostMapping(path = "/batches", consumes = MediaType.APPLICATION_JSON_VALUE)
   BatchBody batch(
       @RequestBody BatchRequest body,
-      @RequestHeader(name = IDEMPOTENCY_KEY, required = false) String idempotencyKeyHeader,
+      @RequestHeader(name = RestMapper.IDEMPOTENCY_KEY, required = false)
+          String idempotencyKeyHeader,
       HttpServletRequest request) {
-    Optional<String> idempotencyKey =
-        IdempotencyKeys.check(idempotencyKeyHeader, Violation.Location.parameter(IDEMPOTENCY_KEY));
+    Optional<String> idempotencyKey = RestMapper.idempotencyKey(idempotencyKeyHeader);
     List<WriteCommand> writes = RestMapper.writes(body);
     Permissions.requireAdminToRetire(writes);
     return RestMapper.batch(writer.batch(writes, idempotencyKey, RequestIds.context(request)));

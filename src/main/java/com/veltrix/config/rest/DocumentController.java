@@ -69,10 +69,12 @@ class DocumentController {
       @RequestBody JsonNode payload,
       @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch,
       @RequestHeader(name = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch,
+      @RequestHeader(name = RestMapper.IDEMPOTENCY_KEY, required = false) String idempotencyKey,
       HttpServletRequest request) {
     DocumentKey key = RestMapper.key(kind, id);
     return write(
         new WriteCommand.Upsert(key, payload, RestMapper.precondition(ifMatch, ifNoneMatch)),
+        idempotencyKey,
         request);
   }
 
@@ -138,6 +140,7 @@ class DocumentController {
       @PathVariable String id,
       @RequestBody RollbackRequest body,
       @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch,
+      @RequestHeader(name = RestMapper.IDEMPOTENCY_KEY, required = false) String idempotencyKey,
       HttpServletRequest request) {
     DocumentKey key = RestMapper.key(kind, id);
     if (body == null || body.toVersion() == null) {
@@ -145,6 +148,7 @@ class DocumentController {
     }
     return write(
         new WriteCommand.Rollback(key, body.toVersion(), RestMapper.precondition(ifMatch, null)),
+        idempotencyKey,
         request);
   }
 
@@ -153,9 +157,13 @@ class DocumentController {
       @PathVariable String kind,
       @PathVariable String id,
       @RequestHeader(name = HttpHeaders.IF_MATCH, required = false) String ifMatch,
+      @RequestHeader(name = RestMapper.IDEMPOTENCY_KEY, required = false) String idempotencyKey,
       HttpServletRequest request) {
     DocumentKey key = RestMapper.key(kind, id);
-    return write(new WriteCommand.Retire(key, RestMapper.precondition(ifMatch, null)), request);
+    return write(
+        new WriteCommand.Retire(key, RestMapper.precondition(ifMatch, null)),
+        idempotencyKey,
+        request);
   }
 
   @GetMapping("/{kind}")
@@ -183,9 +191,15 @@ class DocumentController {
         reader.list(filter, optionalInt(limit), pageToken, optionalLong(atRevision)));
   }
 
-  /** 201 with Location when the write created the document, else 200; ETag either way. */
-  private ResponseEntity<DocumentBody> write(WriteCommand command, HttpServletRequest request) {
-    WriteResult result = writer.write(command, RequestIds.context(request));
+  /**
+   * 201 with Location when the write created the document, else 200; ETag either way. With an
+   * {@code Idempotency-Key}, a replay answers the first result (and writes nothing).
+   */
+  private ResponseEntity<DocumentBody> write(
+      WriteCommand command, String idempotencyKey, HttpServletRequest request) {
+    WriteResult result =
+        writer.write(
+            command, RestMapper.idempotencyKey(idempotencyKey), RequestIds.context(request));
     Document d = result.document();
     ResponseEntity.BodyBuilder response =
         result.created()

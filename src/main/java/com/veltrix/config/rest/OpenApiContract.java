@@ -200,7 +200,7 @@ class OpenApiContract {
         problems.put("413", "the payload or batch is too large");
         problems.put("415", "the body is not application/json");
       }
-      if (path.endsWith("/batches")) {
+      if (document || path.endsWith("/batches") || path.endsWith("/schedules")) {
         problems.put("422", "the Idempotency-Key was used with a different request");
       }
     }

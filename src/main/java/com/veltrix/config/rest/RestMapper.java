@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.veltrix.config.catalog.Document;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.DocumentNotFoundException;
+import com.veltrix.config.catalog.IdempotencyKeys;
 import com.veltrix.config.catalog.InvalidInputException;
 import com.veltrix.config.catalog.Kind;
 import com.veltrix.config.catalog.Page;
@@ -46,6 +47,16 @@ final class RestMapper {
 
   static DocumentKey key(String kindSegment, String id) {
     return DocumentKey.of(kind(kindSegment), id, Violation.Location.parameter("id"));
+  }
+
+  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+  /**
+   * The {@code Idempotency-Key} header of a write: absent, or a key as {@link IdempotencyKeys}
+   * allows.
+   */
+  static Optional<String> idempotencyKey(String header) {
+    return IdempotencyKeys.check(header, Violation.Location.parameter(IDEMPOTENCY_KEY));
   }
 
   /** {@code If-Match: "3"} (compare-and-set), {@code If-Match: *}, {@code If-None-Match: *}. */

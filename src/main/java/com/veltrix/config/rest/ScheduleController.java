@@ -1,6 +1,5 @@
 package com.veltrix.config.rest;
 
-import com.veltrix.config.catalog.IdempotencyKeys;
 import com.veltrix.config.catalog.InvalidInputException;
 import com.veltrix.config.catalog.Violation;
 import com.veltrix.config.catalog.schedule.Schedule;
@@ -48,10 +47,9 @@ class ScheduleController {
   @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
   ResponseEntity<ScheduleBody> create(
       @RequestBody ScheduleRequest body,
-      @RequestHeader(name = CatalogController.IDEMPOTENCY_KEY, required = false) String key,
+      @RequestHeader(name = RestMapper.IDEMPOTENCY_KEY, required = false) String key,
       HttpServletRequest request) {
-    Optional<String> idempotencyKey =
-        IdempotencyKeys.check(key, Violation.Location.parameter(CatalogController.IDEMPOTENCY_KEY));
+    Optional<String> idempotencyKey = RestMapper.idempotencyKey(key);
     if (body == null) {
       throw new InvalidInputException(List.of(Violation.at("", "a schedule object is required")));
     }

@@ -102,6 +102,8 @@ class OpenApiContractTest {
     assertThat(missing).isEmpty();
     JsonNode put = paths.at("/~1api~1v1~1{kind}~1{id}/put/responses");
     assertThat(put.has("409") && put.has("412") && put.has("413") && put.has("415")).isTrue();
+    assertThat(put.has("422")).isTrue(); // an Idempotency-Key used with another request
     assertThat(paths.at("/~1api~1v1~1batches/post/responses").has("422")).isTrue();
+    assertThat(paths.at("/~1api~1v1~1schedules/post/responses").has("422")).isTrue();
   }
 }

@@ -54,10 +54,14 @@ public class ConfigWriter {
     this.clock = clock;
   }
 
-  /** A single-document write (PUT, DELETE, rollback); payload errors point into the body. */
-  public WriteResult write(WriteCommand command, WriteContext context) {
+  /**
+   * A single-document write (PUT, DELETE, rollback); payload errors point into the body. With an
+   * idempotency key it is a batch of one write under that key: a replay returns the first result.
+   */
+  public WriteResult write(
+      WriteCommand command, Optional<String> idempotencyKey, WriteContext context) {
     List<Prepared> prepared = List.of(prepare(command, ""));
-    return apply(prepared, Optional.empty(), context).results().get(0);
+    return apply(prepared, idempotencyKey, context).results().get(0);
   }
 
   /**
