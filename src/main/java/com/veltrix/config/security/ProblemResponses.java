@@ -6,6 +6,9 @@ import java.io.IOException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
+import org.springframework.security.authentication.AuthenticationCredentialsNotFoundException;
+import org.springframework.security.authentication.InsufficientAuthenticationException;
+import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.oauth2.server.resource.web.BearerTokenAuthenticationEntryPoint;
 import org.springframework.security.oauth2.server.resource.web.access.BearerTokenAccessDeniedHandler;
 import org.springframework.security.web.AuthenticationEntryPoint;
@@ -23,12 +26,21 @@ final class ProblemResponses {
     BearerTokenAuthenticationEntryPoint bearer = new BearerTokenAuthenticationEntryPoint();
     return (request, response, e) -> {
       bearer.commence(request, response, e);
-      write(
-          json,
-          response,
-          HttpStatus.UNAUTHORIZED,
-          "a valid bearer token is required: " + e.getMessage());
+      write(json, response, HttpStatus.UNAUTHORIZED, unauthorizedDetail(e));
     };
+  }
+
+  /**
+   * No bearer token at all (none sent, or another scheme such as Basic): say what to send, not
+   * Spring Security's "An Authentication object was not found in the SecurityContext". A token that
+   * was sent and refused: why (malformed, expired, wrong signature or audience).
+   */
+  static String unauthorizedDetail(AuthenticationException e) {
+    if (e instanceof AuthenticationCredentialsNotFoundException
+        || e instanceof InsufficientAuthenticationException) {
+      return "a bearer token is required: send Authorization: Bearer <token>";
+    }
+    return "a valid bearer token is required: " + e.getMessage();
   }
 
   static AccessDeniedHandler forbidden(ObjectMapper json) {

@@ -122,6 +122,15 @@ class SecurityTest {
           .hasValueSatisfying(h -> assertThat(h).startsWith("Bearer"));
       assertThat(r.header("Content-Type"))
           .hasValueSatisfying(t -> assertThat(t).contains("problem+json"));
+      String detail = r.json().get("detail").asText();
+      if (auth.length == 0 || auth[1].startsWith("Basic")) { // no bearer token at all
+        assertThat(detail)
+            .isEqualTo("a bearer token is required: send Authorization: Bearer <token>");
+      } else {
+        assertThat(detail)
+            .as(String.join(" ", auth))
+            .startsWith("a valid bearer token is required: ");
+      }
     }
     Http.Response write = anonymous.put(DT + "dt-1", dropTable("gold", 1));
     assertThat(write.status()).isEqualTo(401);
