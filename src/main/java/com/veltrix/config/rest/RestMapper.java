@@ -32,6 +32,8 @@ import java.util.stream.Collectors;
 /** REST to domain and back: path segments, headers, batch bodies, pages. */
 final class RestMapper {
 
+  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
   private static final String KIND_SEGMENTS =
       Arrays.stream(Kind.values()).map(Kind::pathSegment).collect(Collectors.joining(", "));
 
@@ -48,8 +50,6 @@ final class RestMapper {
   static DocumentKey key(String kindSegment, String id) {
     return DocumentKey.of(kind(kindSegment), id, Violation.Location.parameter("id"));
   }
-
-  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
   /**
    * The {@code Idempotency-Key} header of a write: absent, or a key as {@link IdempotencyKeys}

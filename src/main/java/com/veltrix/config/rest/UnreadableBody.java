@@ -10,13 +10,14 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.veltrix.config.catalog.Violation;
 import com.veltrix.config.catalog.payload.JsonSyntax;
+import java.io.IOException;
 import java.util.Collection;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 
 /**
  * What is wrong with a request body that did not read as its request type, and where, in JSON's
- * words: a field of the wrong type says what it must be and what it was ({@code "/toVersion": must
- * be a whole number, was 1.5}), never the Java type it was bound to.
+ * words: a field of the wrong type says what it must be and what it was ({@code /toVersion: must be
+ * a whole number that fits in 64 bits, was 1.5}), never the Java type it was bound to.
  */
 final class UnreadableBody {
 
@@ -97,7 +98,7 @@ final class UnreadableBody {
             parser.getText();
         default -> null;
       };
-    } catch (java.io.IOException notReadable) {
+    } catch (IOException notReadable) {
       return null;
     }
   }
