@@ -16,9 +16,12 @@ import org.springframework.security.web.access.AccessDeniedHandler;
 
 /**
  * 401 and 403 as RFC 9457 problem details, with the {@code WWW-Authenticate} header that the
- * bearer-token handlers set (RFC 6750).
+ * bearer-token handlers set (RFC 6750); gRPC's refusals say the same ({@link GrpcRefusals}).
  */
 final class ProblemResponses {
+
+  /** What a refused call with a valid token is told, over REST (403) and gRPC. */
+  static final String FORBIDDEN_DETAIL = "the token lacks the scope this call needs";
 
   private ProblemResponses() {}
 
@@ -47,7 +50,7 @@ final class ProblemResponses {
     BearerTokenAccessDeniedHandler bearer = new BearerTokenAccessDeniedHandler();
     return (request, response, e) -> {
       bearer.handle(request, response, e);
-      write(json, response, HttpStatus.FORBIDDEN, "the token lacks the scope this call needs");
+      write(json, response, HttpStatus.FORBIDDEN, FORBIDDEN_DETAIL);
     };
   }
 

@@ -248,11 +248,15 @@ class SecurityTest {
   }
 
   static Status.Code code(Runnable call) {
+    return status(call).getCode();
+  }
+
+  static Status status(Runnable call) {
     try {
       call.run();
-      return Status.Code.OK;
+      return Status.OK;
     } catch (StatusRuntimeException e) {
-      return e.getStatus().getCode();
+      return e.getStatus();
     }
   }
 
@@ -281,6 +285,15 @@ class SecurityTest {
                             "a", Tokens.ALL_SCOPES, Duration.ofMinutes(-10), Tokens.SECRET))
                         .getConfigs(request)))
         .isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(status(() -> stub(null).getConfigs(request)).getDescription())
+        .isEqualTo("a bearer token is required: send Authorization: Bearer <token>");
+    assertThat(status(() -> stub("garbage").getConfigs(request)).getDescription())
+        .startsWith("a valid bearer token is required: ")
+        .contains("Malformed");
+    String expired = Tokens.mint("a", Tokens.ALL_SCOPES, Duration.ofMinutes(-10), Tokens.SECRET);
+    assertThat(status(() -> stub(expired).getConfigs(request)).getDescription())
+        .startsWith("a valid bearer token is required: ")
+        .contains("expiresAt must be after issuedAt"); // how Tokens.mint makes an expired one
     assertThat(
             HealthGrpc.newBlockingStub(channel)
                 .check(HealthCheckRequest.newBuilder().setService("").build())
@@ -303,6 +316,13 @@ class SecurityTest {
                 () ->
                     stub(token("configs:read")).putConfigs(put(WriteOp.WRITE_OP_UPSERT, payload))))
         .isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(
+            status(
+                    () ->
+                        stub(token("configs:read"))
+                            .putConfigs(put(WriteOp.WRITE_OP_UPSERT, payload)))
+                .getDescription())
+        .isEqualTo("the token lacks the scope this call needs");
     assertThat(
             code(
                 () ->
