@@ -61,6 +61,7 @@ final class UnreadableBody {
     return "must be " + expected(target) + (was == null ? "" : ", was " + was);
   }
 
+  /** The request bodies' field types (Bodies, ScheduleBodies): Long, String, lists, records. */
   private static String expected(Class<?> target) {
     if (target == null) {
       return "of another type";
@@ -68,14 +69,8 @@ final class UnreadableBody {
     if (target == Long.class || target == long.class) {
       return "a whole number that fits in 64 bits";
     }
-    if (target == Integer.class || target == int.class) {
-      return "a whole number that fits in 32 bits";
-    }
     if (target == String.class) {
       return "a string";
-    }
-    if (target == Boolean.class || target == boolean.class) {
-      return "true or false";
     }
     if (target.isArray() || Collection.class.isAssignableFrom(target)) {
       return "an array";
