@@ -96,7 +96,10 @@ final class JdbcWriteTransaction implements WriteTransaction {
    * the modifying CTEs first and reads at the statement's start as well (a statement does not see
    * its own writes since v20.1: cockroachdb/cockroach#42862, and #70731 shows a later scan reading
    * the value from before the statement's upsert). The statement returns {@code kind/version/id} of
-   * each version stored at another number than planned (usually none).
+   * each version stored at another number than planned (usually none). Each version also records
+   * the revision, status and zone of the head it replaces ({@code prior_*}, V28), read from that
+   * same {@code h} at no extra lookup: what {@link Listings} filters a page's changed documents by
+   * without looking each one's version up.
    */
   private static final String APPEND =
       """
@@ -139,7 +142,8 @@ final class JdbcWriteTransaction implements WriteTransaction {
            w AS (
              SELECT x.kind, x.id, x.version AS planned, coalesce(h.version, 0) + 1 AS version,
                     x.status, x.content_hash, x.size_bytes, x.zone, x.payload, x.shard,
-                    x.updated_at, x.updated_by, x.request_id
+                    x.updated_at, x.updated_by, x.request_id,
+                    h.revision AS prior_revision, h.status AS prior_status, h.zone AS prior_zone
                FROM r, unnest(CAST(:kinds AS TEXT[]), CAST(:ids AS TEXT[]),
                               CAST(:versions AS BIGINT[]), CAST(:statuses AS TEXT[]),
                               CAST(:hashes AS TEXT[]), CAST(:sizes AS BIGINT[]),
@@ -152,9 +156,11 @@ final class JdbcWriteTransaction implements WriteTransaction {
            v AS (
              INSERT INTO document_versions
                  (kind, id, version, revision, status, content_hash, size_bytes, zone, payload,
-                  shard, updated_at, updated_by, request_id)
+                  shard, updated_at, updated_by, request_id, prior_revision, prior_status,
+                  prior_zone)
              SELECT w.kind, w.id, w.version, r.revision, w.status, w.content_hash, w.size_bytes,
-                    w.zone, w.payload, w.shard, w.updated_at, w.updated_by, w.request_id
+                    w.zone, w.payload, w.shard, w.updated_at, w.updated_by, w.request_id,
+                    w.prior_revision, w.prior_status, w.prior_zone
                FROM r, w
              RETURNING 1),
            d AS (

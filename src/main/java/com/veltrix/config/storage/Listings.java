@@ -78,17 +78,22 @@ class Listings {
    * <ul>
    *   <li>{@code written}: the versions written after the revision, all kinds, the first {@code
    *       :maxRows} of each shard of the feed index (its {@code (shard, revision)} prefix);
-   *   <li>{@code changed}: the documents of the kind among them, each at the version below the
-   *       first it got since (0: it did not exist then). Versions are numbered without gaps and
-   *       their revisions rise with them, and retention keeps that version (it is the state at a
-   *       revision still readable);
    *   <li>for each status asked for, the matching heads written at or before the revision through
    *       an index whose prefix is the filter ({@code documents_by_zone} (kind, zone, status, id),
    *       V26, or {@code documents_by_status} (kind, status, id), V27), then their versions by
-   *       primary key; a head written after it is one of {@code changed}: in one snapshot the two
+   *       primary key; a head written after it is among {@code written}: in one snapshot the two
    *       cannot miss a document written between them, as two statements could;
-   *   <li>the changed documents at their versions then, filtered by those versions' zone and
-   *       status.
+   *   <li>the documents of the kind that matched then among {@code written}, each from its first
+   *       version since: that version records the revision, status and zone of the one it replaced
+   *       ({@code prior_*}, V28), so it is the first since when its prior revision is at or before
+   *       the pinned one, and its prior status and zone are the document's then. Cut at the page,
+   *       then each looked up at the version below (versions are numbered without gaps, and
+   *       retention keeps that one: it is the state at a revision still readable). So a page looks
+   *       up its own documents, not every document of the kind written since whose id comes before
+   *       the page's (for a zone's first page pinned behind 10,000 writes, 5,107 lookups);
+   *   <li>the documents among {@code written} whose versions do not say what they replaced (written
+   *       before V28, or by a pod of an earlier release), each looked up at the version below and
+   *       kept if that one is at or before the revision and matches the filter.
    * </ul>
    *
    * Each branch is ordered by id and cut at the page, and so is their union. The heads are cut
@@ -96,16 +101,16 @@ class Listings {
    * merge-joined the versions' primary key from the start of the kind (49,511 rows for a page at
    * the end of 50,000). Without the indexes a page read every head of the kind that did not match:
    * 250-554 ms for a zone of 200,000 treasure locations in 50 zones, 67-104 ms for the page after
-   * the last ACTIVE of 400,000 heads. CockroachDB materializes {@code written} (used twice), as
-   * PostgreSQL does: docs/decisions.md.
+   * the last ACTIVE of 400,000 heads. CockroachDB materializes {@code written} (used three times),
+   * as PostgreSQL does: docs/decisions.md.
    */
   static String filteredStatesAtRevision(String columns, ListFilter filter) {
     StringBuilder sql =
         new StringBuilder("WITH written AS (")
-            .append(JdbcCatalogStore.firstRowsOfEveryShard("shard, kind, id, version"))
-            .append("), changed AS (SELECT kind, id, min(version) - 1 AS version FROM written")
-            .append(" WHERE kind = :kind AND id > :afterId GROUP BY kind, id),")
-            .append(" o AS (SELECT COALESCE(max(n), 0) > :perShard AS overflow")
+            .append(
+                JdbcCatalogStore.firstRowsOfEveryShard(
+                    "shard, kind, id, version, prior_revision, prior_status, prior_zone"))
+            .append("), o AS (SELECT COALESCE(max(n), 0) > :perShard AS overflow")
             .append(" FROM (SELECT count(*) AS n FROM written GROUP BY shard) AS s)")
             .append(" SELECT o.overflow, h.* FROM o LEFT JOIN (SELECT * FROM (");
     for (Status status : filter.status().map(List::of).orElse(List.of(Status.values()))) {
@@ -121,9 +126,20 @@ class Listings {
     }
     return sql.append("(SELECT ")
         .append(columns)
-        .append(" FROM changed AS d")
+        .append(" FROM (SELECT kind, id, version - 1 AS version FROM written")
+        .append(" WHERE kind = :kind AND id > :afterId AND prior_revision <= :revision")
+        .append(" AND (CAST(:status AS TEXT) IS NULL OR prior_status = :status)")
+        .append(" AND (CAST(:zone AS TEXT) IS NULL OR prior_zone = :zone)")
+        .append(" ORDER BY id LIMIT :limit) AS d")
         .append(VERSION_OF_EACH_HEAD)
-        .append(" WHERE (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)")
+        .append(") UNION ALL (SELECT ")
+        .append(columns)
+        .append(" FROM (SELECT kind, id, version - 1 AS version FROM written")
+        .append(" WHERE kind = :kind AND id > :afterId AND version > 1")
+        .append(" AND prior_status IS NULL) AS d")
+        .append(VERSION_OF_EACH_HEAD)
+        .append(" WHERE v.revision <= :revision")
+        .append(" AND (CAST(:zone AS TEXT) IS NULL OR v.zone = :zone)")
         .append(" AND (CAST(:status AS TEXT) IS NULL OR v.status = :status)")
         .append(" ORDER BY d.id LIMIT :limit)) AS p WHERE NOT (SELECT overflow FROM o)")
         .append(" ORDER BY p.id LIMIT :limit) AS h ON true")
@@ -134,12 +150,14 @@ class Listings {
   /**
    * The versions written after a pinned revision, all kinds, past which a listing filtered by zone
    * or status reads every head of the kind by id ({@link #HEADS_AT_REVISION}) instead of the
-   * matching and the changed ones: finding the changed documents reads a row of the feed index
-   * each, and the page looks each changed one of the kind up. Checked per shard of the feed (a
+   * matching and the changed ones: the statement reads a row of the feed index for each version
+   * written since (about 1 ms per 1,000 on PostgreSQL here: a page of a zone 47-55 ms at 40,000,
+   * 73-77 ms at 80,000; docs/performance.md, "Pinned behind a large ingest"), where by id a large
+   * kind's page ran out of the 250 ms budget from about 40,000. Checked per shard of the feed (a
    * sixteenth of it in any shard; the versions spread evenly over them). Package-private and not
    * final so that a test can see both ways answer the same.
    */
-  int filteredReadsChangedUpTo = 10_000;
+  int filteredReadsChangedUpTo = 40_000;
 
   /** {@link #filteredReadsChangedUpTo}'s share of one shard of the feed. */
   int perShard() {
@@ -167,9 +185,10 @@ class Listings {
   }
 
   /**
-   * {@link #filteredStatesAtRevision}'s page; nothing if too much was written since, or if a head's
-   * zone was not its version's (a head written by a pod of a release before V24): the page by id
-   * checks each version's zone and tops the page up past those.
+   * {@link #filteredStatesAtRevision}'s page; nothing if too much was written since, or if a row
+   * does not match the filter: a head's zone that was not its version's (a head written by a pod of
+   * a release before V24), or a prior zone taken from such a head. The page by id checks each
+   * version's zone and tops the page up past those.
    */
   private Optional<List<Document>> filteredPage(
       String columns, ListFilter filter, long revision, String afterId, int limit) {

@@ -557,7 +557,8 @@ abstract class CatalogStoreContract {
    * pinned revision: paged at every revision of a random history in which documents move between
    * two zones (with small pages, so that pages are topped up past filtered-out heads), they must
    * equal the state computed from the history itself; filtered by zone or status, both through
-   * their indexes and, when much was written since the pin, through every head of the kind.
+   * their indexes and, when much was written since the pin, through every head of the kind. Then
+   * again with every other revision's versions not saying what they replaced (written before V28).
    */
   @Test
   void listingsAndManifestsAtEveryRevisionMatchTheHistory() {
@@ -581,6 +582,22 @@ abstract class CatalogStoreContract {
       keys.forEach(k -> state.put(k.id(), Map.entry(status, zone)));
       states.add(state);
     }
+    assertEveryRevisionListed(states);
+    // versions that do not say what they replaced, as a pod of a release before V28 wrote them
+    // (or the migration found them), beside versions that do: such documents are looked up
+    jdbc.sql(
+            "UPDATE document_versions SET prior_revision = NULL, prior_status = NULL,"
+                + " prior_zone = NULL WHERE revision % 2 = 0")
+        .update();
+    assertEveryRevisionListed(states);
+  }
+
+  /**
+   * Lists and manifests the drop tables at every revision of {@code states} (each revision's status
+   * and zone of every document) and checks each page against them.
+   */
+  private void assertEveryRevisionListed(List<Map<String, Map.Entry<Status, String>>> states) {
+    int revisions = states.size() - 1;
     int changedUpTo = store.listings.filteredReadsChangedUpTo;
     try {
       for (int r = 0; r <= revisions; r++) {
@@ -620,6 +637,33 @@ abstract class CatalogStoreContract {
     } finally {
       store.listings.filteredReadsChangedUpTo = changedUpTo;
     }
+  }
+
+  /**
+   * Each version records what it replaced, the revision, status and zone of its document's version
+   * before it (nothing for a first version): what a listing filtered at a revision reads from the
+   * feed instead of looking up each document written since.
+   */
+  @Test
+  void eachVersionRecordsTheRevisionStatusAndZoneOfTheOneItReplaced() {
+    long first = writeIn("zone-a", Status.ACTIVE, dt("p"));
+    long moved = writeIn("zone-b", Status.ACTIVE, dt("p"));
+    long retired = writeIn("zone-b", Status.RETIRED, dt("p"));
+    writeIn("zone-c", Status.ACTIVE, dt("p"));
+
+    assertThat(
+            jdbc.sql(
+                    "SELECT prior_revision, prior_status, prior_zone FROM document_versions"
+                        + " WHERE kind = 'DROP_TABLE' AND id = 'p' ORDER BY version")
+                .query(
+                    (rs, n) ->
+                        java.util.Arrays.asList(rs.getObject(1), rs.getString(2), rs.getString(3)))
+                .list())
+        .containsExactly(
+            java.util.Arrays.asList(null, null, null),
+            List.of(first, "ACTIVE", "zone-a"),
+            List.of(moved, "ACTIVE", "zone-b"),
+            List.of(retired, "RETIRED", "zone-b"));
   }
 
   /**

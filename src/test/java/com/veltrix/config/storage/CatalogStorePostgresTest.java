@@ -309,10 +309,8 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   @Test
   void aZonesListingReadsThatZonesHeadsAndTheChangedOnesNotTheKinds() throws Exception {
     insertVersions(
-            """
-            SELECT 'TREASURE_LOCATION', 'z' || lpad((d % 50)::text, 2, '0') || '-' || lpad(d::text, 6, '0'),
-                   1, d, 'ACTIVE', 'h', 2, 'zone-' || (d % 50), '{}', d % 16, now(), 'bench', 'r'
-              FROM generate_series(1, 50000) AS d
+            LOCATIONS_IN_50_ZONES
+                + """
             UNION ALL
             SELECT 'TREASURE_LOCATION', 'z' || lpad((d % 50)::text, 2, '0') || '-' || lpad(d::text, 6, '0'),
                    2, 50000 + d, 'ACTIVE', 'h', 2, 'zone-49', '{}', d % 16, now(), 'bench', 'r'
@@ -365,10 +363,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
       store.listings.filteredReadsChangedUpTo = changedUpTo;
       assertThat(listed).as("zone-49 at revision %d", at[0]).isEqualTo(at[1] == 1 ? after : before);
     }
-    JsonNode plan =
-        explain(
-            Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", zone49),
-            Listings.filteredParams(zone49, 50000, "", 100, store.listings.perShard()));
+    JsonNode plan = filteredPagePlan(zone49, 50000, "", 100, store.listings.perShard());
     // heads: the page's and the moved ones' (newer than the revision, passed over in the index);
     // versions: the feed's 500, the moved documents' versions then, the page's heads' versions
     assertThat(rowsRead(plan, "documents"))
@@ -379,16 +374,57 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         .isLessThanOrEqualTo(500 + 500 + 100);
     // past the share of the feed a page may look through (here none), the page is read by id: the
     // statement reads the feed's first row of each shard and none of the page
-    JsonNode overflowing =
-        explain(
-            Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", zone49),
-            Listings.filteredParams(zone49, 50000, "", 100, 0));
+    JsonNode overflowing = filteredPagePlan(zone49, 50000, "", 100, 0);
     assertThat(rowsRead(overflowing, "documents"))
         .as("heads read by a page that overflowed: %s", overflowing)
         .isZero();
     assertThat(rowsRead(overflowing, "document_versions"))
         .as("versions read by a page that overflowed: %s", overflowing)
         .isLessThanOrEqualTo(JdbcCatalogStore.SHARDS);
+  }
+
+  /**
+   * A page filtered at a revision behind many writes looks up its own documents only: 50,000
+   * treasure locations in 50 zones (ids grouped by zone), then 5,000 of them written again, in
+   * every zone. A page of ten of the 26th zone at the revision before reads the feed's 5,000 rows,
+   * whose versions say what each document was then (V28), and looks up ten heads' and ten changed
+   * documents' versions; without that record it looked up every document written since whose id
+   * comes before the zone's (2,500 here), and ordered by id only after looking up every match (all
+   * 5,000 for a page of the kind's ACTIVE).
+   */
+  @Test
+  void aPagePinnedBehindManyWritesLooksUpItsOwnDocumentsOnly() throws Exception {
+    insertVersions(LOCATIONS_IN_50_ZONES).update();
+    jdbc.sql(
+            """
+            INSERT INTO document_versions (kind, id, version, revision, status, content_hash,
+                   size_bytes, zone, payload, shard, updated_at, updated_by, request_id,
+                   prior_revision, prior_status, prior_zone)
+            SELECT 'TREASURE_LOCATION', 'z' || lpad((d % 50)::text, 2, '0') || '-' || lpad(d::text, 6, '0'),
+                   2, 50000 + d, 'ACTIVE', 'h2', 2, 'zone-' || (d % 50), '{}', d % 16, now(), 'bench',
+                   'r', d, 'ACTIVE', 'zone-' || (d % 50)
+              FROM generate_series(1, 5000) AS d
+            """)
+        .update();
+    headsOfTheVersions();
+    ListFilter zone25 =
+        new ListFilter(Kind.TREASURE_LOCATION, Optional.of(Status.ACTIVE), Optional.of("zone-25"));
+    ListFilter active =
+        new ListFilter(Kind.TREASURE_LOCATION, Optional.of(Status.ACTIVE), Optional.empty());
+    for (ListFilter filter : List.of(zone25, active)) {
+      List<String> expected =
+          IntStream.rangeClosed(1, 50000)
+              .filter(d -> filter.zone().isEmpty() || d % 50 == 25)
+              .mapToObj(CatalogStorePostgresTest::locationId)
+              .sorted()
+              .limit(10)
+              .toList();
+      assertThat(store.list(filter, 50000, "", 10)).extracting(Document::id).isEqualTo(expected);
+      JsonNode plan = filteredPagePlan(filter, 50000, "", 10, store.listings.perShard());
+      assertThat(rowsRead(plan, "document_versions"))
+          .as("versions read by a page of ten of %s behind 5,000 writes: %s", filter, plan)
+          .isLessThanOrEqualTo(5000 + 10 + 10);
+    }
   }
 
   /**
@@ -483,10 +519,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     assertThat(rowsRead(byId, "document_versions"))
         .as("versions a page by id read, %s: %s", data, byId)
         .isLessThanOrEqualTo(1000);
-    JsonNode ofZone =
-        explain(
-            Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", zone),
-            Listings.filteredParams(zone, 200001, "x-050000", 1000, store.listings.perShard()));
+    JsonNode ofZone = filteredPagePlan(zone, 200001, "x-050000", 1000, store.listings.perShard());
     assertThat(rowsRead(ofZone, "document_versions"))
         .as("versions a page of the zone read, %s: %s", data, ofZone)
         .isLessThanOrEqualTo(1000);
@@ -565,6 +598,17 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     return String.format("z%02d-%06d", d % 50, d);
   }
 
+  /**
+   * 50,000 treasure locations in 50 zones, their ids grouped by zone ({@link #locationId}), at
+   * version 1 and revisions 1 to 50,000: rows for {@link #insertVersions}.
+   */
+  private static final String LOCATIONS_IN_50_ZONES =
+      """
+      SELECT 'TREASURE_LOCATION', 'z' || lpad((d % 50)::text, 2, '0') || '-' || lpad(d::text, 6, '0'),
+             1, d, 'ACTIVE', 'h', 2, 'zone-' || (d % 50), '{}', d % 16, now(), 'bench', 'r'
+        FROM generate_series(1, 50000) AS d
+      """;
+
   /** Rows of {@code document_versions}, every column in table order, from {@code select}. */
   private JdbcClient.StatementSpec insertVersions(String select) {
     return jdbc.sql(
@@ -605,6 +649,14 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         DocumentRows.candidatesAtRevision(
             "v.kind, v.id, v.version", candidates, (head - back) * 1000L + 100);
     return explain(statement.sql(), statement.params());
+  }
+
+  /** The plan of a filtered page ({@link Listings#filteredStatesAtRevision}) with payloads. */
+  private JsonNode filteredPagePlan(
+      ListFilter filter, long revision, String afterId, int limit, int perShard) throws Exception {
+    return explain(
+        Listings.filteredStatesAtRevision(StatesAtRevision.COLUMNS + "v.payload", filter),
+        Listings.filteredParams(filter, revision, afterId, limit, perShard));
   }
 
   /** The plan PostgreSQL ran {@code sql} with, as EXPLAIN (ANALYZE, FORMAT JSON) gives it. */
