@@ -67,18 +67,33 @@ record Figures(
     return calls.stream()
         .sorted(Comparator.comparingLong(Load.Call::latencyNanos).reversed())
         .limit(n)
-        .map(
-            c ->
-                String.format(
-                    "%s %.0fms%s",
-                    c.what(),
-                    c.latencyNanos() / 1e6,
-                    faults.stream()
-                        .map(f -> TimeUnit.NANOSECONDS.toMillis(c.startNanos() - f))
-                        .min(Comparator.comparingLong(Math::abs))
-                        .map(d -> String.format(" started %+dms from a fault", d))
-                        .orElse("")))
+        .map(c -> describe(c, faults))
         .collect(Collectors.joining(", ", "slowest: ", ""));
+  }
+
+  /**
+   * Every call that failed, as {@link #slowest} describes a call, with the answer's status and
+   * detail: what a run that missed "no errors" had to say about each one.
+   */
+  static String failed(List<Load.Call> calls, List<Long> faults) {
+    String failed =
+        calls.stream()
+            .filter(c -> !c.ok())
+            .map(c -> describe(c, faults) + " " + c.failure() + " \"" + c.detail() + "\"")
+            .collect(Collectors.joining(", "));
+    return "failed: " + (failed.isEmpty() ? "none" : failed);
+  }
+
+  private static String describe(Load.Call c, List<Long> faults) {
+    return String.format(
+        "%s %.0fms%s",
+        c.what(),
+        c.latencyNanos() / 1e6,
+        faults.stream()
+            .map(f -> TimeUnit.NANOSECONDS.toMillis(c.startNanos() - f))
+            .min(Comparator.comparingLong(Math::abs))
+            .map(d -> String.format(" started %+dms from a fault", d))
+            .orElse(""));
   }
 
   @Override

@@ -41,7 +41,8 @@ final class Load {
       long latencyNanos,
       boolean ok,
       String failure,
-      boolean fastFailure) {}
+      boolean fastFailure,
+      String detail) {}
 
   /** An acknowledged write: its unique item id, the document and the version it got. */
   record Ack(String itemId, String doc, long version, String contentHash) {}
@@ -109,7 +110,14 @@ final class Load {
         call.run();
       } catch (RuntimeException e) {
         calls.add(
-            new Call("client", System.nanoTime(), 0, false, e.getClass().getSimpleName(), false));
+            new Call(
+                "client",
+                System.nanoTime(),
+                0,
+                false,
+                e.getClass().getSimpleName(),
+                false,
+                String.valueOf(e.getMessage())));
       }
       sleepMillis(PAUSE_MILLIS);
     }
@@ -124,7 +132,7 @@ final class Load {
     long expected = acked.get(doc).get();
     long start = System.nanoTime();
     Http.Response r = service.rest.get("/api/v1/drop-tables/" + doc);
-    record("restRead@" + service.name, start, r.status() == 200 || r.status() == 404, failure(r));
+    record("restRead@" + service.name, start, r.status() == 200 || r.status() == 404, r);
     if (r.status() == 200) {
       checkFresh(doc, expected, r.json().get("version").asLong());
     }
@@ -144,12 +152,12 @@ final class Load {
                               .setKind(ConfigKind.CONFIG_KIND_DROP_TABLE)
                               .setId(doc))
                       .build());
-      record("grpcRead@" + service.name, start, true, null);
+      record("grpcRead@" + service.name, start, null);
       if (response.getConfigsCount() == 1) {
         checkFresh(doc, expected, response.getConfigs(0).getVersion());
       }
     } catch (StatusRuntimeException e) {
-      record("grpcRead@" + service.name, start, false, e.getStatus().getCode().name());
+      record("grpcRead@" + service.name, start, e);
     }
   }
 
@@ -160,7 +168,7 @@ final class Load {
     long start = System.nanoTime();
     Http.Response r = service.rest.put("/api/v1/drop-tables/" + doc, dropTable(item, 1));
     boolean ok = r.status() == 200 || r.status() == 201;
-    record("restWrite@" + service.name, start, ok, failure(r));
+    record("restWrite@" + service.name, start, ok, r);
     if (ok) {
       acknowledge(
           item, doc, r.json().get("version").asLong(), r.json().get("contentHash").asText());
@@ -186,12 +194,12 @@ final class Load {
       long start = System.nanoTime();
       try {
         PutConfigsResponse response = stub(service).putConfigs(request);
-        record("grpcWrite@" + service.name, start, true, null);
+        record("grpcWrite@" + service.name, start, null);
         var d = response.getResults(0).getDocument();
         acknowledge(item, doc, d.getVersion(), d.getContentHash());
         return;
       } catch (StatusRuntimeException e) {
-        record("grpcWrite@" + service.name, start, false, e.getStatus().getCode().name());
+        record("grpcWrite@" + service.name, start, e);
         if (!running) {
           return; // gave up: not acknowledged
         }
@@ -218,7 +226,30 @@ final class Load {
     }
   }
 
-  private void record(String what, long start, boolean ok, String failure) {
+  /** A REST call's outcome; a failure's detail is its problem detail's text. */
+  private void record(String what, long start, boolean ok, Http.Response r) {
+    record(what, start, ok, ok ? null : failure(r), ok ? null : detail(r));
+  }
+
+  private static String detail(Http.Response r) {
+    try {
+      return r.json().path("detail").asText(r.body());
+    } catch (RuntimeException notJson) {
+      return r.body();
+    }
+  }
+
+  /** A gRPC call's outcome: {@code e} null when it answered. */
+  private void record(String what, long start, StatusRuntimeException e) {
+    record(
+        what,
+        start,
+        e == null,
+        e == null ? null : e.getStatus().getCode().name(),
+        e == null ? null : e.getStatus().getDescription());
+  }
+
+  private void record(String what, long start, boolean ok, String failure, String detail) {
     long latency = System.nanoTime() - start;
     calls.add(
         new Call(
@@ -226,8 +257,9 @@ final class Load {
             start,
             latency,
             ok,
-            ok ? null : failure,
-            !ok && latency < TimeUnit.MILLISECONDS.toNanos(100)));
+            failure,
+            !ok && latency < TimeUnit.MILLISECONDS.toNanos(100),
+            detail));
   }
 
   private static String failure(Http.Response r) {

@@ -306,6 +306,7 @@ class ProductionFaultsTest {
       Load load, List<Long> faults, long recoveryMillis, String fault) {
     List<Load.Call> calls = List.copyOf(load.calls);
     report("  " + Figures.slowest(calls, 5, faults), "");
+    report("  " + Figures.failed(calls, faults), "");
     Figures grpc = Figures.of(calls.stream().filter(x -> x.what().startsWith("grpc")).toList());
     Figures answered = Figures.of(calls.stream().filter(Load.Call::ok).toList());
     Figures rest = Figures.of(calls.stream().filter(x -> x.what().startsWith("rest")).toList());
