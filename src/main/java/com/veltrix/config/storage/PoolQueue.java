@@ -2,6 +2,7 @@ package com.veltrix.config.storage;
 
 import com.veltrix.config.catalog.CallContext;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -49,12 +50,14 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  */
 final class PoolQueue extends DelegatingDataSource implements MeterBinder {
 
+  private final HikariDataSource pool;
   private final Semaphore permits;
   private final int size;
   private final long waitNanos;
 
   PoolQueue(HikariDataSource pool) {
     super(pool);
+    this.pool = pool;
     this.size = pool.getMaximumPoolSize();
     this.permits = new Semaphore(size, true);
     this.waitNanos = TimeUnit.MILLISECONDS.toNanos(pool.getConnectionTimeout());
@@ -76,7 +79,7 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
   public Connection getConnection() throws SQLException {
     CallContext call = enter();
     try {
-      return released(super.getConnection(), call);
+      return released(borrow(call), call);
     } catch (SQLException | RuntimeException | Error e) {
       giveBack(call);
       throw e;
@@ -104,6 +107,24 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
       await(call);
     }
     return call;
+  }
+
+  /**
+   * A connection from HikariCP, whose own wait (for a connection to be opened when none is idle:
+   * after a cut, every one) ends at the call's deadline too, not only at the pool's {@code
+   * connection-timeout}: a retry that kept its permit waited there past its deadline (HikariCP's
+   * timeout cannot be under 250 ms, the REST budget). Until HikariCP has started its pool (on the
+   * first request) its data source's own wait applies.
+   */
+  private Connection borrow(CallContext call) throws SQLException {
+    if (call != null && pool.getHikariPoolMXBean() instanceof HikariPool started) {
+      long left = Math.min(waitNanos, call.remainingNanos());
+      if (left <= 0) {
+        throw new DeadlinePassed();
+      }
+      return started.getConnection(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+    }
+    return pool.getConnection();
   }
 
   /** Gives a permit back: kept by {@code call} for its next attempt, or to the queue. */

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.support.Await;
+import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.TestDatabase;
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -106,6 +108,33 @@ class PoolQueueTest {
       assertThatThrownBy(queue::getConnection).hasMessageContaining("none of the pool's");
     }
     second.close();
+  }
+
+  /**
+   * With a permit free, the wait for HikariCP to open a connection ends at the call's deadline too,
+   * not at the pool's connection timeout. After a cut every pooled connection is gone, a retry
+   * keeps its permit and asks HikariCP, which opens connections one at a time: in the fault suite
+   * such reads got their connection up to 72 ms after their 250 ms budget and answered 503 at
+   * 281-436 ms instead of 250. Here nothing listens where the pool connects, and the pool's timeout
+   * is two seconds.
+   */
+  @Test
+  void theWaitForHikariToOpenAConnectionEndsAtTheCallsDeadline() throws Exception {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl("jdbc:postgresql://localhost:" + FreePort.find() + "/nothing");
+    config.setMaximumPoolSize(2);
+    config.setConnectionTimeout(2_000);
+    config.setInitializationFailTimeout(-1); // starts without the database, as the service does
+    try (HikariDataSource down = new HikariDataSource(config)) {
+      PoolQueue queue = new PoolQueue(down);
+      long started = System.nanoTime();
+      long deadline = started + TimeUnit.MILLISECONDS.toNanos(100);
+      assertThatThrownBy(() -> CallContext.run(deadline, () -> connect(queue)))
+          .hasCauseInstanceOf(SQLException.class);
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
+          .as("ms until the call with 100 ms left was refused (the pool's timeout is 2,000)")
+          .isLessThan(1_000);
+    }
   }
 
   /**
