@@ -114,10 +114,12 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
    * after a cut, every one) ends at the call's deadline too, not only at the pool's {@code
    * connection-timeout}: a retry that kept its permit waited there past its deadline (HikariCP's
    * timeout cannot be under 250 ms, the REST budget). Until HikariCP has started its pool (on the
-   * first request) its data source's own wait applies.
+   * first request), and once it is closed (refused at once), its data source answers as before.
    */
   private Connection borrow(CallContext call) throws SQLException {
-    if (call != null && pool.getHikariPoolMXBean() instanceof HikariPool started) {
+    if (call != null
+        && !pool.isClosed()
+        && pool.getHikariPoolMXBean() instanceof HikariPool started) {
       long left = Math.min(waitNanos, call.remainingNanos());
       if (left <= 0) {
         throw new DeadlinePassed();
