@@ -882,43 +882,103 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   @Test
   void aStatementPastItsDeadlineIsCancelledAndItsConnectionKept() {
     AtomicInteger backend = new AtomicInteger();
+    // under 100 ms of the 250 ms budget left for the database
     StoreUnavailableException late =
-        catchThrowableOfType(
-            StoreUnavailableException.class,
-            () ->
-                runner.read(
-                    () -> {
-                      Sleep.millis(160); // under 100 ms of the 250 ms budget left for the database
-                      try (Connection connection = dataSource.getConnection();
-                          Statement statement = connection.createStatement()) {
-                        try (var pid = statement.executeQuery("SELECT pg_backend_pid()")) {
-                          pid.next();
-                          backend.set(pid.getInt(1));
-                        }
-                        return statement.execute("SELECT pg_sleep(5)");
-                      } catch (SQLException e) {
-                        throw new IllegalStateException(e);
-                      }
-                    }));
+        failedRead(160, backend, connection -> execute(connection, "SELECT pg_sleep(5)"));
 
     assertThat(late).as("the 250 ms budget ran out").isNotNull();
     assertThat(TransientFailures.sqlState(late)).as("cancelled by the database").contains("57014");
     // back in the pool: idle, or the very connection this check was given
     String state = null;
     for (int i = 0; i < 100 && !"idle".equals(state); i++) {
-      state =
-          jdbc.sql(
-                  """
-                  SELECT CASE WHEN pid = pg_backend_pid() THEN 'idle' ELSE state END
-                    FROM pg_stat_activity WHERE pid = :pid
-                  """)
-              .param("pid", backend.get())
-              .query(String.class)
-              .optional()
-              .orElse("gone");
+      state = stateOfBackend(backend.get());
       Sleep.millis(20);
     }
     assertThat(state).as("the backend, back in the pool").isEqualTo("idle");
+  }
+
+  /** Work on one connection. */
+  private interface OnConnection {
+    boolean run(Connection connection) throws SQLException;
+  }
+
+  /**
+   * How a read call failed that waited {@code millisFirst}, then ran {@code work} on a connection
+   * of its own; {@code backend} gets that connection's backend pid.
+   */
+  private StoreUnavailableException failedRead(
+      long millisFirst, AtomicInteger backend, OnConnection work) {
+    return catchThrowableOfType(
+        StoreUnavailableException.class,
+        () ->
+            runner.read(
+                () -> {
+                  Sleep.millis(millisFirst);
+                  try (Connection connection = dataSource.getConnection()) {
+                    try (Statement statement = connection.createStatement();
+                        var pid = statement.executeQuery("SELECT pg_backend_pid()")) {
+                      pid.next();
+                      backend.set(pid.getInt(1));
+                    }
+                    return work.run(connection);
+                  } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                  }
+                }));
+  }
+
+  /** {@code sql} in a statement of its own, as Spring's templates run each statement. */
+  private static boolean execute(Connection connection, String sql) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      return statement.execute(sql);
+    }
+  }
+
+  /**
+   * The state of the backend {@code pid} in pg_stat_activity ("idle" when it is the very connection
+   * this check was given from the pool), or "gone".
+   */
+  private String stateOfBackend(int pid) {
+    return jdbc.sql(
+            """
+            SELECT CASE WHEN pid = pg_backend_pid() THEN 'idle' ELSE state END
+              FROM pg_stat_activity WHERE pid = :pid
+            """)
+        .param("pid", pid)
+        .query(String.class)
+        .optional()
+        .orElse("gone");
+  }
+
+  /**
+   * A call whose earlier statements used up its deadline does not send its next one: that statement
+   * fails at once, answered as a cancel (57014), and the connection, never in doubt, goes back to
+   * the pool. Before, it was sent: with its whole budget at hand-out the call had only the network
+   * timeout, so this statement ran until the socket timed out (08006) and the connection was
+   * broken; a call handed its connection late sent it with a 1 ms query timeout and waited for the
+   * cancel.
+   */
+  @Test
+  void aStatementMadeAfterTheDeadlineIsNotSent() {
+    AtomicInteger backend = new AtomicInteger();
+    StoreUnavailableException late =
+        failedRead(
+            0,
+            backend,
+            connection -> {
+              execute(connection, "SELECT pg_sleep(0.15)"); // each inside the network timeout
+              execute(connection, "SELECT pg_sleep(0.15)");
+              return execute(connection, "SELECT pg_sleep(5)");
+            });
+
+    assertThat(late).as("the 250 ms budget ran out").isNotNull();
+    assertThat(TransientFailures.sqlState(late)).as("answered as a cancel").contains("57014");
+    assertThat(late)
+        .hasRootCauseMessage("the call's deadline passed before this statement was sent");
+    String state = stateOfBackend(backend.get());
+    assertThat(state)
+        .as("the backend, back in the pool and not running pg_sleep(5)")
+        .isEqualTo("idle");
   }
 
   /**
