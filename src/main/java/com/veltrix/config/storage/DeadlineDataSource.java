@@ -28,12 +28,14 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * </ul>
  *
  * Either way, a statement the call makes once its deadline has passed is not sent: it fails at once
- * ({@link StatementPastDeadline}, answered as the cancel it would have met). The check is made when
- * the statement is created, which Spring's templates do for every statement they run. Before, a
- * call whose earlier statements had used up its time still sent the next one, with a 1 ms query
- * timeout: in the fault suite, after a cut, a write group's transaction on a new session sent its
- * append at about +300 ms of a 250 ms budget, and its cancel (on PostgreSQL a new connection and a
- * backend fork, on the busy cores) answered at +519 ms.
+ * ({@link DeadlinePassed#beforeStatement()}: the caller's time ran out, not the database, which
+ * answered every statement it was sent; a writer queued behind the revision row's holder until its
+ * deadline is contention, and must not open the circuit breaker). The check is made when the
+ * statement is created, which Spring's templates do for every statement they run. Before, a call
+ * whose earlier statements had used up its time still sent the next one, with a 1 ms query timeout:
+ * in the fault suite, after a cut, a write group's transaction on a new session sent its append at
+ * about +300 ms of a 250 ms budget, and its cancel (on PostgreSQL a new connection and a backend
+ * fork, on the busy cores) answered at +519 ms.
  *
  * <p>A call with little time left is most often out of time for its own reasons (a tiny client
  * deadline, a wait for a pool connection), not because the database stalled, and breaking its
@@ -110,7 +112,7 @@ class DeadlineDataSource extends DelegatingDataSource {
       }
       long millis = TimeUnit.NANOSECONDS.toMillis(call.remainingNanos());
       if (millis < 1) {
-        throw new StatementPastDeadline();
+        throw DeadlinePassed.beforeStatement();
       }
       Object result = ConnectionHook.invoke(target, method, args);
       if (cancelAtDeadline

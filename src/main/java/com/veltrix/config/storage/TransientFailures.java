@@ -22,13 +22,12 @@ import org.springframework.transaction.TransactionSystemException;
  * too. Everything else is not retried.
  *
  * <p>The database's fault (what the circuit breaker counts): the connection-class failures among
- * them, and a statement cancelled (57014: at its call's deadline by {@link DeadlineDataSource}, not
- * sent because that deadline had passed, or by the session's {@code statement_timeout}), which is
- * not tried again: the database did not answer in time, as with the socket timeout's 08006 (the
- * runner still spares a call that gave the database less than {@code breaker-min-budget}).
- * Contention (40001, 40P01, 55P03) is writers meeting each other, a pool wait without a connection
- * failure behind it is a queue inside this pod, and a deadline that passed before the database was
- * asked is the caller's.
+ * them, and a statement cancelled (57014: at its call's deadline by {@link DeadlineDataSource}, or
+ * by the session's {@code statement_timeout}), which is not tried again: the database did not
+ * answer in time, as with the socket timeout's 08006 (the runner still spares a call that gave the
+ * database less than {@code breaker-min-budget}). Contention (40001, 40P01, 55P03) is writers
+ * meeting each other, a pool wait without a connection failure behind it is a queue inside this
+ * pod, and a deadline that passed before the database was asked is the caller's.
  */
 public final class TransientFailures {
 

@@ -952,11 +952,13 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
 
   /**
    * A call whose earlier statements used up its deadline does not send its next one: that statement
-   * fails at once, answered as a cancel (57014), and the connection, never in doubt, goes back to
-   * the pool. Before, it was sent: with its whole budget at hand-out the call had only the network
-   * timeout, so this statement ran until the socket timed out (08006) and the connection was
-   * broken; a call handed its connection late sent it with a 1 ms query timeout and waited for the
-   * cancel.
+   * fails at once, the call is unavailable without counting against the database (which answered
+   * every statement it was sent; writers queued behind the revision row end this way, and a first
+   * version of this check that reported them as cancels opened the breaker in this class's run),
+   * and the connection, never in doubt, goes back to the pool. Before, the statement was sent: with
+   * its whole budget at hand-out the call had only the network timeout, so it ran until the socket
+   * timed out (08006, the database's failure) and the connection was broken; a call handed its
+   * connection late sent it with a 1 ms query timeout and waited for the cancel.
    */
   @Test
   void aStatementMadeAfterTheDeadlineIsNotSent() {
@@ -972,7 +974,9 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
             });
 
     assertThat(late).as("the 250 ms budget ran out").isNotNull();
-    assertThat(TransientFailures.sqlState(late)).as("answered as a cancel").contains("57014");
+    assertThat(late.databaseAtFault())
+        .as("the database answered every statement it was sent: not its failure")
+        .isFalse();
     assertThat(late)
         .hasRootCauseMessage("the call's deadline passed before this statement was sent");
     String state = stateOfBackend(backend.get());
