@@ -172,6 +172,8 @@ class ProductionFaultsTest {
     MachineCpu cpu = MachineCpu.now(c.handle());
     double retriesBefore = retries();
     double rebasedBefore = rebased();
+    String aBefore = scrape(a);
+    String cBefore = scrape(c);
     Load load = new Load(all(), "a", READERS, WRITERS);
     Readiness readiness = new Readiness(all());
     Thread.sleep(1000);
@@ -200,7 +202,11 @@ class ProductionFaultsTest {
                 " slowestResetAfterCut=%d/%dms",
                 proxy.slowestResetMillis(), childProxy.slowestResetMillis())
             + readiness
-            + Figures.byKind(load.calls));
+            + Figures.byKind(load.calls)
+            + " server@a"
+            + serverSide(aBefore, scrape(a))
+            + " server@c"
+            + serverSide(cBefore, scrape(c)));
     assertAbsorbedCuts(load, cuts);
     assertThat(readiness.downs).as("readiness DOWN on any instance").isEmpty();
     Checker.check(db, load);
@@ -857,6 +863,28 @@ class ProductionFaultsTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static String scrape(Instance instance) {
+    return instance.management.get("/actuator/prometheus").body();
+  }
+
+  /**
+   * The slowest of what an instance measured itself between two scrapes (the upper bound of the
+   * histogram bucket it fell in, ms): its REST reads and writes of documents, how long writes
+   * queued for a group, and its groups' transactions. Beside what the clients saw, it says whether
+   * a slow call's time was spent in the service, and where.
+   */
+  private static String serverSide(String before, String after) {
+    String requests = "http_server_requests_seconds";
+    String document = "uri=\"/api/v1/{kind}/{id}\"";
+    return String.format(
+        "[GET %s, PUT %s, queued %s, group transaction %s]",
+        ServerHistograms.quantiles(before, after, requests, List.of("method=\"GET\"", document), 1),
+        ServerHistograms.quantiles(before, after, requests, List.of("method=\"PUT\"", document), 1),
+        ServerHistograms.quantiles(before, after, "veltrix_writes_queue_seconds", List.of(), 1),
+        ServerHistograms.quantiles(
+            before, after, "veltrix_writes_group_transaction_seconds", List.of(), 1));
   }
 
   static void report(String scenario, String figures) {
