@@ -85,15 +85,18 @@ record Figures(
   }
 
   private static String describe(Load.Call c, List<Long> faults) {
-    return String.format(
-        "%s %.0fms%s",
-        c.what(),
-        c.latencyNanos() / 1e6,
-        faults.stream()
-            .map(f -> TimeUnit.NANOSECONDS.toMillis(c.startNanos() - f))
-            .min(Comparator.comparingLong(Math::abs))
-            .map(d -> String.format(" started %+dms from a fault", d))
-            .orElse(""));
+    int nearest = -1;
+    long millis = 0;
+    for (int i = 0; i < faults.size(); i++) {
+      long d = TimeUnit.NANOSECONDS.toMillis(c.startNanos() - faults.get(i));
+      if (nearest < 0 || Math.abs(d) < Math.abs(millis)) {
+        nearest = i;
+        millis = d;
+      }
+    }
+    String started =
+        nearest < 0 ? "" : String.format(" started %+dms from fault %d", millis, nearest + 1);
+    return String.format("%s %.0fms%s", c.what(), c.latencyNanos() / 1e6, started);
   }
 
   @Override

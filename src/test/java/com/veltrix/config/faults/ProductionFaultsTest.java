@@ -20,6 +20,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -162,6 +165,11 @@ class ProductionFaultsTest {
     return "jdbc:postgresql://localhost:" + port + "/" + database + "?prepareThreshold=0";
   }
 
+  /** The time of day as the instances' logs print it. */
+  static LocalTime utcNow() {
+    return LocalTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MILLIS);
+  }
+
   long revision() {
     return db.sql("SELECT revision FROM revision_counter WHERE id = 1").query(Long.class).single();
   }
@@ -178,13 +186,16 @@ class ProductionFaultsTest {
     Readiness readiness = new Readiness(all());
     Thread.sleep(1000);
     List<Long> cuts = new ArrayList<>();
+    List<String> cutsUtc = new ArrayList<>(); // to find them in the instances' logs
     for (int i = 0; i < 2; i++) {
+      LocalTime from = utcNow();
       cuts.add(System.nanoTime());
       proxy.cut();
       childProxy.cut();
       Thread.sleep(150);
       proxy.restore();
       childProxy.restore();
+      cutsUtc.add(from + "-" + utcNow());
       Thread.sleep(1500);
     }
     load.stop();
@@ -201,6 +212,8 @@ class ProductionFaultsTest {
             + String.format(
                 " slowestResetAfterCut=%d/%dms",
                 proxy.slowestResetMillis(), childProxy.slowestResetMillis())
+            + " cutsUtc="
+            + cutsUtc
             + readiness
             + Figures.byKind(load.calls)
             + " server@a"
