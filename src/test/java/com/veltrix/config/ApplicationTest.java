@@ -72,6 +72,7 @@ class ApplicationTest {
         .contains(
             "http_server_requests_seconds_bucket",
             "hikaricp_connections",
+            "hikaricp_connections_creation_seconds_count", // the README's reconnects after a fault
             "veltrix_db_pool_waiting");
     assertThat(new Http(port).get("/actuator/health").status()).isEqualTo(404);
   }
