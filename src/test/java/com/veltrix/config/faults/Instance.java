@@ -46,6 +46,11 @@ abstract class Instance implements AutoCloseable {
         .toArray(String[]::new);
   }
 
+  /** Everything the instance measures, as Prometheus scrapes it. */
+  String prometheus() {
+    return management.get("/actuator/prometheus").body();
+  }
+
   String readiness() {
     return status("/actuator/health/readiness");
   }

@@ -1,5 +1,9 @@
 package com.veltrix.config.faults;
 
+import static com.veltrix.config.faults.ServerHistograms.DOCUMENT;
+import static com.veltrix.config.faults.ServerHistograms.GROUP_TRANSACTION;
+import static com.veltrix.config.faults.ServerHistograms.REQUESTS;
+import static com.veltrix.config.faults.ServerHistograms.WRITE_QUEUE;
 import static com.veltrix.config.support.Payloads.dropTable;
 import static com.veltrix.config.support.Payloads.treasureLocation;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -180,8 +184,8 @@ class ProductionFaultsTest {
     MachineCpu cpu = MachineCpu.now(c.handle());
     double retriesBefore = retries();
     double rebasedBefore = rebased();
-    String aBefore = scrape(a);
-    String cBefore = scrape(c);
+    String aBefore = a.prometheus();
+    String cBefore = c.prometheus();
     Load load = new Load(all(), "a", READERS, WRITERS);
     Readiness readiness = new Readiness(all());
     Thread.sleep(1000);
@@ -217,9 +221,9 @@ class ProductionFaultsTest {
             + readiness
             + Figures.byKind(load.calls)
             + " server@a"
-            + serverSide(aBefore, scrape(a))
+            + serverSide(aBefore, a.prometheus())
             + " server@c"
-            + serverSide(cBefore, scrape(c)));
+            + serverSide(cBefore, c.prometheus()));
     assertAbsorbedCuts(load, cuts);
     assertThat(readiness.downs).as("readiness DOWN on any instance").isEmpty();
     Checker.check(db, load);
@@ -878,10 +882,6 @@ class ProductionFaultsTest {
     }
   }
 
-  private static String scrape(Instance instance) {
-    return instance.management.get("/actuator/prometheus").body();
-  }
-
   /**
    * The slowest of what an instance measured itself between two scrapes (the upper bound of the
    * histogram bucket it fell in, ms): its REST reads and writes of documents, how long writes
@@ -889,15 +889,12 @@ class ProductionFaultsTest {
    * a slow call's time was spent in the service, and where.
    */
   private static String serverSide(String before, String after) {
-    String requests = "http_server_requests_seconds";
-    String document = "uri=\"/api/v1/{kind}/{id}\"";
     return String.format(
         "[GET %s, PUT %s, queued %s, group transaction %s]",
-        ServerHistograms.quantiles(before, after, requests, List.of("method=\"GET\"", document), 1),
-        ServerHistograms.quantiles(before, after, requests, List.of("method=\"PUT\"", document), 1),
-        ServerHistograms.quantiles(before, after, "veltrix_writes_queue_seconds", List.of(), 1),
-        ServerHistograms.quantiles(
-            before, after, "veltrix_writes_group_transaction_seconds", List.of(), 1));
+        ServerHistograms.quantiles(before, after, REQUESTS, List.of("method=\"GET\"", DOCUMENT), 1),
+        ServerHistograms.quantiles(before, after, REQUESTS, List.of("method=\"PUT\"", DOCUMENT), 1),
+        ServerHistograms.quantiles(before, after, WRITE_QUEUE, List.of(), 1),
+        ServerHistograms.quantiles(before, after, GROUP_TRANSACTION, List.of(), 1));
   }
 
   static void report(String scenario, String figures) {

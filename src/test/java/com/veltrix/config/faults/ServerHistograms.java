@@ -16,6 +16,16 @@ final class ServerHistograms {
   private static final Pattern BUCKET =
       Pattern.compile("^(\\w+)_bucket\\{(.*)le=\"([^\"]+)\"[^}]*\\} ([0-9.eE+-]+)$");
 
+  /** REST calls, and the labels of a single document's calls ({@code /api/v1/{kind}/{id}}). */
+  static final String REQUESTS = "http_server_requests_seconds";
+
+  static final String DOCUMENT = "uri=\"/api/v1/{kind}/{id}\"";
+
+  /** How long a write queued for its group, and its group's transaction. */
+  static final String WRITE_QUEUE = "veltrix_writes_queue_seconds";
+
+  static final String GROUP_TRANSACTION = "veltrix_writes_group_transaction_seconds";
+
   private ServerHistograms() {}
 
   /**

@@ -183,9 +183,7 @@ class WriteThroughputBench {
 
   /** The JVM's accumulated compilation time (Micrometer's JVM metrics). */
   static double compilingMillis(ServiceProcess p) {
-    return p.management
-        .get("/actuator/prometheus")
-        .body()
+    return p.prometheus()
         .lines()
         .filter(l -> l.startsWith("jvm_compilation_time_ms_total"))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
@@ -197,13 +195,13 @@ class WriteThroughputBench {
       throws Exception {
     Map<ServiceProcess, String> before = new HashMap<>();
     for (ServiceProcess p : instances) {
-      before.put(p, p.management.get("/actuator/prometheus").body());
+      before.put(p, p.prometheus());
     }
     CpuTime cpu = CpuTime.now();
     WrkWriters.Figures f = writers.run(MEASURE_SECONDS);
     String cpuPerWrite = cpu.perOperation(CpuTime.now(), f.answered());
     for (ServiceProcess p : instances) {
-      String metrics = p.management.get("/actuator/prometheus").body();
+      String metrics = p.prometheus();
       String was = before.get(p);
       serverSide.add(
           String.format(
@@ -214,14 +212,14 @@ class WriteThroughputBench {
               ServerHistograms.quantiles(
                   was,
                   metrics,
-                  "http_server_requests_seconds",
-                  List.of("method=\"PUT\"", "uri=\"/api/v1/{kind}/{id}\""),
+                  ServerHistograms.REQUESTS,
+                  List.of("method=\"PUT\"", ServerHistograms.DOCUMENT),
                   0.5,
                   0.99),
               ServerHistograms.quantiles(
-                  was, metrics, "veltrix_writes_queue_seconds", List.of(), 0.5, 0.99),
+                  was, metrics, ServerHistograms.WRITE_QUEUE, List.of(), 0.5, 0.99),
               ServerHistograms.quantiles(
-                  was, metrics, "veltrix_writes_group_transaction_seconds", List.of(), 0.5, 0.99)));
+                  was, metrics, ServerHistograms.GROUP_TRANSACTION, List.of(), 0.5, 0.99)));
       counters.add(
           "<!-- "
               + p.name
