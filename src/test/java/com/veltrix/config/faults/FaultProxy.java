@@ -167,7 +167,9 @@ final class FaultProxy implements AutoCloseable {
       switch (mode) {
         case CUT -> reset(client);
         case BLACKHOLE -> sockets.add(client); // held open, never read, never answered
-        case PASS -> connect(client);
+        // the database side is connected on a thread of its own: a network opens many connections
+        // at once, and one slow connect on busy cores must not hold up the next accept
+        case PASS -> start(() -> connect(client));
       }
     }
   }
@@ -182,8 +184,15 @@ final class FaultProxy implements AutoCloseable {
       reset(client); // the database itself is down: the client sees a refused connection
       return;
     }
-    sockets.add(client);
-    sockets.add(upstream);
+    synchronized (this) {
+      if (mode == Mode.CUT || closed) { // cut (or closed) while connecting: cut with the others
+        reset(client);
+        reset(upstream);
+        return;
+      }
+      sockets.add(client);
+      sockets.add(upstream);
+    }
     Pair pair = new Pair(client, upstream);
     start(() -> pump(pair, client, upstream, true));
     start(() -> pump(pair, upstream, client, false));
