@@ -12,6 +12,7 @@ import java.sql.SQLTransientConnectionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 /**
@@ -47,17 +48,36 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * {@code connection-timeout}, as it did in HikariCP's queue; running out of that time here is a
  * queue inside this pod, not the database failing (no cause and no SQLState: {@link
  * TransientFailures}), or {@link DeadlinePassed} when the call's own deadline is what ran out.
+ * Unless the pool has been trying to open a connection for longer than {@link #STALLED_OPENING}
+ * ({@link ReconnectingDataSource#openingNanos}): then the wait was on the database (a blackhole, or
+ * a database that admits no sessions), and the failure says so with SQLSTATE 08001, which the
+ * circuit breaker counts. A pool kept below its maximum ({@code minimum-idle}) has calls waiting on
+ * such openings instead of on statements cancelled at their deadlines, and without this its breaker
+ * opened in a blackhole only once pgjdbc's 2 s login timeout failed an opening (2.9 s after the
+ * blackhole began, in the fault suite's scenario d).
  */
 final class PoolQueue extends DelegatingDataSource implements MeterBinder {
+
+  /**
+   * How long an opening may take before calls waiting on it are waiting on the database: a new
+   * session took 14-17 ms here on idle cores, and up to ~840 ms from a cut's start on two busy
+   * cores behind PostgreSQL's one-at-a-time postmaster (docs/decisions.md).
+   */
+  static final long STALLED_OPENING = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final HikariDataSource pool;
   private final Semaphore permits;
   private final int size;
   private final long waitNanos;
+  private final LongSupplier openingNanos;
 
   PoolQueue(HikariDataSource pool) {
     super(pool);
     this.pool = pool;
+    this.openingNanos =
+        pool.getDataSource() instanceof ReconnectingDataSource opens
+            ? opens::openingNanos
+            : () -> 0;
     this.size = pool.getMaximumPoolSize();
     this.permits = new Semaphore(size, true);
     this.waitNanos = TimeUnit.MILLISECONDS.toNanos(pool.getConnectionTimeout());
@@ -117,16 +137,43 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
    * first request), and once it is closed (refused at once), its data source answers as before.
    */
   private Connection borrow(CallContext call) throws SQLException {
-    if (call != null
-        && !pool.isClosed()
-        && pool.getHikariPoolMXBean() instanceof HikariPool started) {
-      long left = Math.min(waitNanos, call.remainingNanos());
-      if (left <= 0) {
-        throw new DeadlinePassed();
+    try {
+      if (call != null
+          && !pool.isClosed()
+          && pool.getHikariPoolMXBean() instanceof HikariPool started) {
+        long left = Math.min(waitNanos, call.remainingNanos());
+        if (left <= 0) {
+          throw new DeadlinePassed();
+        }
+        return started.getConnection(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
       }
-      return started.getConnection(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+      return pool.getConnection();
+    } catch (SQLTransientConnectionException e) {
+      throw waitedOnTheDatabase(e);
     }
-    return pool.getConnection();
+  }
+
+  /**
+   * A wait that ran out (no cause, no SQLSTATE: a queue in this pod; not the call's own deadline
+   * passing before it began), restated as the database's failure (08001) when the pool has been
+   * trying to open a connection for longer than {@link #STALLED_OPENING}; any other failure as it
+   * is.
+   */
+  private SQLException waitedOnTheDatabase(SQLTransientConnectionException e) {
+    long opening = openingNanos.getAsLong();
+    if (e instanceof DeadlinePassed
+        || e.getCause() != null
+        || e.getSQLState() != null
+        || opening <= STALLED_OPENING) {
+      return e;
+    }
+    return new SQLTransientConnectionException(
+        "the pool has been opening a connection for "
+            + TimeUnit.NANOSECONDS.toMillis(opening)
+            + " ms; "
+            + e.getMessage(),
+        "08001",
+        e);
   }
 
   /** Gives a permit back: kept by {@code call} for its next attempt, or to the queue. */
@@ -154,12 +201,13 @@ final class PoolQueue extends DelegatingDataSource implements MeterBinder {
     if (call != null && call.remainingNanos() <= 0) {
       throw new DeadlinePassed();
     }
-    throw new SQLTransientConnectionException(
-        "none of the pool's "
-            + size
-            + " connections was free within "
-            + TimeUnit.NANOSECONDS.toMillis(wait)
-            + " ms");
+    throw waitedOnTheDatabase(
+        new SQLTransientConnectionException(
+            "none of the pool's "
+                + size
+                + " connections was free within "
+                + TimeUnit.NANOSECONDS.toMillis(wait)
+                + " ms"));
   }
 
   /** The connection, giving its permit back when it is closed (once, however often closed). */

@@ -9,20 +9,26 @@ import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.TestDatabase;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 
 /**
  * Calls queue for a connection in front of HikariCP, never inside it, on a real pool of a real
@@ -192,6 +198,69 @@ class PoolQueueTest {
     try (Connection a = queue.getConnection();
         Connection b = queue.getConnection()) {
       assertThat(a.isValid(1) && b.isValid(1)).isTrue();
+    }
+  }
+
+  /**
+   * A call that waited for a connection while the pool had been trying to open one for longer than
+   * {@link PoolQueue#STALLED_OPENING} waited on the database, as in a blackhole, where an opening
+   * hangs until pgjdbc's login timeout: its failure is 08001, which the circuit breaker counts. A
+   * call that waited while every connection was in use and none was being opened waited on this
+   * pod. Openings here hang after the pool's first, until released.
+   */
+  @Test
+  void aWaitOnAnOpeningThatHangsIsTheDatabasesFailure() throws Exception {
+    CountDownLatch released = new CountDownLatch(1);
+    AtomicInteger openings = new AtomicInteger();
+    DataSource database =
+        new DelegatingDataSource(
+            new DriverDataSource(
+                TestDatabase.jdbcUrl(), null, new Properties(), "postgres", null)) {
+          @Override
+          public Connection getConnection(String username, String password) throws SQLException {
+            if (openings.incrementAndGet() > 1) {
+              await(released);
+            }
+            return super.getConnection(username, password);
+          }
+        };
+    ReconnectingDataSource reconnecting = new ReconnectingDataSource(database, Duration.ZERO);
+    HikariDataSource stalling = new HikariDataSource();
+    stalling.setUsername("postgres");
+    stalling.setDataSource(reconnecting);
+    stalling.setMaximumPoolSize(2);
+    stalling.setMinimumIdle(1);
+    stalling.setConnectionTimeout(250);
+    try {
+      PoolQueue queue = new PoolQueue(stalling);
+      Connection held = queue.getConnection();
+      // the first call to wait makes HikariCP start opening the second connection, which hangs
+      assertThatThrownBy(queue::getConnection).isInstanceOf(SQLTransientConnectionException.class);
+      Await.until(() -> reconnecting.openingNanos() > PoolQueue.STALLED_OPENING);
+
+      assertThatThrownBy(queue::getConnection)
+          .isInstanceOfSatisfying(
+              SQLTransientConnectionException.class,
+              e -> {
+                assertThat(e.getSQLState()).isEqualTo("08001");
+                assertThat(e.getMessage()).contains("the pool has been opening a connection for");
+                assertThat(TransientFailures.isDatabaseFailure(e)).isTrue();
+                assertThat(TransientFailures.isTransient(e)).isTrue();
+              });
+
+      released.countDown();
+      Await.until(() -> reconnecting.openingNanos() == 0);
+      Connection second = queue.getConnection();
+      assertThatThrownBy(queue::getConnection)
+          .as("both connections in use, none being opened: a queue in this pod")
+          .isInstanceOfSatisfying(
+              SQLTransientConnectionException.class,
+              e -> assertThat(TransientFailures.isDatabaseFailure(e)).isFalse());
+      held.close();
+      second.close();
+    } finally {
+      released.countDown();
+      stalling.close();
     }
   }
 
