@@ -264,6 +264,71 @@ class PoolQueueTest {
     }
   }
 
+  /**
+   * A cold pod's first burst on busy cores: HikariCP opens one connection at a time, each slow (100
+   * ms here) but finishing, and callers that run out of time meanwhile waited on this pod, not on
+   * the database: none of their failures counts for the breaker. What is measured is the opening
+   * under way, not the whole refill.
+   */
+  @Test
+  void aBurstWaitingOnOpeningsThatFinishIsAQueueInThisPod() throws Exception {
+    AtomicInteger openings = new AtomicInteger();
+    DataSource slow =
+        new DelegatingDataSource(
+            new DriverDataSource(
+                TestDatabase.jdbcUrl(), null, new Properties(), "postgres", null)) {
+          @Override
+          public Connection getConnection(String username, String password) throws SQLException {
+            if (openings.incrementAndGet() > 1) {
+              sleep(100);
+            }
+            return super.getConnection(username, password);
+          }
+        };
+    HikariDataSource cold = new HikariDataSource();
+    cold.setUsername("postgres");
+    cold.setDataSource(new ReconnectingDataSource(slow, Duration.ZERO));
+    cold.setMaximumPoolSize(6);
+    cold.setMinimumIdle(1);
+    cold.setConnectionTimeout(250);
+    try (cold) {
+      PoolQueue queue = new PoolQueue(cold);
+      queue.getConnection().close(); // HikariCP starts its pool with one connection
+      List<Future<SQLException>> burst = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        burst.add(
+            callers.submit(
+                () -> {
+                  try (Connection c = queue.getConnection()) {
+                    sleep(500); // in use while the others wait
+                    return null;
+                  } catch (SQLException e) {
+                    return e;
+                  }
+                }));
+      }
+      List<SQLException> failures = new ArrayList<>();
+      for (Future<SQLException> call : burst) {
+        SQLException failure = call.get(10, TimeUnit.SECONDS);
+        if (failure != null) {
+          failures.add(failure);
+        }
+      }
+
+      assertThat(failures).as("callers that ran out of time while the pool opened").isNotEmpty();
+      assertThat(failures)
+          .allSatisfy(e -> assertThat(TransientFailures.isDatabaseFailure(e)).isFalse());
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       assertThat(latch.await(5, TimeUnit.SECONDS)).isTrue();
