@@ -211,26 +211,9 @@ class PoolQueueTest {
   @Test
   void aWaitOnAnOpeningThatHangsIsTheDatabasesFailure() throws Exception {
     CountDownLatch released = new CountDownLatch(1);
-    AtomicInteger openings = new AtomicInteger();
-    DataSource database =
-        new DelegatingDataSource(
-            new DriverDataSource(
-                TestDatabase.jdbcUrl(), null, new Properties(), "postgres", null)) {
-          @Override
-          public Connection getConnection(String username, String password) throws SQLException {
-            if (openings.incrementAndGet() > 1) {
-              await(released);
-            }
-            return super.getConnection(username, password);
-          }
-        };
-    ReconnectingDataSource reconnecting = new ReconnectingDataSource(database, Duration.ZERO);
-    HikariDataSource stalling = new HikariDataSource();
-    stalling.setUsername("postgres");
-    stalling.setDataSource(reconnecting);
-    stalling.setMaximumPoolSize(2);
-    stalling.setMinimumIdle(1);
-    stalling.setConnectionTimeout(250);
+    ReconnectingDataSource reconnecting =
+        new ReconnectingDataSource(openingAfterTheFirst(() -> await(released)), Duration.ZERO);
+    HikariDataSource stalling = coldPool(reconnecting, 2);
     try {
       PoolQueue queue = new PoolQueue(stalling);
       Connection held = queue.getConnection();
@@ -272,25 +255,9 @@ class PoolQueueTest {
    */
   @Test
   void aBurstWaitingOnOpeningsThatFinishIsAQueueInThisPod() throws Exception {
-    AtomicInteger openings = new AtomicInteger();
-    DataSource slow =
-        new DelegatingDataSource(
-            new DriverDataSource(
-                TestDatabase.jdbcUrl(), null, new Properties(), "postgres", null)) {
-          @Override
-          public Connection getConnection(String username, String password) throws SQLException {
-            if (openings.incrementAndGet() > 1) {
-              sleep(100);
-            }
-            return super.getConnection(username, password);
-          }
-        };
-    HikariDataSource cold = new HikariDataSource();
-    cold.setUsername("postgres");
-    cold.setDataSource(new ReconnectingDataSource(slow, Duration.ZERO));
-    cold.setMaximumPoolSize(6);
-    cold.setMinimumIdle(1);
-    cold.setConnectionTimeout(250);
+    HikariDataSource cold =
+        coldPool(
+            new ReconnectingDataSource(openingAfterTheFirst(() -> sleep(100)), Duration.ZERO), 6);
     try (cold) {
       PoolQueue queue = new PoolQueue(cold);
       queue.getConnection().close(); // HikariCP starts its pool with one connection
@@ -319,6 +286,35 @@ class PoolQueueTest {
       assertThat(failures)
           .allSatisfy(e -> assertThat(TransientFailures.isDatabaseFailure(e)).isFalse());
     }
+  }
+
+  /**
+   * The test database, running {@code beforeOpening} before every opening but the first (HikariCP
+   * opens its pool's first connection when it starts).
+   */
+  private static DataSource openingAfterTheFirst(Runnable beforeOpening) {
+    AtomicInteger openings = new AtomicInteger();
+    return new DelegatingDataSource(
+        new DriverDataSource(TestDatabase.jdbcUrl(), null, new Properties(), "postgres", null)) {
+      @Override
+      public Connection getConnection(String username, String password) throws SQLException {
+        if (openings.incrementAndGet() > 1) {
+          beforeOpening.run();
+        }
+        return super.getConnection(username, password);
+      }
+    };
+  }
+
+  /** A pool of at most {@code size} that keeps one connection idle (the service keeps two). */
+  private static HikariDataSource coldPool(DataSource opens, int size) {
+    HikariDataSource pool = new HikariDataSource();
+    pool.setUsername("postgres");
+    pool.setDataSource(opens);
+    pool.setMaximumPoolSize(size);
+    pool.setMinimumIdle(1);
+    pool.setConnectionTimeout(250);
+    return pool;
   }
 
   private static void sleep(long millis) {
