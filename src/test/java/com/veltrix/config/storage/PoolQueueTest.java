@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.veltrix.config.catalog.CallContext;
 import com.veltrix.config.support.Await;
 import com.veltrix.config.support.FreePort;
+import com.veltrix.config.support.Sleep;
 import com.veltrix.config.support.TestDatabase;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.util.DriverDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.Connection;
@@ -18,7 +18,6 @@ import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -257,7 +256,9 @@ class PoolQueueTest {
   void aBurstWaitingOnOpeningsThatFinishIsAQueueInThisPod() throws Exception {
     HikariDataSource cold =
         coldPool(
-            new ReconnectingDataSource(openingAfterTheFirst(() -> sleep(100)), Duration.ZERO), 6);
+            new ReconnectingDataSource(
+                openingAfterTheFirst(() -> Sleep.millis(100)), Duration.ZERO),
+            6);
     try (cold) {
       PoolQueue queue = new PoolQueue(cold);
       queue.getConnection().close(); // HikariCP starts its pool with one connection
@@ -267,7 +268,7 @@ class PoolQueueTest {
             callers.submit(
                 () -> {
                   try (Connection c = queue.getConnection()) {
-                    sleep(500); // in use while the others wait
+                    Sleep.millis(500); // in use while the others wait
                     return null;
                   } catch (SQLException e) {
                     return e;
@@ -294,8 +295,7 @@ class PoolQueueTest {
    */
   private static DataSource openingAfterTheFirst(Runnable beforeOpening) {
     AtomicInteger openings = new AtomicInteger();
-    return new DelegatingDataSource(
-        new DriverDataSource(TestDatabase.jdbcUrl(), null, new Properties(), "postgres", null)) {
+    return new DelegatingDataSource(TestDatabase.unpooled()) {
       @Override
       public Connection getConnection(String username, String password) throws SQLException {
         if (openings.incrementAndGet() > 1) {
@@ -315,14 +315,6 @@ class PoolQueueTest {
     pool.setMinimumIdle(1);
     pool.setConnectionTimeout(250);
     return pool;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   private static void await(CountDownLatch latch) {

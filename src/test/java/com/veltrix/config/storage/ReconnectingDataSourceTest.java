@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.veltrix.config.support.TestDatabase;
 import com.zaxxer.hikari.HikariDataSource;
-import com.zaxxer.hikari.util.DriverDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -72,7 +70,7 @@ class ReconnectingDataSourceTest {
     private final String sqlState;
 
     Refusing(int refusals, String sqlState) {
-      super(new DriverDataSource(TestDatabase.jdbcUrl(), null, new Properties(), "postgres", null));
+      super(TestDatabase.unpooled());
       this.refusals = refusals;
       this.sqlState = sqlState;
     }

@@ -1,9 +1,12 @@
 package com.veltrix.config.support;
 
+import com.zaxxer.hikari.util.DriverDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;
+import java.util.Properties;
+import javax.sql.DataSource;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -42,6 +45,14 @@ public final class TestDatabase {
 
   public static String jdbcUrl() {
     return postgres().getJdbcUrl("postgres", "postgres");
+  }
+
+  /**
+   * The embedded PostgreSQL without a pool, opened as the service's pool opens its database
+   * (HikariCP's {@code DriverDataSource}): for tests that put a pool of their own over it.
+   */
+  public static DataSource unpooled() {
+    return new DriverDataSource(jdbcUrl(), null, new Properties(), "postgres", null);
   }
 
   /** Points a Spring test context at the embedded PostgreSQL. */
