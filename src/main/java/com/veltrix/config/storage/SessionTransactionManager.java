@@ -54,8 +54,8 @@ class SessionTransactionManager extends JdbcTransactionManager {
   }
 
   /**
-   * Whether the transaction's connection is closed: by pgjdbc after an I/O error or a FATAL error,
-   * by HikariCP once it marked the connection broken.
+   * Whether the transaction's connection is closed: by HikariCP once it marked the connection
+   * broken (SQLSTATE class 08, 57P01-57P03 and a few more), by pgjdbc after an I/O error.
    */
   private boolean sessionGone() {
     if (TransactionSynchronizationManager.getResource(obtainDataSource())
