@@ -258,6 +258,47 @@ abstract class GrpcApiContract extends GrpcTestBase {
   }
 
   @Test
+  void aLargeBatchNamesEveryBadWriteInItsOrderAndWritesNothing() {
+    // one answer names every bad write, in the batch's order, from its first to its last
+    ConfigWrite[] writes = new ConfigWrite[300];
+    for (int i = 0; i < writes.length; i++) {
+      writes[i] = upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-" + i, dropTable("gold", 1));
+    }
+    String noRolls = "{\"rolls\": 0, \"entries\": []}";
+    for (int i : new int[] {3, 150, 151, 299}) {
+      writes[i] = upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-" + i, noRolls);
+    }
+    writes[200] = upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-7", dropTable("again", 1));
+    ConfigWrite[] malformed = writes.clone();
+    malformed[40] = upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-40", "{\"rolls\": [1, 2}");
+    malformed[260] = upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-260", "{");
+
+    StatusRuntimeException invalid =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class, () -> put(writes));
+    StatusRuntimeException unparsed =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            StatusRuntimeException.class, () -> put(malformed));
+
+    assertThat(invalid.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(
+            badRequest(invalid).getFieldViolationsList().stream()
+                .map(BadRequest.FieldViolation::getField)
+                .distinct()) // a write may break several rules
+        .containsExactly(
+            "writes[3].payload_json",
+            "writes[150].payload_json",
+            "writes[151].payload_json",
+            "writes[200].id",
+            "writes[299].payload_json");
+    assertThat(badRequest(unparsed).getFieldViolationsList())
+        .as("JSON is parsed before any payload is checked")
+        .extracting(BadRequest.FieldViolation::getField)
+        .containsExactly("writes[40].payload_json", "writes[260].payload_json");
+    assertThat(revision()).isZero();
+  }
+
+  @Test
   void badWritesGetTheStatusDesignMdNames() {
     put(upsert(ConfigKind.CONFIG_KIND_DROP_TABLE, "dt-1", dropTable("gold", 1)));
     ConfigWrite unspecifiedKind =
