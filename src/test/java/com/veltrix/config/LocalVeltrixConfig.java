@@ -1,5 +1,6 @@
 package com.veltrix.config;
 
+import com.veltrix.config.support.EmbeddedDatabases;
 import com.veltrix.config.support.Tokens;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -26,7 +27,7 @@ public final class LocalVeltrixConfig {
       Path data = Path.of(System.getProperty("veltrix.local.data-dir", ".veltrix/pgdata"));
       Files.createDirectories(data);
       EmbeddedPostgres postgres =
-          EmbeddedPostgres.builder()
+          EmbeddedDatabases.builder()
               .setDataDirectory(data)
               .setCleanDataDirectory(false)
               .setServerConfig("max_connections", "100")

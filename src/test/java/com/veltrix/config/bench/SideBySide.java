@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.veltrix.config.VeltrixConfigApplication;
 import com.veltrix.config.support.ChildJvm;
+import com.veltrix.config.support.EmbeddedDatabases;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Tokens;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -195,7 +196,7 @@ final class SideBySide implements AutoCloseable {
    */
   private String startPostgres() throws IOException, SQLException {
     EmbeddedPostgres postgres =
-        EmbeddedPostgres.builder()
+        EmbeddedDatabases.builder()
             .setDataDirectory(dir.resolve("pgdata"))
             .setCleanDataDirectory(true)
             .setServerConfig("fsync", "on")

@@ -12,6 +12,7 @@ import com.veltrix.config.grpc.v1.ConfigKind;
 import com.veltrix.config.grpc.v1.ConfigRef;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import com.veltrix.config.grpc.v1.GetConfigsRequest;
+import com.veltrix.config.support.EmbeddedDatabases;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.Tokens;
 import io.grpc.StatusRuntimeException;
@@ -157,7 +158,7 @@ class ProductionFaultsTest {
 
   void startPostgres() throws IOException {
     postgres =
-        PostgresLog.into(EmbeddedPostgres.builder())
+        PostgresLog.into(EmbeddedDatabases.builder())
             .setPort(postgresPort)
             .setDataDirectory(dataDirectory)
             .setCleanDataDirectory(false)

@@ -780,6 +780,32 @@ abstract class CatalogStoreContract {
     }
   }
 
+  /**
+   * Ids sort by their bytes: as CockroachDB compares {@code STRING}s, and as a watch orders a
+   * revision's events when it sends them from memory (by {@code String.compareTo}). Upper case
+   * comes before lower case and {@code '-'} before {@code '.'} and the digits, where a locale such
+   * as {@code en_US} would put "a" before "B" and pass over the punctuation.
+   */
+  @Test
+  void listingsAndTheFeedOrderIdsByTheirBytes() {
+    List<String> ids = List.of("b", "B-2", "a.1", "a-1", "A", "0", "a1", "Z", "a-0");
+    long revision =
+        write(
+            Status.ACTIVE, ids.stream().map(CatalogStoreContract::dt).toArray(DocumentKey[]::new));
+    List<String> byBytes = ids.stream().sorted().toList();
+
+    ListFilter all = new ListFilter(Kind.DROP_TABLE, Optional.empty(), Optional.empty());
+    assertThat(store.list(all, revision, "", 100))
+        .extracting(Document::id)
+        .containsExactlyElementsOf(byBytes);
+    assertThat(store.list(all, revision, "a-0", 3))
+        .extracting(Document::id)
+        .containsExactly("a-1", "a.1", "a1");
+    assertThat(store.changes(0, revision, 100))
+        .extracting(ChangeEvent::id)
+        .containsExactlyElementsOf(byBytes);
+  }
+
   @Test
   void changesComeInRevisionOrderAcrossShards() {
     for (int i = 0; i < 40; i++) {

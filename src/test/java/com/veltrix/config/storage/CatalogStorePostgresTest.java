@@ -50,6 +50,19 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   }
 
   /**
+   * The embedded PostgreSQL compares text by its bytes, as CockroachDB does, whatever the machine's
+   * locale ({@code EmbeddedDatabases}); left to {@code LANG} it was {@code C.UTF-8} here.
+   */
+  @Test
+  void theEmbeddedDatabaseComparesTextByItsBytes() {
+    assertThat(
+            jdbc.sql("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+                .query(String.class)
+                .single())
+        .isEqualTo("C");
+  }
+
+  /**
    * A retry after a lost commit reply reads the versions its earlier attempts appended with {@code
    * versions}, a lookup by primary key: on a document with 2,000 versions it reads one row. It used
    * to read the document's whole history with a statement of its own, which after a cut, on a new

@@ -24,7 +24,7 @@ public final class TestDatabase {
   public static synchronized EmbeddedPostgres postgres() {
     if (postgres == null) {
       try {
-        postgres = EmbeddedPostgres.builder().setServerConfig("max_connections", "200").start();
+        postgres = EmbeddedDatabases.builder().setServerConfig("max_connections", "200").start();
       } catch (IOException e) {
         throw new UncheckedIOException("could not start the embedded PostgreSQL", e);
       }
