@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.veltrix.config.support.TestDatabase;
 import com.zaxxer.hikari.HikariDataSource;
-import java.sql.SQLException;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -47,7 +45,7 @@ class SessionTransactionManagerTest {
                             .query(Boolean.class)
                             .single()));
 
-    assertThat(sqlState(failure)).as("SQLSTATE of %s", failure).contains("57P01");
+    assertThat(TransientFailures.sqlState(failure)).as("SQLSTATE of %s", failure).contains("57P01");
     assertThat(TransientFailures.isTransient(failure)).isTrue();
     // the pool evicted the dead session and serves a new one
     assertThat(jdbc.sql("SELECT 1").query(Integer.class).single()).isEqualTo(1);
@@ -67,14 +65,5 @@ class SessionTransactionManagerTest {
         });
 
     assertThat(jdbc.sql("SELECT count(*) FROM kept").query(Integer.class).single()).isZero();
-  }
-
-  private static Optional<String> sqlState(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof SQLException sql && sql.getSQLState() != null) {
-        return Optional.of(sql.getSQLState());
-      }
-    }
-    return Optional.empty();
   }
 }
