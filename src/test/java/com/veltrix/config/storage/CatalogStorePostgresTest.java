@@ -77,7 +77,9 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
     List<String> onIt = jdbc.sql(firstPage).query(String.class).list();
     assertThat(onIt).hasSizeGreaterThan(10).hasSizeLessThan(keys.length);
 
-    write(Status.ACTIVE, onIt.subList(0, 5).stream().map(id -> dt(id)).toArray(DocumentKey[]::new));
+    write(
+        Status.ACTIVE,
+        onIt.subList(0, 5).stream().map(CatalogStoreContract::dt).toArray(DocumentKey[]::new));
 
     assertThat(jdbc.sql(firstPage).query(String.class).list()).isEqualTo(onIt);
     assertThat(
