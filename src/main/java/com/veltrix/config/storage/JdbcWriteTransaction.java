@@ -100,8 +100,12 @@ final class JdbcWriteTransaction implements WriteTransaction {
    * the revision, status and zone of the head it replaces ({@code prior_*}, V28), read from that
    * same {@code h} at no extra lookup: what {@link Listings} filters a page's changed documents by
    * without looking each one's version up.
+   *
+   * <p>Sent {@linkplain ArrayRows#shaped shaped} for its row counts: a source of none or one row is
+   * a subscript of its arrays instead of an {@code unnest}, so that PostgreSQL plans a write of one
+   * document once per session rather than at every write (package-private for that test).
    */
-  private static final String APPEND =
+  static final String APPEND =
       """
       WITH r AS (
              UPDATE revision_counter SET revision = revision + 1,
@@ -516,7 +520,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
             READ_COMMITTED
                 + lockWait(sessionLockTimeoutMillis)
                 + TAKE_ROW
-                + APPEND
+                + ArrayRows.shaped(APPEND, columns)
                 + (references ? "" : COMMIT),
             columns,
             rs -> {

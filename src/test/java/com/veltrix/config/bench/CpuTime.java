@@ -38,7 +38,10 @@ public record CpuTime(Map<Long, Used> byPid) {
               "veltrix", p -> p.pid() != SELF && arguments(p).contains("VeltrixConfigApplication")),
           new Group("postgres", p -> command(p).endsWith("/postgres")),
           new Group("etcd", p -> command(p).endsWith("/etcd")),
-          new Group("clients (this JVM)", p -> p.pid() == SELF));
+          new Group("clients (this JVM)", p -> p.pid() == SELF),
+          // the kernel's memory monitor, where a virtual machine runs one (Machine.memoryMonitor):
+          // on two cores its bursts take a core from all of the above
+          new Group("kdamond", p -> name(p).startsWith("kdamond")));
 
   public static CpuTime now() {
     Map<Long, Used> used = new LinkedHashMap<>();
@@ -103,6 +106,15 @@ public record CpuTime(Map<Long, Used> byPid) {
       }
     }
     return String.format(Locale.ROOT, "%.2f ms (%s)", total, out);
+  }
+
+  /** The process's name as the kernel has it (a kernel thread has no command). */
+  private static String name(ProcessHandle p) {
+    try {
+      return Files.readString(Path.of("/proc", p.pid() + "", "comm")).trim();
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
   }
 
   private static String command(ProcessHandle p) {

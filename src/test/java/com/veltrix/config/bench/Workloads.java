@@ -168,6 +168,8 @@ final class Workloads {
     AtomicLong sequence = new AtomicLong();
     AtomicLong failedWrites = new AtomicLong();
     AtomicReference<String> firstFailure = new AtomicReference<>("none");
+    CpuTime cpuFrom;
+    CpuTime cpuTo;
     try (AutoCloseable watch =
         store.watch(
             prefix,
@@ -207,9 +209,14 @@ final class Workloads {
           0,
           periodNanos,
           TimeUnit.NANOSECONDS);
+      while (sequence.get() < warmupWrites) {
+        ChildProcess.sleep(10);
+      }
+      cpuFrom = CpuTime.now();
       while (sequence.get() < total) {
         ChildProcess.sleep(10);
       }
+      cpuTo = CpuTime.now();
       long giveUp = System.nanoTime() + Duration.ofSeconds(5).toNanos();
       while (!sentAt.isEmpty() && System.nanoTime() < giveUp) {
         ChildProcess.sleep(10); // what has not arrived 5 s after the last write is lost
@@ -230,6 +237,7 @@ final class Workloads {
         .note("writesPerSecond", size.watchWritesPerSecond())
         .note("failedWrites", failedWrites.get() + " (first: " + firstFailure.get() + ")")
         .note("eventsNeverDelivered", sentAt.size())
+        .note("cpuPerWrite", cpuFrom.perOperation(cpuTo, total - warmupWrites))
         .note(
             "writeAcknowledgedMs",
             "p50 %.2f, p99 %.2f"

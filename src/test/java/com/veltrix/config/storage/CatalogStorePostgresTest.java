@@ -91,6 +91,92 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   }
 
   /**
+   * The append of a write of one document is planned once per session, not at every write: its rows
+   * come as subscripts of the parameter arrays ({@link ArrayRows}), whose row counts a generic plan
+   * knows, and PostgreSQL keeps that plan after five executions. With the arrays unnested it
+   * planned the statement again at every execution (0.51-0.58 ms of a write's ~1 ms of PostgreSQL
+   * time, docs/performance.md), which the second half of this test shows.
+   */
+  @Test
+  void theAppendOfOneDocumentIsPlannedOncePerSessionNotAtEveryWrite() throws SQLException {
+    assertThat(plansOfAppends(true)).containsEntry("custom", 5L).containsEntry("generic", 5L);
+    assertThat(plansOfAppends(false)).containsEntry("custom", 10L).containsEntry("generic", 0L);
+  }
+
+  /** Fourteen appends of a new document each, rolled back, on one session: how it planned them. */
+  private Map<String, Long> plansOfAppends(boolean shaped) throws SQLException {
+    // a session of its own: the pool's have prepared the store's appends already
+    try (Connection c = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
+      c.setAutoCommit(false);
+      try {
+        var session =
+            new org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate(
+                new org.springframework.jdbc.datasource.SingleConnectionDataSource(c, true));
+        // as many heads as a catalogue has (rolled back with the rest): on a table of a few rows
+        // PostgreSQL's generic plan of the unnested arrays wins too
+        session.update(
+            "INSERT INTO documents (kind, id, version, revision, status, content_hash)"
+                + " SELECT 'DROP_TABLE', 'many-' || g, 1, 1, 'ACTIVE', md5(g::text)"
+                + " FROM generate_series(1, 20000) AS g",
+            Map.of());
+        for (int i = 0; i < 14; i++) {
+          var one = oneNewDocument("plan-" + shaped + "-" + i);
+          String text =
+              shaped
+                  ? ArrayRows.shaped(JdbcWriteTransaction.APPEND, one)
+                  : JdbcWriteTransaction.APPEND;
+          assertThat(session.queryForList(text, one)).hasSize(1); // the revision advanced
+        }
+        return session
+            .queryForMap(
+                "SELECT custom_plans AS custom, generic_plans AS generic FROM pg_prepared_statements"
+                    + " WHERE statement LIKE '%UPDATE revision_counter SET revision%'",
+                Map.of())
+            .entrySet()
+            .stream()
+            .collect(
+                java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> (Long) e.getValue()));
+      } finally {
+        c.rollback();
+      }
+    }
+  }
+
+  /** The append's parameters for a write of one new document, with no key, retire or reference. */
+  private static org.springframework.jdbc.core.namedparam.MapSqlParameterSource oneNewDocument(
+      String id) {
+    String[] none = {};
+    var now = new java.sql.Timestamp[] {java.sql.Timestamp.from(java.time.Instant.now())};
+    return new org.springframework.jdbc.core.namedparam.MapSqlParameterSource()
+        .addValue("seenKinds", new String[] {"DROP_TABLE"})
+        .addValue("seenIds", new String[] {id})
+        .addValue("seenVersions", new Long[] {null})
+        .addValue("rebaseHashes", new String[] {null})
+        .addValue("retiredKinds", none)
+        .addValue("retiredIds", none)
+        .addValue("seenRefKinds", none)
+        .addValue("seenRefIds", none)
+        .addValue("seenReferrerKinds", none)
+        .addValue("seenReferrerIds", none)
+        .addValue("kinds", new String[] {"DROP_TABLE"})
+        .addValue("ids", new String[] {id})
+        .addValue("versions", new Long[] {1L})
+        .addValue("statuses", new String[] {"ACTIVE"})
+        .addValue("hashes", new String[] {"0".repeat(64)})
+        .addValue("sizes", new Long[] {2L})
+        .addValue("zones", new String[] {null})
+        .addValue("payloads", new String[] {"{}"})
+        .addValue("shards", new Long[] {(long) JdbcCatalogStore.shardOf(Kind.DROP_TABLE, id)})
+        .addValue("updatedAts", now)
+        .addValue("updatedBys", new String[] {"plan-test"})
+        .addValue("requestIds", new String[] {"req-" + id})
+        .addValue("recordKeys", none)
+        .addValue("recordHashes", none)
+        .addValue("recordResults", none)
+        .addValue("recordCreatedAts", new java.sql.Timestamp[0]);
+  }
+
+  /**
    * A retry after a lost commit reply reads the versions its earlier attempts appended with {@code
    * versions}, a lookup by primary key: on a document with 2,000 versions it reads one row. It used
    * to read the document's whole history with a statement of its own, which after a cut, on a new
