@@ -10,15 +10,15 @@ import org.springframework.jdbc.core.namedparam.SqlParameterSource;
  *
  * <p>PostgreSQL plans a prepared statement once for all executions (its generic plan) only when
  * that plan is estimated no dearer than the ones planned for each execution's values. A generic
- * plan cannot know an array's length and takes an {@code unnest} for 100 rows, so a statement with
- * an {@code unnest} join is planned again at every execution: for the write transaction's append
- * (seven sources of rows, eight tables), 0.51-0.58 ms of a single-document write's ~1 ms of
- * PostgreSQL time (docs/performance.md, "What a single write costs"). With one row the source
- * becomes {@code (SELECT (CAST(:a AS TEXT[]))[1], ...)} and with none the same {@code WHERE false}:
- * a row count the generic plan knows, the same parameters, the same columns, the same answer.
- * Several rows keep the {@code unnest}, planned once a statement (a batch's, a group's).
- * CockroachDB has subscripts, a {@code SELECT} without {@code FROM} and column aliases on a
- * subquery as PostgreSQL does.
+ * plan cannot know an array's length and takes an {@code unnest} for 10 rows (EXPLAIN, PostgreSQL
+ * 15), so once its tables are large a statement with an {@code unnest} join is planned again at
+ * every execution: for the write transaction's append (seven sources of rows over six tables),
+ * 0.51-0.58 ms of a single-document write's ~1.2 ms of PostgreSQL time (docs/performance.md, "What
+ * a single write costs"). With one row the source becomes {@code (SELECT (CAST(:a AS TEXT[]))[1],
+ * ...)} and with none the same {@code WHERE false}: a row count the generic plan knows, the same
+ * parameters, the same columns, the same answer. Several rows keep the {@code unnest}, planned once
+ * a statement (a batch's, a group's). CockroachDB has subscripts, a {@code SELECT} without {@code
+ * FROM} and column aliases on a subquery as PostgreSQL does (its documentation; not run here).
  */
 final class ArrayRows {
 

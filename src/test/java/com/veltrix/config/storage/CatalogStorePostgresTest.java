@@ -94,7 +94,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
    * The append of a write of one document is planned once per session, not at every write: its rows
    * come as subscripts of the parameter arrays ({@link ArrayRows}), whose row counts a generic plan
    * knows, and PostgreSQL keeps that plan after five executions. With the arrays unnested it
-   * planned the statement again at every execution (0.51-0.58 ms of a write's ~1 ms of PostgreSQL
+   * planned the statement again at every execution (0.51-0.58 ms of a write's ~1.2 ms of PostgreSQL
    * time, docs/performance.md), which the second half of this test shows.
    */
   @Test
