@@ -1,5 +1,7 @@
 package com.veltrix.config.storage;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.springframework.jdbc.core.namedparam.SqlParameterSource;
@@ -28,38 +30,56 @@ final class ArrayRows {
 
   private static final Pattern ARRAY = Pattern.compile("CAST\\(:(\\w+) AS \\w+\\[\\]\\)");
 
-  private ArrayRows() {}
+  /** One {@code unnest}: its text, and its shapes for one row and for none. */
+  private record Source(String unnested, String firstArray, String oneRow, String noRow) {}
+
+  /** The text around the sources: {@code texts} has one more element than {@code sources}. */
+  private final List<String> texts = new ArrayList<>();
+
+  private final List<Source> sources = new ArrayList<>();
+
+  private ArrayRows(String sql) {
+    Matcher unnest = UNNEST.matcher(sql);
+    int from = 0;
+    while (unnest.find()) {
+      texts.add(sql.substring(from, unnest.start()));
+      sources.add(source(unnest.group(1)));
+      from = unnest.end();
+    }
+    texts.add(sql.substring(from));
+  }
+
+  /** {@code sql} parsed once, so that a write only picks each source's shape. */
+  static ArrayRows of(String sql) {
+    return new ArrayRows(sql);
+  }
 
   /**
-   * {@code sql} with each {@code unnest} of parameter arrays written for the number of rows its
+   * The statement with each {@code unnest} of parameter arrays written for the number of rows its
    * first array holds in {@code params} (arrays unnested together have the same length).
    */
-  static String shaped(String sql, SqlParameterSource params) {
-    Matcher unnest = UNNEST.matcher(sql);
-    StringBuilder out = new StringBuilder(sql.length() + 256);
-    while (unnest.find()) {
-      unnest.appendReplacement(out, Matcher.quoteReplacement(shape(unnest.group(1), params)));
+  String shaped(SqlParameterSource params) {
+    StringBuilder out = new StringBuilder(texts.get(0));
+    for (int i = 0; i < sources.size(); i++) {
+      Source source = sources.get(i);
+      int rows = ((Object[]) params.getValue(source.firstArray())).length;
+      out.append(rows > 1 ? source.unnested() : rows == 1 ? source.oneRow() : source.noRow())
+          .append(texts.get(i + 1));
     }
-    unnest.appendTail(out);
     return out.toString();
   }
 
-  private static String shape(String arrays, SqlParameterSource params) {
+  private static Source source(String arrays) {
     Matcher array = ARRAY.matcher(arrays);
-    if (!array.find()) {
+    StringBuilder first = new StringBuilder("(SELECT ");
+    String firstArray = null;
+    while (array.find()) {
+      first.append(firstArray == null ? "(" : ", (").append(array.group()).append(")[1]");
+      firstArray = firstArray == null ? array.group(1) : firstArray;
+    }
+    if (firstArray == null) {
       throw new IllegalArgumentException("no array in unnest(" + arrays + ")");
     }
-    int rows = ((Object[]) params.getValue(array.group(1))).length;
-    if (rows > 1) {
-      return "unnest(" + arrays + ")";
-    }
-    StringBuilder first = new StringBuilder("(SELECT ");
-    array.reset();
-    boolean more = false;
-    while (array.find()) {
-      first.append(more ? ", (" : "(").append(array.group()).append(")[1]");
-      more = true;
-    }
-    return first.append(rows == 0 ? " WHERE false)" : ")").toString();
+    return new Source("unnest(" + arrays + ")", firstArray, first + ")", first + " WHERE false)");
   }
 }

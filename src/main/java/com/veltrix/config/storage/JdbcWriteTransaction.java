@@ -206,6 +206,9 @@ final class JdbcWriteTransaction implements WriteTransaction {
         FROM r
       """;
 
+  /** {@link #APPEND} parsed once for its sources of rows. */
+  private static final ArrayRows APPEND_ROWS = ArrayRows.of(APPEND);
+
   /** Sent after the last statement that holds the revision row, in the same round trip. */
   private static final String COMMIT = ";\nCOMMIT";
 
@@ -520,7 +523,7 @@ final class JdbcWriteTransaction implements WriteTransaction {
             READ_COMMITTED
                 + lockWait(sessionLockTimeoutMillis)
                 + TAKE_ROW
-                + ArrayRows.shaped(APPEND, columns)
+                + APPEND_ROWS.shaped(columns)
                 + (references ? "" : COMMIT),
             columns,
             rs -> {

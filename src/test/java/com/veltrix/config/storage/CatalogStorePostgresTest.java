@@ -123,7 +123,7 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
           var one = oneNewDocument("plan-" + shaped + "-" + i);
           String text =
               shaped
-                  ? ArrayRows.shaped(JdbcWriteTransaction.APPEND, one)
+                  ? ArrayRows.of(JdbcWriteTransaction.APPEND).shaped(one)
                   : JdbcWriteTransaction.APPEND;
           assertThat(session.queryForList(text, one)).hasSize(1); // the revision advanced
         }
