@@ -3,7 +3,9 @@ package com.veltrix.config.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.veltrix.config.security.StartupRequirements;
+import com.veltrix.config.support.ChildJvm;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +13,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
@@ -298,7 +304,13 @@ class DeploymentManifestsTest {
     assertThat(lines).anyMatch(l -> l.matches("FROM \\S+ AS build"));
     assertThat(lines).anyMatch(l -> l.contains("./mvnw") && l.contains("package"));
     assertThat(lines).contains("EXPOSE 8080 9090 8081");
-    assertThat(dockerfile).contains("extract --layers", "MaxRAMPercentage", "JarLauncher");
+    assertThat(dockerfile).contains("extract --layers", "MaxRAMPercentage");
+    // the AOT cache: written by a training run in the image, read by every start of it
+    assertThat(dockerfile).contains("-XX:AOTCacheOutput=veltrix-config.aot");
+    String entrypoint =
+        lines.stream().dropWhile(l -> !l.startsWith("ENTRYPOINT ")).collect(Collectors.joining());
+    assertThat(entrypoint)
+        .contains("\"-XX:AOTCache=veltrix-config.aot\", \"-jar\", \"veltrix-config.jar\"");
     String user =
         lines.stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b).orElseThrow();
     assertThat(Integer.parseInt(user.substring(5).split(":")[0]))
@@ -306,6 +318,31 @@ class DeploymentManifestsTest {
         .isPositive();
     assertThat(dockerfile).doesNotContain("zonky");
     assertThat(Files.readString(Path.of(".dockerignore"))).contains("target/");
+  }
+
+  /**
+   * The image names its collector. In a container with less than 1,792 MiB of memory (the
+   * Deployment's limit is 1 GiB) or a single CPU, the JVM's ergonomics take it for a client machine
+   * and choose the Serial collector: single-threaded and stop-the-world, and measured by nothing
+   * here (every benchmark and fault run used G1). {@code -XX:+NeverActAsServerClassMachine} makes
+   * the JVM take that branch on this machine too; the options are the image's, passed as the image
+   * passes them.
+   */
+  @Test
+  void theImagesJvmKeepsTheMeasuredCollectorInASmallContainer() throws Exception {
+    Matcher options =
+        Pattern.compile("ENV JAVA_TOOL_OPTIONS=\"([^\"]*)\"")
+            .matcher(Files.readString(Path.of("Dockerfile")));
+    assertThat(options.find()).as("the image's JAVA_TOOL_OPTIONS").isTrue();
+    List<String> command = ChildJvm.java();
+    command.addAll(List.of("-XX:+NeverActAsServerClassMachine", "-Xlog:gc", "-version"));
+    ProcessBuilder java = new ProcessBuilder(command).redirectErrorStream(true);
+    java.environment().put("JAVA_TOOL_OPTIONS", options.group(1));
+    Process process = java.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(output).contains("Using G1").doesNotContain("Using Serial");
   }
 
   @Test
