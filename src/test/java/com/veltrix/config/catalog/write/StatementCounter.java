@@ -28,6 +28,9 @@ final class StatementCounter extends DelegatingDataSource {
 
   private final List<Transaction> finished = new CopyOnWriteArrayList<>();
 
+  /** The text of every statement that took the revision row, as the driver was given it. */
+  private final List<String> revisionStatements = new CopyOnWriteArrayList<>();
+
   StatementCounter(DataSource target) {
     super(target);
   }
@@ -36,8 +39,13 @@ final class StatementCounter extends DelegatingDataSource {
     return List.copyOf(finished);
   }
 
+  List<String> revisionStatements() {
+    return List.copyOf(revisionStatements);
+  }
+
   void clear() {
     finished.clear();
+    revisionStatements.clear();
   }
 
   @Override
@@ -82,6 +90,9 @@ final class StatementCounter extends DelegatingDataSource {
     }
 
     private void statement(String sql) {
+      if (sql.contains(REVISION_ROW)) {
+        revisionStatements.add(sql);
+      }
       if (whileHeld > 0 || sql.contains(REVISION_ROW)) {
         whileHeld++;
       } else {

@@ -234,6 +234,25 @@ class WritePathTest {
         .isEqualTo(1000L + 500 + 1000 + 1000 + 500);
   }
 
+  /**
+   * The store sends a write of one document with each source of rows as subscripts of its arrays
+   * ({@code storage/ArrayRows}): the text PostgreSQL plans once per session ({@code
+   * CatalogStorePostgresTest.theAppendOfOneDocumentIsPlannedOncePerSessionNotAtEveryWrite}, which
+   * shapes the text itself and so cannot see whether the store does). A batch of several documents
+   * keeps the {@code unnest}.
+   */
+  @Test
+  void aWriteOfOneDocumentSendsItsAppendShapedForOneRow() {
+    write("shaped");
+    List<String> one = counter().revisionStatements();
+    counter().clear();
+    writer.batch(upserts(2, 1), Optional.empty(), TESTER);
+    List<String> several = counter().revisionStatements();
+
+    assertThat(one).singleElement().asString().doesNotContain("unnest(").contains(")[1]");
+    assertThat(several).singleElement().asString().contains("unnest(");
+  }
+
   /** Runs {@code call} on another thread with a long deadline of its own. */
   static <T> Future<T> call(Callable<T> call) {
     return within(20_000, call);
