@@ -17,9 +17,12 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * depends on the time left when the connection is handed out:
  *
  * <ul>
- *   <li>{@link #CANCEL_WITHIN_MILLIS} or more: the remaining time is the connection's network
- *       timeout (pgjdbc's socket timeout: no byte from the database for that long). A heavy listing
- *       that keeps streaming is not cut; a database that stalls is.
+ *   <li>{@link #CANCEL_WITHIN_MILLIS} or more: the remaining time, less up to {@link
+ *       #RETRY_RESERVE_MILLIS} but never under {@link #MIN_NETWORK_TIMEOUT_MILLIS}, is the
+ *       connection's network timeout (pgjdbc's socket timeout: no byte from the database for that
+ *       long). A heavy listing that keeps streaming is not cut; a database that stalls is, and a
+ *       connection that went silent (a database node lost without a FIN or a reset: its sockets
+ *       never answer again) fails early enough for the call to try once more on another one.
  *   <li>less: each statement gets the remaining time as its query timeout, so at the deadline
  *       pgjdbc asks the database to cancel it (the PostgreSQL cancel protocol, which CockroachDB
  *       serves from v22.1); the statement fails with 57014 and the connection, healthy, goes back
@@ -55,6 +58,23 @@ class DeadlineDataSource extends DelegatingDataSource {
   /** How long after the deadline a connection may wait for the answer to its cancel. */
   static final long CANCEL_GRACE_MILLIS = 100;
 
+  /**
+   * The time a call keeps back from its connection's network timeout for another attempt: a point
+   * read or a group's transaction takes a few milliseconds on a healthy connection, and one lost
+   * node leaves two of every three connections healthy. Without it a call whose connection went
+   * silent spent its whole deadline on it (the fault suite's lost node, a3: one REST write or gRPC
+   * read failed that way in each run).
+   */
+  static final long RETRY_RESERVE_MILLIS = 150;
+
+  /**
+   * The shortest network timeout a call with {@link #CANCEL_WITHIN_MILLIS} or more gets: longer
+   * than a leader transition's stall (150 ms), which every connection survives and which breaking
+   * connections would only prolong (each new session is a fork on PostgreSQL, a TLS handshake and
+   * an authentication on CockroachDB).
+   */
+  static final long MIN_NETWORK_TIMEOUT_MILLIS = 200;
+
   private static final Executor DIRECT = Runnable::run;
 
   DeadlineDataSource(DataSource target) {
@@ -85,12 +105,18 @@ class DeadlineDataSource extends DelegatingDataSource {
     }
     boolean cancelAtDeadline = remainingMillis < CANCEL_WITHIN_MILLIS;
     connection.setNetworkTimeout(
-        DIRECT,
-        (int)
-            Math.min(
-                Integer.MAX_VALUE,
-                cancelAtDeadline ? remainingMillis + CANCEL_GRACE_MILLIS : remainingMillis));
+        DIRECT, (int) Math.min(Integer.MAX_VALUE, networkTimeoutMillis(remainingMillis)));
     return ConnectionHook.around(connection, new CallStatements(call, cancelAtDeadline));
+  }
+
+  /** The network timeout of a connection handed out with {@code remainingMillis} left. */
+  static long networkTimeoutMillis(long remainingMillis) {
+    if (remainingMillis < CANCEL_WITHIN_MILLIS) {
+      return remainingMillis + CANCEL_GRACE_MILLIS; // the cancel ends the statement first
+    }
+    return Math.min(
+        remainingMillis,
+        Math.max(MIN_NETWORK_TIMEOUT_MILLIS, remainingMillis - RETRY_RESERVE_MILLIS));
   }
 
   /**

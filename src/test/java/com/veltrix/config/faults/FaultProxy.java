@@ -40,7 +40,13 @@ import java.util.concurrent.locks.LockSupport;
  *       statement that takes the row, unless it has references to insert after it: only such a
  *       write can leave the row held while the database waits for its client. The services must use
  *       {@code prepareThreshold=0} so that pgjdbc sends the statement's text every time;
- *   <li>{@link #restore()}: forward again; connections held in the blackhole are reset.
+ *   <li>{@link #loseNode()}: one of the database's {@link #NODES} nodes is lost without a word (a
+ *       zone down). Connections are spread over the nodes in turn as they are accepted, as a load
+ *       balancer spreads them; those on the lost node go silent in both directions (no FIN, no
+ *       reset), and new connections that land on it are accepted and never answered, while the
+ *       others work on;
+ *   <li>{@link #restore()}: forward again; connections held in the blackhole or on the lost node
+ *       are reset.
  * </ul>
  */
 final class FaultProxy implements AutoCloseable {
@@ -50,6 +56,9 @@ final class FaultProxy implements AutoCloseable {
 
   /** The end of a Parse message whose statement is COMMIT (its text is NUL-terminated). */
   private static final byte[] COMMIT = "COMMIT\0".getBytes(StandardCharsets.US_ASCII);
+
+  /** The database nodes connections are spread over ({@link #loseNode()}). */
+  static final int NODES = 3;
 
   enum Mode {
     PASS,
@@ -73,6 +82,13 @@ final class FaultProxy implements AutoCloseable {
   private final AtomicLong slowestResetNanos = new AtomicLong();
   private volatile long stalledUntilNanos = System.nanoTime();
   private final Set<Socket> cutOff = ConcurrentHashMap.newKeySet();
+  private final AtomicLong accepted = new AtomicLong();
+  private final Set<Pair> pairs = ConcurrentHashMap.newKeySet();
+
+  /** The node that is lost, or -1; connections accepted on it while lost are held here. */
+  private volatile int lostNode = -1;
+
+  private final Set<Socket> heldByLostNode = ConcurrentHashMap.newKeySet();
 
   FaultProxy(int targetPort) {
     this(targetPort, 0);
@@ -125,9 +141,26 @@ final class FaultProxy implements AutoCloseable {
     mode = Mode.BLACKHOLE;
   }
 
+  /** Loses node 0 of {@link #NODES}: its connections, and new ones that land on it, go silent. */
+  synchronized void loseNode() {
+    lostNode = 0;
+  }
+
   synchronized void restore() {
     if (mode == Mode.BLACKHOLE) {
       resetAll(); // nothing would ever come back on them
+    }
+    int lost = lostNode;
+    lostNode = -1;
+    if (lost >= 0) { // the node is back: it knows nothing of the connections it had
+      for (Pair pair : pairs) {
+        if (pair.node == lost) {
+          reset(pair.client);
+          reset(pair.upstream);
+        }
+      }
+      heldByLostNode.forEach(this::reset);
+      heldByLostNode.clear();
     }
     mode = Mode.PASS;
   }
@@ -164,17 +197,24 @@ final class FaultProxy implements AutoCloseable {
       } catch (IOException e) {
         return;
       }
+      int node = (int) (accepted.getAndIncrement() % NODES);
       switch (mode) {
         case CUT -> reset(client);
         case BLACKHOLE -> sockets.add(client); // held open, never read, never answered
         // the database side is connected on a thread of its own: a network opens many connections
         // at once, and one slow connect on busy cores must not hold up the next accept
-        case PASS -> start(() -> connect(client));
+        case PASS -> {
+          if (node == lostNode) {
+            heldByLostNode.add(client); // as silent as the node
+          } else {
+            start(() -> connect(client, node));
+          }
+        }
       }
     }
   }
 
-  private void connect(Socket client) {
+  private void connect(Socket client, int node) {
     Socket upstream;
     try {
       upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
@@ -193,7 +233,8 @@ final class FaultProxy implements AutoCloseable {
       sockets.add(client);
       sockets.add(upstream);
     }
-    Pair pair = new Pair(client, upstream);
+    Pair pair = new Pair(client, upstream, node);
+    pairs.add(pair);
     start(() -> pump(pair, client, upstream, true));
     start(() -> pump(pair, upstream, client, false));
   }
@@ -202,15 +243,17 @@ final class FaultProxy implements AutoCloseable {
   private static final class Pair {
     final Socket client;
     final Socket upstream;
+    final int node;
     volatile CompletableFuture<Void> trapped;
     volatile boolean frozen;
 
     /** The database's answers, message by message (read by its pump only). */
     final BackendMessages answers = new BackendMessages();
 
-    Pair(Socket client, Socket upstream) {
+    Pair(Socket client, Socket upstream, int node) {
       this.client = client;
       this.upstream = upstream;
+      this.node = node;
     }
   }
 
@@ -227,7 +270,7 @@ final class FaultProxy implements AutoCloseable {
         // every answer is framed, even one swallowed, so that the next is read from its start
         BackendMessages.Verdict answered =
             toDatabase ? BackendMessages.Verdict.NOTHING : pair.answers.read(buffer, n);
-        if (mode == Mode.BLACKHOLE) {
+        if (mode == Mode.BLACKHOLE || pair.node == lostNode) {
           continue; // swallowed: the other side never hears back
         }
         if (toDatabase && pair.trapped != null && contains(buffer, n, COMMIT)) {
@@ -285,10 +328,23 @@ final class FaultProxy implements AutoCloseable {
         line.close(); // what was read before the end is still delivered
       }
     }
-    if (!orphans.contains(pair.upstream)) {
-      reset(from);
-      reset(to);
+    if (orphans.contains(pair.upstream)) {
+      return;
     }
+    pairs.remove(pair);
+    if (pair.node == lostNode) {
+      // the node is gone: neither end hears that the other went (the database's session stays
+      // until its own timeouts end it, as a lost node's transactions stay until they expire)
+      heldByLostNode.add(pair.upstream);
+      if (from == pair.client) {
+        reset(pair.client); // the client's own close
+      } else {
+        heldByLostNode.add(pair.client);
+      }
+      return;
+    }
+    reset(from);
+    reset(to);
   }
 
   /**
@@ -392,6 +448,7 @@ final class FaultProxy implements AutoCloseable {
     closed = true;
     resetAll();
     orphans.forEach(this::reset);
+    heldByLostNode.forEach(this::reset);
     try {
       server.close();
     } catch (IOException e) {

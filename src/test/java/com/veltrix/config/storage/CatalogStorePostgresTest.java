@@ -1001,6 +1001,28 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   }
 
   /**
+   * A call whose connection goes silent (a database node lost without a FIN or a reset: nothing
+   * ever comes back on its sockets; here a statement that sleeps past the call's deadline) gives up
+   * on it before its deadline and is answered on another connection. Before, the network timeout
+   * was the whole remaining time, and the call failed at its deadline (the fault suite's lost node,
+   * a3).
+   */
+  @Test
+  void aCallWhoseConnectionFallsSilentIsAnsweredOnAnother() {
+    AtomicInteger attempts = new AtomicInteger();
+
+    Object answer = // within the 250 ms budget, or it throws
+        runner.read(
+            () ->
+                attempts.incrementAndGet() == 1
+                    ? jdbc.sql("SELECT pg_sleep(5)").query().singleValue()
+                    : jdbc.sql("SELECT 1").query().singleValue());
+
+    assertThat(answer).isEqualTo(1);
+    assertThat(attempts).as("the silent attempt, then one on another connection").hasValue(2);
+  }
+
+  /**
    * A statement of a call that got its connection with little time left and outlives the deadline
    * is cancelled by the database (57014) and its connection, still healthy, goes back to the pool.
    * Before, the socket timeout enforced the deadline and broke the connection (the backend went on
