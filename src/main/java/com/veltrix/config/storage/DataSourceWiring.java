@@ -61,10 +61,10 @@ class DataSourceWiring implements BeanPostProcessor, EnvironmentAware {
   @Override
   public Object postProcessAfterInitialization(Object bean, String beanName) {
     if (bean instanceof HikariDataSource pool) {
-      return new DeadlineDataSource(new PoolQueue(pool));
+      return new DeadlineDataSource(new PoolQueue(pool), database.lockTimeout());
     }
     if (bean instanceof DataSource dataSource && !(bean instanceof DeadlineDataSource)) {
-      return new DeadlineDataSource(dataSource);
+      return new DeadlineDataSource(dataSource, database.lockTimeout());
     }
     return bean;
   }

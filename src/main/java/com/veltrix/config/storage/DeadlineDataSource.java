@@ -5,8 +5,10 @@ import java.lang.reflect.Method;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.postgresql.jdbc.PgStatement;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -18,11 +20,14 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  *
  * <ul>
  *   <li>{@link #CANCEL_WITHIN_MILLIS} or more: the remaining time, less up to {@link
- *       #RETRY_RESERVE_MILLIS} but never under {@link #MIN_NETWORK_TIMEOUT_MILLIS}, is the
+ *       #RETRY_RESERVE_MILLIS} but never under a floor ({@link #READ_MIN_NETWORK_TIMEOUT_MILLIS}
+ *       for a read, twice the session's lock_timeout and a margin for a transaction), is the
  *       connection's network timeout (pgjdbc's socket timeout: no byte from the database for that
  *       long). A heavy listing that keeps streaming is not cut; a database that stalls is, and a
  *       connection that went silent (a database node lost without a FIN or a reset: its sockets
- *       never answer again) fails early enough for the call to try once more on another one.
+ *       never answer again) fails early enough for the call to try once more on another one: a REST
+ *       read at 200 ms of its 250, a gRPC call with a 1 s deadline at 850 ms (a REST write keeps
+ *       its 250 ms, which a wait behind the revision row's holder may use).
  *   <li>less: each statement gets the remaining time as its query timeout, so at the deadline
  *       pgjdbc asks the database to cancel it (the PostgreSQL cancel protocol, which CockroachDB
  *       serves from v22.1); the statement fails with 57014 and the connection, healthy, goes back
@@ -62,23 +67,51 @@ class DeadlineDataSource extends DelegatingDataSource {
    * The time a call keeps back from its connection's network timeout for another attempt: a point
    * read or a group's transaction takes a few milliseconds on a healthy connection, and one lost
    * node leaves two of every three connections healthy. Without it a call whose connection went
-   * silent spent its whole deadline on it (the fault suite's lost node, a3: one REST write or gRPC
-   * read failed that way in each run).
+   * silent spent its whole deadline on it (the fault suite's lost node, a3).
    */
   static final long RETRY_RESERVE_MILLIS = 150;
 
   /**
-   * The shortest network timeout a call with {@link #CANCEL_WITHIN_MILLIS} or more gets: longer
-   * than a leader transition's stall (150 ms), which every connection survives and which breaking
-   * connections would only prolong (each new session is a fork on PostgreSQL, a TLS handshake and
-   * an authentication on CockroachDB).
+   * The shortest network timeout a read ({@link #reading}) with {@link #CANCEL_WITHIN_MILLIS} or
+   * more gets: longer than a leader transition's stall (150 ms), which every connection survives
+   * and which breaking connections would only prolong (each new session is a fork on PostgreSQL, a
+   * TLS handshake and an authentication on CockroachDB). A read holds no lock and waits for none.
    */
-  static final long MIN_NETWORK_TIMEOUT_MILLIS = 200;
+  static final long READ_MIN_NETWORK_TIMEOUT_MILLIS = 200;
+
+  /** Time for a lock wait's end (55P03) to come back before the socket times out. */
+  private static final long LOCK_WAIT_ANSWER_MILLIS = 50;
 
   private static final Executor DIRECT = Runnable::run;
 
-  DeadlineDataSource(DataSource target) {
+  /** Set while a read ({@link #reading}) takes its connections on this thread. */
+  private static final ThreadLocal<Boolean> READING = new ThreadLocal<>();
+
+  /**
+   * The shortest network timeout a transaction gets: a writer may wait up to the session's
+   * lock_timeout for each lock it queues for (behind the revision row's holder, first the row's
+   * tuple lock, then the holder's transaction), and a wait the database ends (55P03: contention,
+   * retried) must not become a socket timeout (08006: a broken connection, counted as the database
+   * failing). Below it a transaction keeps its whole remaining time, as a REST write's 250 ms does.
+   */
+  private final long transactionMinNetworkTimeoutMillis;
+
+  DeadlineDataSource(DataSource target, Duration lockTimeout) {
     super(target);
+    this.transactionMinNetworkTimeoutMillis = 2 * lockTimeout.toMillis() + LOCK_WAIT_ANSWER_MILLIS;
+  }
+
+  /**
+   * Runs {@code read}, whose statements hold and wait for no lock, with the shorter network timeout
+   * floor of reads ({@link #READ_MIN_NETWORK_TIMEOUT_MILLIS}).
+   */
+  static <T> T reading(Supplier<T> read) {
+    READING.set(Boolean.TRUE);
+    try {
+      return read.get();
+    } finally {
+      READING.remove();
+    }
   }
 
   @Override
@@ -91,7 +124,7 @@ class DeadlineDataSource extends DelegatingDataSource {
     return bounded(super.getConnection(username, password));
   }
 
-  private static Connection bounded(Connection connection) throws SQLException {
+  private Connection bounded(Connection connection) throws SQLException {
     CallContext call = CallContext.current();
     if (call == null) {
       return connection;
@@ -104,19 +137,24 @@ class DeadlineDataSource extends DelegatingDataSource {
       throw new DeadlinePassed();
     }
     boolean cancelAtDeadline = remainingMillis < CANCEL_WITHIN_MILLIS;
+    long floor =
+        READING.get() != null
+            ? READ_MIN_NETWORK_TIMEOUT_MILLIS
+            : transactionMinNetworkTimeoutMillis;
     connection.setNetworkTimeout(
-        DIRECT, (int) Math.min(Integer.MAX_VALUE, networkTimeoutMillis(remainingMillis)));
+        DIRECT, (int) Math.min(Integer.MAX_VALUE, networkTimeoutMillis(remainingMillis, floor)));
     return ConnectionHook.around(connection, new CallStatements(call, cancelAtDeadline));
   }
 
-  /** The network timeout of a connection handed out with {@code remainingMillis} left. */
-  static long networkTimeoutMillis(long remainingMillis) {
+  /**
+   * The network timeout of a connection handed out with {@code remainingMillis} left: all of it,
+   * less up to {@link #RETRY_RESERVE_MILLIS} above {@code floorMillis}.
+   */
+  static long networkTimeoutMillis(long remainingMillis, long floorMillis) {
     if (remainingMillis < CANCEL_WITHIN_MILLIS) {
       return remainingMillis + CANCEL_GRACE_MILLIS; // the cancel ends the statement first
     }
-    return Math.min(
-        remainingMillis,
-        Math.max(MIN_NETWORK_TIMEOUT_MILLIS, remainingMillis - RETRY_RESERVE_MILLIS));
+    return Math.min(remainingMillis, Math.max(floorMillis, remainingMillis - RETRY_RESERVE_MILLIS));
   }
 
   /**

@@ -183,7 +183,7 @@ class TransactionRunner {
   }
 
   <T> T read(Supplier<T> query) {
-    return guarded(deadline(), query);
+    return guarded(deadline(), () -> DeadlineDataSource.reading(query));
   }
 
   static void discard(TransactionStatus status) {

@@ -289,10 +289,10 @@ class ProductionFaultsTest {
    * whose connection went silent gives up on it before its deadline and tries once more on another
    * ({@code DeadlineDataSource.RETRY_RESERVE_MILLIS}): no gRPC call fails (a 1 s deadline leaves
    * 150 ms for the retry; before, 3 of 4 runs had a gRPC call out of its deadline), a REST call
-   * (250 ms, 50 ms left for it) only with a retryable 503 (0-1 a run, all within 0.5 s of the
-   * loss); the breaker and readiness do not move. What this stand-in cannot show: on CockroachDB
-   * the ranges whose leaseholder was on the lost node stall every connection until their leases
-   * move (seconds; docs/decisions.md).
+   * only with a retryable 503 (a read has 50 ms left for its retry, a write keeps its whole 250 ms
+   * for lock waits: 0-1 a run, within 0.1 s of the loss); the breaker and readiness do not move.
+   * What this stand-in cannot show: on CockroachDB the ranges whose leaseholder was on the lost
+   * node stall every connection until their leases move (seconds; docs/decisions.md).
    */
   @Test
   @Order(3)

@@ -915,6 +915,34 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
         .containsOnly(false);
   }
 
+  /**
+   * A writer with the REST budget queued behind the revision row's holder until its deadline is
+   * contention, not the database failing: its lock wait ends (55P03) before its connection's socket
+   * timeout would, so the breaker does not count it and its connection is not broken. With the lock
+   * wait bounded by the deadline alone, it outlasted the socket timeout once that kept time back
+   * for a retry (200 ms of a 250 ms budget): 08006, the database's failure (the fault suite's
+   * orphaned session, c: 8 REST writes in one run).
+   */
+  @Test
+  void aWriterQueuedOnTheRevisionRowUntilItsDeadlineIsNotTheDatabasesFailure() throws Exception {
+    try (Connection other = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
+      other.setAutoCommit(false);
+      try (Statement s = other.createStatement()) {
+        s.executeUpdate("UPDATE revision_counter SET revision = revision + 1 WHERE id = 1");
+      }
+      StoreUnavailableException refused =
+          catchThrowableOfType(
+              StoreUnavailableException.class, () -> write(Status.ACTIVE, dt("queued")));
+      other.rollback();
+
+      assertThat(refused).as("out of its 250 ms budget behind the holder").isNotNull();
+      // its attempts: lock waits cut (55P03), the last perhaps not sent (the deadline passed)
+      assertThat(refused.databaseAtFault())
+          .as("contention, not the database failing (no socket timeout in any attempt)")
+          .isFalse();
+    }
+  }
+
   @Test
   void everyPooledSessionCarriesTheServerSideBounds() {
     assertThat(jdbc.sql("SHOW statement_timeout").query(String.class).single()).isEqualTo("10s");
@@ -1019,6 +1047,31 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
                     : jdbc.sql("SELECT 1").query().singleValue());
 
     assertThat(answer).isEqualTo(1);
+    assertThat(attempts).as("the silent attempt, then one on another connection").hasValue(2);
+  }
+
+  /**
+   * The same for a write transaction with a gRPC client's 1 s deadline: its connection gives up at
+   * 850 ms and the transaction runs again on another, where it commits. A REST write keeps its
+   * whole 250 ms (a wait behind the revision row's holder may use it: the test above).
+   */
+  @Test
+  void aTransactionWhoseConnectionFallsSilentCommitsOnAnother() {
+    AtomicInteger attempts = new AtomicInteger();
+
+    long revision = // within the 1 s deadline, or it throws
+        CallContext.call(
+            System.nanoTime() + TimeUnit.SECONDS.toNanos(1),
+            () ->
+                store.write(
+                    tx -> {
+                      if (attempts.incrementAndGet() == 1) {
+                        jdbc.sql("SELECT pg_sleep(5)").query().singleValue(); // its connection
+                      }
+                      return append(tx, Status.ACTIVE, dt("silent"));
+                    }));
+
+    assertThat(revision).isEqualTo(1);
     assertThat(attempts).as("the silent attempt, then one on another connection").hasValue(2);
   }
 
