@@ -8,7 +8,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.postgresql.jdbc.PgStatement;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
@@ -20,14 +19,13 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  *
  * <ul>
  *   <li>{@link #CANCEL_WITHIN_MILLIS} or more: the remaining time, less up to {@link
- *       #RETRY_RESERVE_MILLIS} but never under a floor ({@link #READ_MIN_NETWORK_TIMEOUT_MILLIS}
- *       for a read, twice the session's lock_timeout and a margin for a transaction), is the
- *       connection's network timeout (pgjdbc's socket timeout: no byte from the database for that
- *       long). A heavy listing that keeps streaming is not cut; a database that stalls is, and a
- *       connection that went silent (a database node lost without a FIN or a reset: its sockets
- *       never answer again) fails early enough for the call to try once more on another one: a REST
- *       read at 200 ms of its 250, a gRPC call with a 1 s deadline at 850 ms (a REST write keeps
- *       its 250 ms, which a wait behind the revision row's holder may use).
+ *       #RETRY_RESERVE_MILLIS} but never under a floor of twice the session's lock_timeout and a
+ *       margin ({@link #minNetworkTimeoutMillis}), is the connection's network timeout (pgjdbc's
+ *       socket timeout: no byte from the database for that long). A heavy listing that keeps
+ *       streaming is not cut; a database that stalls is, and a connection that went silent (a
+ *       database node lost without a FIN or a reset: its sockets never answer again) fails early
+ *       enough for a call with the time to try once more on another one: a gRPC call with a 1 s
+ *       deadline gives up at 850 ms, a REST call keeps its whole 250 ms.
  *   <li>less: each statement gets the remaining time as its query timeout, so at the deadline
  *       pgjdbc asks the database to cancel it (the PostgreSQL cancel protocol, which CockroachDB
  *       serves from v22.1); the statement fails with 57014 and the connection, healthy, goes back
@@ -71,47 +69,26 @@ class DeadlineDataSource extends DelegatingDataSource {
    */
   static final long RETRY_RESERVE_MILLIS = 150;
 
-  /**
-   * The shortest network timeout a read ({@link #reading}) with {@link #CANCEL_WITHIN_MILLIS} or
-   * more gets: longer than a leader transition's stall (150 ms), which every connection survives
-   * and which breaking connections would only prolong (each new session is a fork on PostgreSQL, a
-   * TLS handshake and an authentication on CockroachDB). A read holds no lock and waits for none.
-   */
-  static final long READ_MIN_NETWORK_TIMEOUT_MILLIS = 200;
-
   /** Time for a lock wait's end (55P03) to come back before the socket times out. */
   private static final long LOCK_WAIT_ANSWER_MILLIS = 50;
 
   private static final Executor DIRECT = Runnable::run;
 
-  /** Set while a read ({@link #reading}) takes its connections on this thread. */
-  private static final ThreadLocal<Boolean> READING = new ThreadLocal<>();
-
   /**
-   * The shortest network timeout a transaction gets: a writer may wait up to the session's
-   * lock_timeout for each lock it queues for (behind the revision row's holder, first the row's
-   * tuple lock, then the holder's transaction), and a wait the database ends (55P03: contention,
-   * retried) must not become a socket timeout (08006: a broken connection, counted as the database
-   * failing). Below it a transaction keeps its whole remaining time, as a REST write's 250 ms does.
+   * The shortest network timeout the reserve leaves: a statement may wait up to the session's
+   * lock_timeout for each lock it queues for (a writer behind the revision row's holder: first the
+   * row's tuple lock, then the holder's transaction; on CockroachDB without a licence, a read of
+   * the row behind its writer too), and a wait the database ends (55P03: contention, retried, not
+   * the database failing) must not become a socket timeout (08006: a broken connection, counted by
+   * the breaker). It is also well above a leader transition's stall (150 ms), which every
+   * connection survives. A call with less than this keeps its whole remaining time, as a REST
+   * call's 250 ms does.
    */
-  private final long transactionMinNetworkTimeoutMillis;
+  private final long minNetworkTimeoutMillis;
 
   DeadlineDataSource(DataSource target, Duration lockTimeout) {
     super(target);
-    this.transactionMinNetworkTimeoutMillis = 2 * lockTimeout.toMillis() + LOCK_WAIT_ANSWER_MILLIS;
-  }
-
-  /**
-   * Runs {@code read}, whose statements hold and wait for no lock, with the shorter network timeout
-   * floor of reads ({@link #READ_MIN_NETWORK_TIMEOUT_MILLIS}).
-   */
-  static <T> T reading(Supplier<T> read) {
-    READING.set(Boolean.TRUE);
-    try {
-      return read.get();
-    } finally {
-      READING.remove();
-    }
+    this.minNetworkTimeoutMillis = 2 * lockTimeout.toMillis() + LOCK_WAIT_ANSWER_MILLIS;
   }
 
   @Override
@@ -137,12 +114,11 @@ class DeadlineDataSource extends DelegatingDataSource {
       throw new DeadlinePassed();
     }
     boolean cancelAtDeadline = remainingMillis < CANCEL_WITHIN_MILLIS;
-    long floor =
-        READING.get() != null
-            ? READ_MIN_NETWORK_TIMEOUT_MILLIS
-            : transactionMinNetworkTimeoutMillis;
     connection.setNetworkTimeout(
-        DIRECT, (int) Math.min(Integer.MAX_VALUE, networkTimeoutMillis(remainingMillis, floor)));
+        DIRECT,
+        (int)
+            Math.min(
+                Integer.MAX_VALUE, networkTimeoutMillis(remainingMillis, minNetworkTimeoutMillis)));
     return ConnectionHook.around(connection, new CallStatements(call, cancelAtDeadline));
   }
 

@@ -183,7 +183,7 @@ class TransactionRunner {
   }
 
   <T> T read(Supplier<T> query) {
-    return guarded(deadline(), () -> DeadlineDataSource.reading(query));
+    return guarded(deadline(), query);
   }
 
   static void discard(TransactionStatus status) {

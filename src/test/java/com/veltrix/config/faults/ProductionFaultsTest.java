@@ -285,14 +285,13 @@ class ProductionFaultsTest {
    * One of three database nodes lost without a word (a zone down, as {@link FaultProxy#loseNode()}
    * has it): a third of every pod's connections go silent, and a third of the connections opened
    * meanwhile land on the lost node and hang, as they do behind a Kubernetes Service until the
-   * node's endpoints are removed (tens of seconds). The other two nodes answer throughout. A call
-   * whose connection went silent gives up on it before its deadline and tries once more on another
-   * ({@code DeadlineDataSource.RETRY_RESERVE_MILLIS}): no gRPC call fails (a 1 s deadline leaves
-   * 150 ms for the retry; before, 3 of 4 runs had a gRPC call out of its deadline), a REST call
-   * only with a retryable 503 (a read has 50 ms left for its retry, a write keeps its whole 250 ms
-   * for lock waits: 0-1 a run, within 0.1 s of the loss); the breaker and readiness do not move.
-   * What this stand-in cannot show: on CockroachDB the ranges whose leaseholder was on the lost
-   * node stall every connection until their leases move (seconds; docs/decisions.md).
+   * node's endpoints are removed (tens of seconds). The other two nodes answer throughout. A gRPC
+   * call whose connection went silent gives up on it 150 ms before its 1 s deadline and tries once
+   * more on another ({@code DeadlineDataSource.RETRY_RESERVE_MILLIS}): no gRPC call fails (before,
+   * 3 of 4 runs had one out of its deadline). A REST call keeps its whole 250 ms (lock waits may
+   * use it) and may fail with a retryable 503 (1-2 a run, near the loss); the breaker and readiness
+   * do not move. What this stand-in cannot show: on CockroachDB the ranges whose leaseholder was on
+   * the lost node stall every connection until their leases move (seconds; docs/decisions.md).
    */
   @Test
   @Order(3)
