@@ -16,7 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     Shorter than the REST request budget, so the database gives up before the client does: the
  *     wait ends as a 55P03 on a healthy connection (retried within the caller's deadline) instead
  *     of a client that closed its socket and a backend left queued on the lock. On CockroachDB it
- *     also bounds reads that wait on a writer's lock
+ *     also bounds reads that wait on a writer's lock. Twice it, plus 50 ms, is the shortest socket
+ *     timeout a call gets when it keeps time back for a retry ({@code DeadlineDataSource})
  * @param idleInTransactionTimeout a session idle inside a transaction this long is ended by the
  *     database: a pod killed or partitioned mid-transaction (no FIN ever reaches the database) then
  *     releases the revision row within seconds instead of stalling every writer on every pod

@@ -921,7 +921,8 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
    * timeout would, so the breaker does not count it and its connection is not broken. With the lock
    * wait bounded by the deadline alone, it outlasted the socket timeout once that kept time back
    * for a retry (200 ms of a 250 ms budget): 08006, the database's failure (the fault suite's
-   * orphaned session, c: 8 REST writes in one run).
+   * orphaned session, c: 8 REST writes in one run; this test failed in one of two executions then,
+   * the lock wait and the socket timeout being equal).
    */
   @Test
   void aWriterQueuedOnTheRevisionRowUntilItsDeadlineIsNotTheDatabasesFailure() throws Exception {
