@@ -1040,15 +1040,14 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   void aCallWhoseConnectionFallsSilentIsAnsweredOnAnother() {
     AtomicInteger attempts = new AtomicInteger();
 
-    Object answer = // within the 1 s deadline, or it throws
-        CallContext.call(
-            System.nanoTime() + TimeUnit.SECONDS.toNanos(1),
+    Object answer =
+        withAGrpcClientsDeadline(
             () ->
                 runner.read(
-                    () ->
-                        attempts.incrementAndGet() == 1
-                            ? jdbc.sql("SELECT pg_sleep(5)").query().singleValue()
-                            : jdbc.sql("SELECT 1").query().singleValue()));
+                    () -> {
+                      silentOnTheFirstAttempt(attempts);
+                      return jdbc.sql("SELECT 1").query().singleValue();
+                    }));
 
     assertThat(answer).isEqualTo(1);
     assertThat(attempts).as("the silent attempt, then one on another connection").hasValue(2);
@@ -1063,20 +1062,32 @@ class CatalogStorePostgresTest extends CatalogStoreContract {
   void aTransactionWhoseConnectionFallsSilentCommitsOnAnother() {
     AtomicInteger attempts = new AtomicInteger();
 
-    long revision = // within the 1 s deadline, or it throws
-        CallContext.call(
-            System.nanoTime() + TimeUnit.SECONDS.toNanos(1),
+    long revision =
+        withAGrpcClientsDeadline(
             () ->
                 store.write(
                     tx -> {
-                      if (attempts.incrementAndGet() == 1) {
-                        jdbc.sql("SELECT pg_sleep(5)").query().singleValue(); // its connection
-                      }
+                      silentOnTheFirstAttempt(attempts); // on the transaction's connection
                       return append(tx, Status.ACTIVE, dt("silent"));
                     }));
 
     assertThat(revision).isEqualTo(1);
     assertThat(attempts).as("the silent attempt, then one on another connection").hasValue(2);
+  }
+
+  /** {@code work} under a 1 s deadline, as a gRPC client's; it throws if it runs past it. */
+  private static <T> T withAGrpcClientsDeadline(Supplier<T> work) {
+    return CallContext.call(System.nanoTime() + TimeUnit.SECONDS.toNanos(1), work);
+  }
+
+  /**
+   * Counts an attempt; the first one's connection goes silent: a statement that sends nothing back
+   * for 5 s, past any deadline of these tests.
+   */
+  private void silentOnTheFirstAttempt(AtomicInteger attempts) {
+    if (attempts.incrementAndGet() == 1) {
+      jdbc.sql("SELECT pg_sleep(5)").query().singleValue();
+    }
   }
 
   /**
