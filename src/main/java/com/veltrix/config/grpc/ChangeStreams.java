@@ -11,6 +11,7 @@ import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.OptionalInt;
@@ -73,6 +74,9 @@ class ChangeStreams implements DisposableBean {
         Counter.builder(pages).tag("source", "commit").description(description).register(meters);
     this.pagesFromFeed =
         Counter.builder(pages).tag("source", "feed").description(description).register(meters);
+    Gauge.builder("veltrix.watches.open", watches, Set::size)
+        .description("WatchChanges streams this instance serves (veltrix.capacity.max-watches)")
+        .register(meters);
     long interval = properties.watchPollInterval().toNanos();
     executor.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.NANOSECONDS);
   }

@@ -12,13 +12,20 @@ import com.veltrix.config.grpc.v1.ManifestEntry;
 import com.veltrix.config.grpc.v1.WatchChangesRequest;
 import com.veltrix.config.grpc.v1.WatchChangesResponse;
 import com.veltrix.config.support.Tokens;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -34,7 +41,12 @@ import java.util.function.Supplier;
  *       repeated is recognised by its version.
  * </ol>
  *
- * The materialised view maps (kind, id) to the ACTIVE version's payload.
+ * Every call has a deadline, and a watch from which nothing came (no change, no PROGRESS, which an
+ * idle watch gets every {@code watch-progress-interval}) for {@code silence} is given up as a
+ * disconnect: a server whose node was lost, or a partition, says nothing, no FIN, no reset, and
+ * without a bound the consumer would wait on it forever with a view that no longer moves.
+ *
+ * <p>The materialised view maps (kind, id) to the ACTIVE version's payload.
  */
 public final class ExampleConsumer implements Runnable {
 
@@ -49,12 +61,28 @@ public final class ExampleConsumer implements Runnable {
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger relists = new AtomicInteger();
   private final AtomicInteger fetchedFromServer = new AtomicInteger();
+  private final AtomicInteger silences = new AtomicInteger();
+  private final Duration silence;
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "example-consumer-silence");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile ManagedChannel channel;
   private volatile long revision = -1;
+  private volatile long heardNanos; // when the watch last sent anything
   private volatile boolean stopped;
 
+  /** Gives a watch up after 15 s of silence: three of the service's PROGRESS intervals (5 s). */
   public ExampleConsumer(Supplier<ManagedChannel> connect) {
+    this(connect, Duration.ofSeconds(15));
+  }
+
+  public ExampleConsumer(Supplier<ManagedChannel> connect, Duration silence) {
     this.connect = connect;
+    this.silence = silence;
   }
 
   /** Every change up to this revision is in the view (-1 before the manifest is loaded). */
@@ -84,6 +112,11 @@ public final class ExampleConsumer implements Runnable {
     return fetchedFromServer.get();
   }
 
+  /** How often a watch was given up because nothing came for {@code silence}. */
+  public int silences() {
+    return silences.get();
+  }
+
   /** Drops the connection, as a network failure or a pod going away would. */
   public void disconnect() {
     ManagedChannel current = channel;
@@ -107,11 +140,11 @@ public final class ExampleConsumer implements Runnable {
               .withCallCredentials(Tokens.bearer(Tokens.admin()));
       try {
         if (revision < 0) {
-          loadManifest(stub);
+          loadManifest(stub.withDeadlineAfter(5, TimeUnit.MINUTES));
         }
         follow(stub);
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
+        if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
           // fell behind the retained history: the changes since `revision` are gone, so the
           // view is rebuilt from a new manifest (documents retired meanwhile drop out)
           view.clear();
@@ -143,12 +176,40 @@ public final class ExampleConsumer implements Runnable {
     revision = manifestRevision;
   }
 
+  /** Follows the watch until it ends, fails, or is silent for {@code silence}. */
   private void follow(ConfigServiceBlockingStub stub) {
+    Context.CancellableContext watch = Context.current().withCancellation();
+    heardNanos = System.nanoTime();
+    long limit = silence.toNanos();
+    ScheduledFuture<?> watchdog =
+        timer.scheduleWithFixedDelay(
+            () -> {
+              if (!watch.isCancelled() && System.nanoTime() - heardNanos > limit) {
+                silences.incrementAndGet();
+                watch.cancel(
+                    Status.UNAVAILABLE
+                        .withDescription("nothing from the watch for " + silence)
+                        .asRuntimeException());
+              }
+            },
+            limit / 4,
+            limit / 4,
+            TimeUnit.NANOSECONDS);
+    try {
+      watch.run(() -> read(stub));
+    } finally {
+      watchdog.cancel(false);
+      watch.cancel(null);
+    }
+  }
+
+  private void read(ConfigServiceBlockingStub stub) {
     Iterator<WatchChangesResponse> events =
         stub.watchChanges(WatchChangesRequest.newBuilder().setAfterRevision(revision).build());
     long open = -1; // a revision whose events may not all have arrived yet
     while (!stopped && events.hasNext()) {
       WatchChangesResponse e = events.next();
+      heardNanos = System.nanoTime();
       if (e.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
         revision = e.getRevision();
         open = -1;
@@ -192,7 +253,8 @@ public final class ExampleConsumer implements Runnable {
     for (int from = 0; from < wanted.size(); from += 1000) {
       List<ConfigRef> batch = wanted.subList(from, Math.min(wanted.size(), from + 1000));
       for (ConfigDocument d :
-          stub.getConfigs(GetConfigsRequest.newBuilder().addAllRefs(batch).build())
+          stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+              .getConfigs(GetConfigsRequest.newBuilder().addAllRefs(batch).build())
               .getConfigsList()) {
         cache.put(ref(d.getKind(), d.getId(), d.getVersion()), d);
         fetchedFromServer.incrementAndGet();

@@ -1,0 +1,168 @@
+package com.veltrix.config.faults;
+
+import static com.veltrix.config.support.Payloads.dropTable;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.veltrix.config.grpc.ExampleConsumer;
+import com.veltrix.config.grpc.ExampleConsumerTest;
+import com.veltrix.config.support.TestDatabase;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * A peer of a watch that goes without a word (no FIN, no reset: its node lost, a partition): the
+ * other side must find out by itself. Kubernetes kills a pod's process with SIGKILL and its kernel
+ * still resets the connections; a lost node or zone, or a partition, leaves them silent. The
+ * service's side is gRPC's keepalive (a ping on a connection from which nothing came for {@code
+ * keep-alive-time}, the connection closed when no answer came within {@code keep-alive-timeout});
+ * shortened here to 10 s (the least grpc-java allows: {@code KeepAliveManager} raises any shorter
+ * time to it) and 1 s; the shipped values are 60 s and 20 s. The consumer's side is the bound on a
+ * watch's silence that {@link ExampleConsumer} keeps: an idle watch gets a PROGRESS event every
+ * {@code watch-progress-interval}, so nothing for several of them means nobody is there. The bounds
+ * are the feature.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class VanishedPeersTest {
+
+  ServiceUnderTest service;
+  final JdbcClient jdbc = JdbcClient.create(TestDatabase.unpooled());
+
+  @BeforeAll
+  void start() {
+    // before the service starts (its watches must never see the revision go back), unless it is
+    // the first to use the database and migrates it now
+    if (jdbc.sql("SELECT to_regclass('revision_counter') IS NOT NULL")
+        .query(Boolean.class)
+        .single()) {
+      TestDatabase.reset(jdbc);
+    }
+    service =
+        new ServiceUnderTest(
+            "vanished",
+            TestDatabase.jdbcUrl(),
+            "0s",
+            Map.of(
+                "grpc.server.keep-alive-time", "10s",
+                "grpc.server.keep-alive-timeout", "1s",
+                "veltrix.grpc.watch-progress-interval", "300ms"));
+  }
+
+  @AfterAll
+  void stop() {
+    service.close();
+  }
+
+  long revision() {
+    return service.rest.get("/api/v1/revision").json().get("revision").asLong();
+  }
+
+  /** {@code veltrix_watches_open}, as Prometheus scrapes it. */
+  double openWatches() {
+    return service
+        .prometheus()
+        .lines()
+        .filter(l -> l.startsWith("veltrix_watches_open "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no veltrix_watches_open in /actuator/prometheus"));
+  }
+
+  /**
+   * The consumer's first connection goes through a network that falls silent while it watches; its
+   * next connections go straight to the service, as to another pod. It gives the silent watch up
+   * after 1 s without a message (the service sends PROGRESS every 300 ms here), resumes from the
+   * last revision it had completely, and ends with the database's state.
+   */
+  @Test
+  void aConsumerWhoseServerFellSilentResumesAndMissesNothing() throws Exception {
+    try (FaultProxy network = new FaultProxy(service.grpcPort)) {
+      AtomicInteger connections = new AtomicInteger();
+      ExampleConsumer consumer =
+          new ExampleConsumer(
+              () ->
+                  ManagedChannelBuilder.forAddress(
+                          "localhost",
+                          connections.getAndIncrement() == 0 ? network.port() : service.grpcPort)
+                      .usePlaintext()
+                      .build(),
+              Duration.ofSeconds(1));
+      ExecutorService thread = Executors.newSingleThreadExecutor();
+      try {
+        for (int i = 0; i < 20; i++) {
+          service.rest.put("/api/v1/drop-tables/silent-" + i, dropTable("before", i + 1));
+        }
+        Future<?> consuming = thread.submit(consumer);
+        ExampleConsumerTest.awaitRevision(consumer, revision());
+
+        network.blackhole(); // the pod it watches is lost: no FIN, no reset, no answer
+        long silentSince = System.nanoTime();
+        for (int i = 0; i < 20; i++) {
+          service.rest.put("/api/v1/drop-tables/silent-" + i, dropTable("after", i + 1));
+        }
+        service.rest.delete("/api/v1/drop-tables/silent-0");
+        ExampleConsumerTest.awaitRevision(consumer, revision());
+        long caughtUpAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - silentSince);
+        System.out.println(
+            "VANISHED server: the consumer caught up after " + caughtUpAfter + " ms");
+
+        assertThat(consumer.silences()).as("watches given up for their silence").isEqualTo(1);
+        assertThat(consumer.connections()).isEqualTo(2);
+        assertThat(consumer.view()).isEqualTo(ExampleConsumerTest.activeInDatabase(jdbc));
+        consumer.stop();
+        consuming.get(10, TimeUnit.SECONDS);
+      } finally {
+        consumer.stop();
+        thread.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aWatcherThatVanishedWithoutAWordNoLongerHoldsItsWatch() throws Exception {
+    try (FaultProxy network = new FaultProxy(service.grpcPort)) {
+      ManagedChannel consumer =
+          ManagedChannelBuilder.forAddress("localhost", network.port()).usePlaintext().build();
+      try {
+        CompletableFuture<Status> watch = GracefulShutdownTest.watch(consumer, 0, revision());
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (openWatches() < 1 && System.nanoTime() < until) {
+          Thread.sleep(20);
+        }
+        assertThat(openWatches()).as("the watch is open on the service").isEqualTo(1);
+
+        network.blackhole(); // the consumer's node is gone: nothing comes back, nothing is refused
+        long silentSince = System.nanoTime();
+        // 10 s without a byte from the consumer, a ping, 1 s without its answer: about 11 s
+        // (without
+        // keepalive the connection's maximum age, 5 min, would end it)
+        until = silentSince + TimeUnit.SECONDS.toNanos(20);
+        while (openWatches() > 0 && System.nanoTime() < until) {
+          Thread.sleep(50);
+        }
+        long freedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - silentSince);
+        System.out.println("VANISHED watcher's watch freed after " + freedAfter + " ms");
+        assertThat(openWatches())
+            .as("watches open %d ms after their consumer went silent", freedAfter)
+            .isZero();
+        assertThat(freedAfter).as("ms until the silent watcher's watch ended").isLessThan(15_000);
+        assertThat(watch).as("the vanished consumer heard nothing").isNotDone();
+      } finally {
+        consumer.shutdownNow();
+      }
+    }
+  }
+}
