@@ -487,6 +487,45 @@ abstract class RestApiContract {
     }
   }
 
+  /**
+   * A query parameter the call does not take is refused, not ignored: a misspelt {@code atRevision}
+   * would otherwise answer the current state as if it were the state asked for, and a {@code
+   * dryRun} that nothing reads would write.
+   */
+  @Test
+  void aQueryParameterTheCallDoesNotTakeIsRefusedByNameAndChangesNothing() {
+    http.put(DT + "dt-1", dropTable("gold", 10));
+    http.put(DT + "dt-1", dropTable("gold", 20));
+
+    Response misspelt = http.get(DT + "dt-1?atRevison=1");
+    assertThat(misspelt.status()).isEqualTo(400);
+    JsonNode error = misspelt.json().get("errors").get(0);
+    assertThat(error.get("parameter").asText()).isEqualTo("atRevison");
+    assertThat(error.get("message").asText())
+        .isEqualTo("is not a parameter of this call; it takes version, atRevision, atTime");
+
+    Response dryRun = http.put(DT + "dt-2?dryRun=true", dropTable("iron", 1));
+    assertThat(dryRun.status()).isEqualTo(400);
+    assertThat(dryRun.json().get("errors").get(0).get("message").asText())
+        .isEqualTo("is not a parameter of this call; it takes none");
+    assertThat(http.get(DT + "dt-2").status()).isEqualTo(404);
+    assertThat(revision()).isEqualTo(2);
+
+    Response twice = http.get("/api/v1/drop-tables?limit=1&limit=2");
+    assertThat(twice.status()).isEqualTo(400);
+    assertThat(twice.json().get("errors").get(0).get("parameter").asText()).isEqualTo("limit");
+    assertThat(twice.json().get("errors").get(0).get("message").asText())
+        .isEqualTo("is given 2 times; give it once");
+
+    Response both = http.get("/api/v1/revision?x=1&y=2");
+    assertThat(both.status()).isEqualTo(400);
+    assertThat(both.json().get("errors")).hasSize(2);
+
+    // a list parameter may repeat
+    assertThat(http.get("/api/v1/changes?kinds=DROP_TABLE&kinds=SPAWN_RULE").status())
+        .isEqualTo(200);
+  }
+
   @Test
   void unknownDocumentIs404ProblemDetail() {
     Response r = http.get(DT + "nope");
