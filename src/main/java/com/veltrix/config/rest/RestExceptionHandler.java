@@ -32,6 +32,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
 
 /**
  * The one mapping from failures to RFC 9457 problem details. Domain refusals map by type (table
@@ -161,6 +162,24 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       }
     }
     return cast(refused(new InvalidInputException(List.of(UnreadableBody.violation(e)))));
+  }
+
+  /**
+   * A path no route matches: Spring MVC's own text ("No static resource ...") spoke of files this
+   * API does not serve.
+   */
+  @Override
+  protected ResponseEntity<Object> handleNoResourceFoundException(
+      NoResourceFoundException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    ProblemDetail problem =
+        ProblemDetail.forStatusAndDetail(
+            HttpStatus.NOT_FOUND,
+            "no such endpoint: "
+                + e.getHttpMethod()
+                + " /"
+                + e.getResourcePath()
+                + "; the API is described at /v3/api-docs");
+    return handleExceptionInternal(e, problem, headers, HttpStatus.NOT_FOUND, request);
   }
 
   /** Everything else Spring MVC raises (405, 406, 415, missing parameters...) is a 4xx: WARN. */

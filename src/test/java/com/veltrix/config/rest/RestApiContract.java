@@ -527,6 +527,17 @@ abstract class RestApiContract {
   }
 
   @Test
+  void aPathNoRouteMatchesIs404NamingIt() {
+    Response r = http.get(DT + "dt-1/history");
+
+    assertThat(r.status()).isEqualTo(404);
+    assertThat(r.json().get("detail").asText())
+        .isEqualTo(
+            "no such endpoint: GET /api/v1/drop-tables/dt-1/history; the API is described at"
+                + " /v3/api-docs");
+  }
+
+  @Test
   void unknownDocumentIs404ProblemDetail() {
     Response r = http.get(DT + "nope");
 
