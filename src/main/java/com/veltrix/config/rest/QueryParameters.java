@@ -24,8 +24,8 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * Refuses, before the call runs, a query parameter that the call does not take and a single-valued
  * one given more than once (400, each named in {@code errors}). Ignored, a misspelt {@code
  * atRevison=5} answered the current state as if it were the state asked for, and a {@code
- * dryRun=true} that nothing reads wrote; of a repeated {@code limit}, Spring MVC used the first.
- * The parameters a call takes are its handler's {@code @RequestParam}s, read once per handler.
+ * dryRun=true} that nothing reads would have let a write through. The parameters a call takes are
+ * its handler's {@code @RequestParam}s, read once per handler.
  */
 @Component
 class QueryParameters implements HandlerInterceptor, WebMvcConfigurer {

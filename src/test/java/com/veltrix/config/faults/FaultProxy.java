@@ -48,6 +48,9 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@link #restore()}: forward again; connections held in the blackhole or on the lost node
  *       are reset.
  * </ul>
+ *
+ * It stands between a consumer and a service as well ({@code VanishedPeersTest}): its blackhole is
+ * then a consumer, or the pod it watches, gone without a word.
  */
 final class FaultProxy implements AutoCloseable {
 

@@ -146,9 +146,8 @@ class VanishedPeersTest {
 
         network.blackhole(); // the consumer's node is gone: nothing comes back, nothing is refused
         long silentSince = System.nanoTime();
-        // 10 s without a byte from the consumer, a ping, 1 s without its answer: about 11 s
-        // (without
-        // keepalive the connection's maximum age, 5 min, would end it)
+        // 10 s without a byte from the consumer, a ping, 1 s without its answer: about 11 s;
+        // without keepalive the connection's maximum age (5 min) would end it
         until = silentSince + TimeUnit.SECONDS.toNanos(20);
         while (openWatches() > 0 && System.nanoTime() < until) {
           Thread.sleep(50);
