@@ -19,6 +19,7 @@ import com.veltrix.config.support.Tokens;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -200,10 +201,12 @@ final class VeltrixStore implements Store {
 
   /**
    * Watches from the current revision as a consumer does (README, the consumer pattern): when the
-   * stream ends with an error, it resumes after the last revision it had completely. The service
-   * ends every stream at its connection's maximum age (5 min, then 30 s of grace) so that clients
-   * rebalance; a watcher that stopped there lost the rest of its run (one run of 2026-12-05: 920 of
-   * 4,000 events "never delivered").
+   * stream ends UNAVAILABLE, it resumes after the last revision it had completely (waiting for the
+   * channel to be ready, so that a service that is down is not asked in a tight loop; any other
+   * error ends the watch, and its events count as never delivered). The service ends every stream
+   * at its connection's maximum age (5 min, then 30 s of grace) so that clients rebalance; a
+   * watcher that stopped there lost the rest of its run (one run of 2026-12-05: 920 of 4,000 events
+   * "never delivered").
    */
   @Override
   public AutoCloseable watch(String idPrefix, Consumer<String> onChangedId) {
@@ -215,41 +218,44 @@ final class VeltrixStore implements Store {
 
   private void watchAfter(
       long after, String idPrefix, Consumer<String> onChangedId, Context.CancellableContext ours) {
-    async.watchChanges(
-        WatchChangesRequest.newBuilder().setAfterRevision(after).build(),
-        new StreamObserver<>() {
-          long complete = after; // every event through this revision has arrived
-          long open = -1; // the revision of the last event, perhaps not all of it yet
+    async
+        .withWaitForReady()
+        .watchChanges(
+            WatchChangesRequest.newBuilder().setAfterRevision(after).build(),
+            new StreamObserver<>() {
+              long complete = after; // every event through this revision has arrived
+              long open = -1; // the revision of the last event, perhaps not all of it yet
 
-          @Override
-          public void onNext(WatchChangesResponse event) {
-            if (event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
-              complete = event.getRevision();
-              open = -1;
-              return;
-            }
-            if (open != -1 && event.getRevision() != open) {
-              complete = open;
-            }
-            open = event.getRevision();
-            if (event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_UPSERTED
-                && event.getId().startsWith(idPrefix)) {
-              onChangedId.accept(event.getId());
-            }
-          }
+              @Override
+              public void onNext(WatchChangesResponse event) {
+                if (event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
+                  complete = event.getRevision();
+                  open = -1;
+                  return;
+                }
+                if (open != -1 && event.getRevision() != open) {
+                  complete = open;
+                }
+                open = event.getRevision();
+                if (event.getType() == WatchChangesResponse.ChangeType.CHANGE_TYPE_UPSERTED
+                    && event.getId().startsWith(idPrefix)) {
+                  onChangedId.accept(event.getId());
+                }
+              }
 
-          @Override
-          public void onError(Throwable t) {
-            if (!ours.isCancelled()) {
-              System.out.println(
-                  "bench | veltrix watch resumed after revision " + complete + ": " + t);
-              ours.run(() -> watchAfter(complete, idPrefix, onChangedId, ours));
-            }
-          }
+              @Override
+              public void onError(Throwable t) {
+                if (!ours.isCancelled()
+                    && Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE) {
+                  System.out.println(
+                      "bench | veltrix watch resumed after revision " + complete + ": " + t);
+                  ours.run(() -> watchAfter(complete, idPrefix, onChangedId, ours));
+                }
+              }
 
-          @Override
-          public void onCompleted() {}
-        });
+              @Override
+              public void onCompleted() {}
+            });
   }
 
   @Override
