@@ -15,10 +15,12 @@ import com.veltrix.config.catalog.RevisionOutOfRangeException;
 import com.veltrix.config.catalog.ScheduleNotPendingException;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.Violation;
+import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.web.ServerProperties;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -30,6 +32,7 @@ import org.springframework.security.access.AccessDeniedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
@@ -51,6 +54,7 @@ import org.springframework.web.servlet.resource.NoResourceFoundException;
  * OverloadedException            429  Retry-After (this pod is at a cap: heavy calls, watches)
  * StoreUnavailableException      503  Retry-After
  * AccessDeniedException          403  (a batch that retires without configs:admin)
+ * a body that stopped arriving   408  (answered by Tomcat, through ErrorPageAnswers)
  * anything else                  500
  * </pre>
  */
@@ -59,6 +63,14 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
 
   private static final Logger log = LoggerFactory.getLogger(RestExceptionHandler.class);
   static final String RETRY_AFTER_SECONDS = "1";
+
+  private final String stalledBody;
+  private final String connectionTimeout;
+
+  RestExceptionHandler(ServerProperties server) {
+    this.stalledBody = ErrorPageAnswers.stalledBody(server);
+    this.connectionTimeout = ErrorPageAnswers.connectionTimeout(server);
+  }
 
   @ExceptionHandler(CatalogException.class)
   ResponseEntity<ProblemDetail> refused(CatalogException e) {
@@ -160,8 +172,33 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       if (t instanceof PayloadTooLargeException tooLarge) {
         return cast(refused(tooLarge));
       }
+      if (t instanceof SocketTimeoutException) {
+        // Tomcat has answered 408 already (ErrorPageAnswers writes it); this is the log's line
+        log.warn("408 {}", stalledBody);
+        return cast(
+            ResponseEntity.status(HttpStatus.REQUEST_TIMEOUT)
+                .body(ProblemDetail.forStatusAndDetail(HttpStatus.REQUEST_TIMEOUT, stalledBody)));
+      }
     }
     return cast(refused(new InvalidInputException(List.of(UnreadableBody.violation(e)))));
+  }
+
+  /**
+   * The client took no byte of the answer for {@code server.tomcat.connection-timeout}: gone
+   * without a word, or not reading. Spring logs a client gone (a reset, a close) at DEBUG, as it is
+   * common and harmless; this one held a request thread, and the memory of a heavy call, that long.
+   */
+  @Override
+  protected ResponseEntity<Object> handleAsyncRequestNotUsableException(
+      AsyncRequestNotUsableException e, WebRequest request) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SocketTimeoutException) {
+        log.warn(
+            "the client took no byte of the answer for {}; the call is ended", connectionTimeout);
+        break;
+      }
+    }
+    return super.handleAsyncRequestNotUsableException(e, request);
   }
 
   /**

@@ -6,9 +6,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.veltrix.config.grpc.ExampleConsumer;
 import com.veltrix.config.grpc.ExampleConsumerTest;
 import com.veltrix.config.support.TestDatabase;
+import com.veltrix.config.support.Tokens;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -17,6 +27,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,13 +84,17 @@ class VanishedPeersTest {
 
   /** {@code veltrix_watches_open}, as Prometheus scrapes it. */
   double openWatches() {
+    return gauge("veltrix_watches_open");
+  }
+
+  double gauge(String name) {
     return service
         .prometheus()
         .lines()
-        .filter(l -> l.startsWith("veltrix_watches_open "))
+        .filter(l -> l.startsWith(name + " "))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
         .findFirst()
-        .orElseThrow(() -> new AssertionError("no veltrix_watches_open in /actuator/prometheus"));
+        .orElseThrow(() -> new AssertionError("no " + name + " in /actuator/prometheus"));
   }
 
   /**
@@ -129,6 +145,114 @@ class VanishedPeersTest {
         thread.shutdownNow();
       }
     }
+  }
+
+  /**
+   * Two REST clients stop taking bytes in the middle of their calls: one stops reading a page of
+   * ~10 MB, the other stops sending its batch halfway. Either is what the service sees of a client
+   * (or of the load balancer's node in front of it) gone without a word: its kernel takes nothing
+   * more. Each held a request thread and the memory its call reserved ({@code veltrix.capacity})
+   * until Tomcat gave up on the socket, after 60 s by default: two stalled 1,000-item pages on a
+   * 512 MiB pod kept every other heavy call out (429) for that minute. {@code
+   * server.tomcat.connection-timeout} (10 s, as shipped: not shortened here) bounds every wait for
+   * the client's next byte, or for its room for ours.
+   */
+  @Test
+  void restClientsThatStopTakingBytesReleaseTheirMemoryWithinTheConnectionTimeout()
+      throws Exception {
+    String entries =
+        IntStream.range(0, 600)
+            .mapToObj(
+                j ->
+                    "{\"itemId\": \"item-%04d\", \"weight\": %d, \"minQuantity\": 1, \"maxQuantity\": 3}"
+                        .formatted(j, j + 1))
+            .collect(Collectors.joining(","));
+    for (int i = 0; i < 200; i++) { // ~50 KB each: a page of them is far more than socket buffers
+      service.rest.put(
+          "/api/v1/drop-tables/stalled-" + i, "{\"rolls\": 2, \"entries\": [" + entries + "]}");
+    }
+    long revision = revision();
+    int port = URI.create(service.rest.base()).getPort();
+    byte[] batch =
+        ("{\"writes\": ["
+                + IntStream.range(0, 50)
+                    .mapToObj(
+                        i ->
+                            "{\"op\": \"upsert\", \"kind\": \"DROP_TABLE\", \"id\": \"never-%d\", \"payload\": {\"rolls\": 2, \"entries\": [%s]}}"
+                                .formatted(i, entries))
+                    .collect(Collectors.joining(","))
+                + "]}")
+            .getBytes(StandardCharsets.UTF_8);
+    try (Socket reader = new Socket();
+        Socket sender = new Socket()) {
+      reader.setReceiveBufferSize(4096); // before connecting: the window it offers stays small
+      reader.connect(new InetSocketAddress("localhost", port));
+      reader
+          .getOutputStream()
+          .write(
+              ("GET /api/v1/drop-tables?limit=1000 HTTP/1.1\r\nHost: localhost\r\n"
+                      + "Authorization: Bearer "
+                      + Tokens.admin()
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      sender.connect(new InetSocketAddress("localhost", port));
+      OutputStream out = sender.getOutputStream();
+      out.write(
+          ("POST /api/v1/batches HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                  + Tokens.admin()
+                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+                  + batch.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(batch, 0, batch.length / 2);
+      out.flush();
+      long stalledSince = System.nanoTime();
+      // the page reserves 1,000 × 64 KiB, the batch four times its body
+      double reserved = 1000 * 64 * 1024 + 4.0 * batch.length;
+      long until = stalledSince + TimeUnit.SECONDS.toNanos(5);
+      while (gauge("veltrix_capacity_heavy_reserved_bytes") < reserved
+          && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      assertThat(gauge("veltrix_capacity_heavy_reserved_bytes"))
+          .as("both calls hold their reservations")
+          .isGreaterThanOrEqualTo(reserved);
+
+      until = stalledSince + TimeUnit.SECONDS.toNanos(20);
+      while (gauge("veltrix_capacity_heavy_reserved_bytes") > 0 && System.nanoTime() < until) {
+        Thread.sleep(50);
+      }
+      long releasedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stalledSince);
+      System.out.println("VANISHED REST clients' memory released after " + releasedAfter + " ms");
+      assertThat(gauge("veltrix_capacity_heavy_reserved_bytes"))
+          .as("memory reserved %d ms after the clients stopped", releasedAfter)
+          .isZero();
+      assertThat(releasedAfter).as("ms until both reservations ended").isLessThan(15_000);
+
+      String answer = answerTo(sender);
+      System.out.println("VANISHED answer: " + answer);
+      assertThat(answer).startsWith("HTTP/1.1 408 ").contains("application/problem+json");
+      assertThat(answer).contains("no byte of the request body came for 10 s");
+    }
+    assertThat(revision()).as("the half-sent batch wrote nothing").isEqualTo(revision);
+    for (int i = 0; i < 200; i++) { // the other tests' consumers load what is active
+      assertThat(service.rest.delete("/api/v1/drop-tables/stalled-" + i).status()).isEqualTo(200);
+    }
+  }
+
+  /** What came back on {@code socket} before it closed or fell silent for a second. */
+  static String answerTo(Socket socket) throws IOException {
+    socket.setSoTimeout(1_000);
+    ByteArrayOutputStream answer = new ByteArrayOutputStream();
+    byte[] buffer = new byte[8192];
+    try {
+      for (int n; (n = socket.getInputStream().read(buffer)) >= 0; ) {
+        answer.write(buffer, 0, n);
+      }
+    } catch (SocketTimeoutException | SocketException e) {
+      // silent (a connection kept alive) or reset after the answer: it is all there is
+    }
+    return answer.toString(StandardCharsets.UTF_8);
   }
 
   @Test

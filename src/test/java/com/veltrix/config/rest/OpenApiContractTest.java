@@ -100,8 +100,10 @@ class OpenApiContractTest {
     }
     assertThat(operations).isGreaterThanOrEqualTo(9);
     assertThat(missing).isEmpty();
+    assertThat(paths.has("/error")).as("the error page is not an operation of the API").isFalse();
     JsonNode put = paths.at("/~1api~1v1~1{kind}~1{id}/put/responses");
     assertThat(put.has("409") && put.has("412") && put.has("413") && put.has("415")).isTrue();
+    assertThat(put.has("408")).isTrue(); // a body that stopped arriving
     assertThat(put.has("422")).isTrue(); // an Idempotency-Key used with another request
     assertThat(paths.at("/~1api~1v1~1batches/post/responses").has("422")).isTrue();
     assertThat(paths.at("/~1api~1v1~1schedules/post/responses").has("422")).isTrue();
