@@ -1,6 +1,7 @@
 package com.veltrix.config.faults;
 
 import static com.veltrix.config.support.Payloads.dropTable;
+import static com.veltrix.config.support.Payloads.largeDropTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.veltrix.config.grpc.ExampleConsumer;
@@ -22,9 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -116,12 +114,10 @@ class VanishedPeersTest {
                       .usePlaintext()
                       .build(),
               Duration.ofSeconds(1));
-      ExecutorService thread = Executors.newSingleThreadExecutor();
-      try {
-        for (int i = 0; i < 20; i++) {
-          service.rest.put("/api/v1/drop-tables/silent-" + i, dropTable("before", i + 1));
-        }
-        Future<?> consuming = thread.submit(consumer);
+      for (int i = 0; i < 20; i++) {
+        service.rest.put("/api/v1/drop-tables/silent-" + i, dropTable("before", i + 1));
+      }
+      try (ExampleConsumer.Running running = consumer.start()) {
         ExampleConsumerTest.awaitRevision(consumer, revision());
 
         network.blackhole(); // the pod it watches is lost: no FIN, no reset, no answer
@@ -138,11 +134,6 @@ class VanishedPeersTest {
         assertThat(consumer.silences()).as("watches given up for their silence").isEqualTo(1);
         assertThat(consumer.connections()).isEqualTo(2);
         assertThat(consumer.view()).isEqualTo(ExampleConsumerTest.activeInDatabase(jdbc));
-        consumer.stop();
-        consuming.get(10, TimeUnit.SECONDS);
-      } finally {
-        consumer.stop();
-        thread.shutdownNow();
       }
     }
   }
@@ -160,16 +151,8 @@ class VanishedPeersTest {
   @Test
   void restClientsThatStopTakingBytesReleaseTheirMemoryWithinTheConnectionTimeout()
       throws Exception {
-    String entries =
-        IntStream.range(0, 600)
-            .mapToObj(
-                j ->
-                    "{\"itemId\": \"item-%04d\", \"weight\": %d, \"minQuantity\": 1, \"maxQuantity\": 3}"
-                        .formatted(j, j + 1))
-            .collect(Collectors.joining(","));
-    for (int i = 0; i < 200; i++) { // ~50 KB each: a page of them is far more than socket buffers
-      service.rest.put(
-          "/api/v1/drop-tables/stalled-" + i, "{\"rolls\": 2, \"entries\": [" + entries + "]}");
+    for (int i = 0; i < 200; i++) { // ~45 KB each: a page of them is far more than socket buffers
+      service.rest.put("/api/v1/drop-tables/stalled-" + i, largeDropTable());
     }
     long revision = revision();
     int port = URI.create(service.rest.base()).getPort();
@@ -178,8 +161,8 @@ class VanishedPeersTest {
                 + IntStream.range(0, 50)
                     .mapToObj(
                         i ->
-                            "{\"op\": \"upsert\", \"kind\": \"DROP_TABLE\", \"id\": \"never-%d\", \"payload\": {\"rolls\": 2, \"entries\": [%s]}}"
-                                .formatted(i, entries))
+                            "{\"op\": \"upsert\", \"kind\": \"DROP_TABLE\", \"id\": \"never-%d\", \"payload\": %s}"
+                                .formatted(i, largeDropTable()))
                     .collect(Collectors.joining(","))
                 + "]}")
             .getBytes(StandardCharsets.UTF_8);

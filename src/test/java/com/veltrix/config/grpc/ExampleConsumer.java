@@ -22,9 +22,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -46,9 +49,21 @@ import java.util.function.Supplier;
  * disconnect: a server whose node was lost, or a partition, says nothing, no FIN, no reset, and
  * without a bound the consumer would wait on it forever with a view that no longer moves.
  *
+ * <p>Its calls accept messages of up to {@link #MAX_ANSWER_BYTES}: a GetConfigs answer carries up
+ * to 1,000 documents of up to 64 KiB, and gRPC's default limit (4 MiB) fails a larger answer on the
+ * consumer's side with RESOURCE_EXHAUSTED, however often it is asked again. After a failure it
+ * waits before it connects again, longer after each failure in a row (full jitter, from 100 ms up
+ * to 5 s), so that consumers whose service is down or refusing do not ask in a tight loop.
+ *
  * <p>The materialised view maps (kind, id) to the ACTIVE version's payload.
  */
 public final class ExampleConsumer implements Runnable {
+
+  /** The largest GetConfigs answer: 1,000 payloads of 64 KiB (65.5 MB) and their fields. */
+  public static final int MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+  static final long FIRST_BACKOFF_MILLIS = 100;
+  static final long MAX_BACKOFF_MILLIS = 5_000;
 
   public record Key(ConfigKind kind, String id) {}
 
@@ -130,14 +145,52 @@ public final class ExampleConsumer implements Runnable {
     disconnect();
   }
 
+  /** Runs the consumer on a thread of its own until the handle is closed. */
+  public Running start() {
+    return new Running(this);
+  }
+
+  /** A consumer running on its own thread. */
+  public static final class Running implements AutoCloseable {
+    private final ExampleConsumer consumer;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor();
+    private final Future<?> run;
+
+    private Running(ExampleConsumer consumer) {
+      this.consumer = consumer;
+      this.run = thread.submit(consumer);
+    }
+
+    /** Stops the consumer and waits for its thread; what failed its run is thrown here. */
+    @Override
+    public void close() throws Exception {
+      consumer.stop();
+      try {
+        run.get(10, TimeUnit.SECONDS);
+      } finally {
+        thread.shutdownNow();
+      }
+    }
+  }
+
   @Override
   public void run() {
+    int failuresInARow = 0;
     while (!stopped) {
+      if (failuresInARow > 0) {
+        backOff(failuresInARow);
+        if (stopped) {
+          break;
+        }
+      }
+      long before = revision;
+      int fetchedBefore = fetchedFromServer.get();
       channel = connect.get();
       connections.incrementAndGet();
       ConfigServiceBlockingStub stub =
           ConfigServiceGrpc.newBlockingStub(channel)
-              .withCallCredentials(Tokens.bearer(Tokens.admin()));
+              .withCallCredentials(Tokens.bearer(Tokens.admin()))
+              .withMaxInboundMessageSize(MAX_ANSWER_BYTES);
       try {
         if (revision < 0) {
           loadManifest(stub.withDeadlineAfter(5, TimeUnit.MINUTES));
@@ -156,24 +209,46 @@ public final class ExampleConsumer implements Runnable {
       } finally {
         channel.shutdownNow();
       }
+      boolean progressed = revision != before || fetchedFromServer.get() != fetchedBefore;
+      failuresInARow = progressed ? 1 : failuresInARow + 1;
     }
   }
 
+  /** Waits up to 100 ms after the first failure, twice that after each further one, up to 5 s. */
+  private void backOff(int failuresInARow) {
+    long cap = FIRST_BACKOFF_MILLIS << Math.min(failuresInARow - 1, 10);
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(Math.min(cap, MAX_BACKOFF_MILLIS) + 1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stopped = true;
+    }
+  }
+
+  /** The manifest's documents, fetched 1,000 at a time whatever the size of its chunks. */
   private void loadManifest(ConfigServiceBlockingStub stub) {
     long manifestRevision = 0;
+    List<ConfigRef> refs = new ArrayList<>();
     Iterator<ListActiveResponse> manifest = stub.listActive(ListActiveRequest.getDefaultInstance());
     while (manifest.hasNext()) {
       ListActiveResponse chunk = manifest.next();
       manifestRevision = chunk.getRevision();
-      List<ConfigRef> refs = new ArrayList<>();
       for (ManifestEntry e : chunk.getEntriesList()) {
         refs.add(ref(e.getKind(), e.getId(), e.getVersion()));
-      }
-      for (ConfigDocument d : fetch(stub, refs)) {
-        apply(d.getKind(), d.getId(), d.getVersion(), d);
+        if (refs.size() == 1000) {
+          applyAll(fetch(stub, refs));
+          refs.clear();
+        }
       }
     }
+    applyAll(fetch(stub, refs));
     revision = manifestRevision;
+  }
+
+  private void applyAll(List<ConfigDocument> documents) {
+    for (ConfigDocument d : documents) {
+      apply(d.getKind(), d.getId(), d.getVersion(), d);
+    }
   }
 
   /** Follows the watch until it ends, fails, or is silent for {@code silence}. */

@@ -1,11 +1,14 @@
 package com.veltrix.config.grpc;
 
 import static com.veltrix.config.support.Payloads.dropTable;
+import static com.veltrix.config.support.Payloads.largeDropTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.veltrix.config.grpc.ExampleConsumer.Held;
 import com.veltrix.config.grpc.ExampleConsumer.Key;
 import com.veltrix.config.grpc.v1.ConfigKind;
+import io.grpc.ManagedChannelBuilder;
+import java.net.ServerSocket;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -70,6 +73,48 @@ public class ExampleConsumerTest extends GrpcPostgresTestBase {
     assertThat(writes).isGreaterThan(20);
     assertThat(consumer.connections()).isGreaterThanOrEqualTo(2);
     assertThat(consumer.view()).isEqualTo(activeInDatabase(jdbc));
+  }
+
+  /**
+   * 120 documents of ~45 KB: the consumer's GetConfigs for them is answered in one message of ~5.5
+   * MB, over gRPC's default inbound limit (4 MiB), which fails it on the consumer's side with
+   * RESOURCE_EXHAUSTED however often it is asked again (the consumer asked 173 times in 20 s before
+   * it raised its limit, and never loaded).
+   */
+  @Test
+  void aManifestWhosePayloadsOutgrowGrpcsDefaultMessageLimitIsLoaded() throws Exception {
+    for (int i = 0; i < 120; i++) {
+      assertThat(http.put("/api/v1/drop-tables/large-" + i, largeDropTable()).status())
+          .isEqualTo(201);
+    }
+    ExampleConsumer consumer = new ExampleConsumer(this::channel);
+    try (ExampleConsumer.Running running = consumer.start()) {
+      awaitRevision(consumer, http.get("/api/v1/revision").json().get("revision").asLong());
+      assertThat(consumer.connections()).isEqualTo(1);
+      assertThat(consumer.view()).hasSize(120).isEqualTo(activeInDatabase(jdbc));
+    }
+  }
+
+  /**
+   * A consumer whose service is down waits longer after each failed attempt: without the wait it
+   * connected again the moment a connection was refused, thousands of times a second.
+   */
+  @Test
+  void aConsumerWhoseServiceIsDownDoesNotAskInATightLoop() throws Exception {
+    int nobody;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      nobody = socket.getLocalPort(); // closed again: connections to it are refused
+    }
+    ExampleConsumer consumer =
+        new ExampleConsumer(
+            () -> ManagedChannelBuilder.forAddress("localhost", nobody).usePlaintext().build());
+    try (ExampleConsumer.Running running = consumer.start()) {
+      Thread.sleep(2_000);
+    }
+    System.out.println("CONSUMER attempts in 2 s on a closed port: " + consumer.connections());
+    // waits of up to 100, 200, 400, 800, 1,600 ms...: about six attempts in 2 s
+    assertThat(consumer.connections()).isBetween(2, 15);
+    assertThat(consumer.revision()).isEqualTo(-1);
   }
 
   /** What a consumer's view must equal: every ACTIVE document's current version. */
