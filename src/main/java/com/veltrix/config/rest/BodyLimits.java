@@ -1,5 +1,6 @@
 package com.veltrix.config.rest;
 
+import com.veltrix.config.LogText;
 import com.veltrix.config.catalog.CatalogLimits;
 import com.veltrix.config.catalog.PayloadTooLargeException;
 import jakarta.servlet.FilterChain;
@@ -13,14 +14,21 @@ import java.io.IOException;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
+import org.springframework.web.ErrorResponseException;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.servlet.HandlerExceptionResolver;
 
 /**
  * Refuses request bodies over their limit before anything parses them: the batch limit for {@code
  * POST /api/v1/batches}, the payload limit for every other call. A declared Content-Length over the
- * limit is refused at once; a chunked body is cut off as soon as it passes the limit.
+ * limit is refused at once; a chunked body is cut off as soon as it passes the limit. A body with a
+ * Content-Encoding other than {@code identity} (gzip, ...) is refused with 415 and {@code
+ * Accept-Encoding: identity} (RFC 9110, 15.5.16): it was read as JSON and refused for its first
+ * byte.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 1)
@@ -45,6 +53,21 @@ class BodyLimits extends OncePerRequestFilter {
   protected void doFilterInternal(
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
+    String encoding = request.getHeader(HttpHeaders.CONTENT_ENCODING);
+    if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+      ErrorResponseException refused =
+          new ErrorResponseException(
+              HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+              ProblemDetail.forStatusAndDetail(
+                  HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                  "Content-Encoding '"
+                      + LogText.escape(encoding.trim())
+                      + "' is not accepted; send the body uncompressed"),
+              null);
+      refused.getHeaders().set(HttpHeaders.ACCEPT_ENCODING, "identity");
+      resolver.resolveException(request, response, null, refused);
+      return;
+    }
     boolean batch = request.getRequestURI().equals("/api/v1/batches");
     long limit = (batch ? limits.maxBatchSize() : limits.maxPayloadSize()).toBytes();
     String what = batch ? "batch" : "request body";

@@ -201,7 +201,8 @@ class OpenApiContract {
       problems.put("412", "the document is not at the version If-Match / ifMatch names");
       if (!method.equals("DELETE")) {
         problems.put("413", "the payload or batch is too large");
-        problems.put("415", "the body is not application/json");
+        problems.put(
+            "415", "the body is not application/json, or is compressed (Content-Encoding)");
       }
       if (document || path.endsWith("/batches") || path.endsWith("/schedules")) {
         problems.put("422", "the Idempotency-Key was used with a different request");

@@ -29,6 +29,7 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.lang.Nullable;
 import org.springframework.security.access.AccessDeniedException;
+import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
@@ -228,7 +229,12 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
       HttpStatusCode status,
       WebRequest request) {
     if (status.is4xxClientError()) {
-      log.warn("{} {}", status.value(), LogText.escape(e.getMessage()));
+      // an ErrorResponse's detail is the sentence the client gets; its message adds its fields
+      String what =
+          e instanceof ErrorResponse response && response.getBody().getDetail() != null
+              ? response.getBody().getDetail()
+              : e.getMessage();
+      log.warn("{} {}", status.value(), LogText.escape(what));
     } else {
       log.error("{} {}", status.value(), LogText.escape(e.getMessage()), e);
     }

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.Http.Response;
 import com.veltrix.config.support.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -238,6 +241,44 @@ abstract class RestApiContract {
 
     assertThat(r.status()).isEqualTo(415);
     assertThat(storedVersions()).isZero();
+  }
+
+  /**
+   * A compressed body is refused by name: it was read as JSON and answered 400 "Illegal character
+   * ((CTRL-CHAR, code 31))", gzip's first byte.
+   */
+  @Test
+  void rejectsACompressedBodyWith415NamingItsEncoding() throws IOException {
+    ByteArrayOutputStream gzipped = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(gzipped)) {
+      out.write(dropTable("iron", 1).getBytes(StandardCharsets.UTF_8));
+    }
+    Response r =
+        http.send(
+            "PUT",
+            DT + "dt-1",
+            gzipped.toByteArray(),
+            "Content-Type",
+            "application/json",
+            "Content-Encoding",
+            "gzip");
+
+    assertThat(r.status()).isEqualTo(415);
+    assertThat(r.headers().get("accept-encoding")).containsExactly("identity");
+    assertThat(r.json().get("detail").asText())
+        .isEqualTo("Content-Encoding 'gzip' is not accepted; send the body uncompressed");
+    assertThat(storedVersions()).isZero();
+    assertThat(
+            http.send(
+                    "PUT",
+                    DT + "dt-1",
+                    dropTable("iron", 1).getBytes(StandardCharsets.UTF_8),
+                    "Content-Type",
+                    "application/json",
+                    "Content-Encoding",
+                    "identity")
+                .status())
+        .isEqualTo(201);
   }
 
   @Test
