@@ -64,7 +64,7 @@ class ErrorPageAnswers implements ErrorController {
     } else if (status.is5xxServerError()) {
       detail = "internal error; the request id is in X-Request-Id";
     } else {
-      detail = "the request could not be read: " + status.getReasonPhrase().toLowerCase();
+      detail = "the request was refused: " + status.getReasonPhrase().toLowerCase();
     }
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
     if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String path) {

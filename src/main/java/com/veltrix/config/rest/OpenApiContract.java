@@ -195,7 +195,9 @@ class OpenApiContract {
         problems.put("404", "no such document or version");
       }
       if (!method.equals("DELETE")) {
-        problems.put("408", "no byte of the body came for server.tomcat.connection-timeout (10 s)");
+        problems.put(
+            "408",
+            "no byte of the body came for server.tomcat.connection-timeout (10 s by default)");
       }
       problems.put("409", "references: a referenced document is not ACTIVE, or still referenced");
       problems.put("412", "the document is not at the version If-Match / ifMatch names");

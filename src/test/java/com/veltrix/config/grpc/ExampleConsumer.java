@@ -62,8 +62,8 @@ public final class ExampleConsumer implements Runnable {
   /** The largest GetConfigs answer: 1,000 payloads of 64 KiB (65.5 MB) and their fields. */
   public static final int MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-  static final long FIRST_BACKOFF_MILLIS = 100;
-  static final long MAX_BACKOFF_MILLIS = 5_000;
+  private static final long FIRST_BACKOFF_MILLIS = 100;
+  private static final long MAX_BACKOFF_MILLIS = 5_000;
 
   public record Key(ConfigKind kind, String id) {}
 
