@@ -26,9 +26,9 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
  * Refuses request bodies over their limit before anything parses them: the batch limit for {@code
  * POST /api/v1/batches}, the payload limit for every other call. A declared Content-Length over the
  * limit is refused at once; a chunked body is cut off as soon as it passes the limit. A body with a
- * Content-Encoding other than {@code identity} (gzip, ...) is refused with 415 and {@code
- * Accept-Encoding: identity} (RFC 9110, 15.5.16): it was read as JSON and refused for its first
- * byte.
+ * Content-Encoding other than {@code identity} (gzip, ...) is refused (a request without a body is
+ * left alone, whatever it declares) with 415 and {@code Accept-Encoding: identity} (RFC 9110,
+ * 15.5.16): it was read as JSON and refused for its first byte.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 1)
@@ -54,7 +54,13 @@ class BodyLimits extends OncePerRequestFilter {
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     String encoding = request.getHeader(HttpHeaders.CONTENT_ENCODING);
-    if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+    boolean body =
+        request.getContentLengthLong() > 0
+            || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null;
+    if (body
+        && encoding != null
+        && !encoding.isBlank()
+        && !encoding.trim().equalsIgnoreCase("identity")) {
       ErrorResponseException refused =
           new ErrorResponseException(
               HttpStatus.UNSUPPORTED_MEDIA_TYPE,

@@ -50,7 +50,9 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  *
  * It stands between a consumer and a service as well ({@code VanishedPeersTest}): its blackhole is
- * then a consumer, or the pod it watches, gone without a word.
+ * then a consumer, or the pod it watches, gone without a word. The blackhole keeps reading what it
+ * swallows, so a sender never blocks on it, as it would on a peer that acknowledges nothing; for a
+ * peer that takes no more bytes, that test uses a client socket that stops reading.
  */
 final class FaultProxy implements AutoCloseable {
 
