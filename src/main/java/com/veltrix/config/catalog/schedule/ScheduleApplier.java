@@ -10,6 +10,7 @@ import com.veltrix.config.catalog.InvalidInputException;
 import com.veltrix.config.catalog.PayloadTooLargeException;
 import com.veltrix.config.catalog.PreconditionFailedException;
 import com.veltrix.config.catalog.ReferenceConflictException;
+import com.veltrix.config.catalog.RequestBudget;
 import com.veltrix.config.catalog.StoreUnavailableException;
 import com.veltrix.config.catalog.write.BatchResult;
 import com.veltrix.config.catalog.write.ConfigWriter;
@@ -47,11 +48,11 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
 
   private static final Logger log = LoggerFactory.getLogger(ScheduleApplier.class);
   private static final int DUE_PER_POLL = 20;
-  private static final Duration APPLY_BUDGET = Duration.ofSeconds(5);
 
   private final ScheduleStore store;
   private final ConfigWriter writer;
   private final ScheduleProperties properties;
+  private final Duration applyBudget;
   private final Clock clock;
   private final String pod;
   private final Counter applied;
@@ -65,9 +66,11 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
       ScheduleStore store,
       ConfigWriter writer,
       ScheduleProperties properties,
+      RequestBudget budget,
       Clock clock,
       MeterRegistry meters) {
     this.store = store;
+    this.applyBudget = budget.largestBatchBudget();
     this.writer = writer;
     this.properties = properties;
     this.clock = clock;
@@ -168,10 +171,10 @@ class ScheduleApplier implements SmartInitializingSingleton, DisposableBean {
   private boolean apply(Schedule schedule) {
     String key = Schedules.applyKey(schedule.id());
     try {
-      // not a caller's request: a large batch gets the time it needs, not the REST budget
+      // not a caller's request: whatever its size, it gets the time of the largest batch
       BatchResult result =
           CallContext.call(
-              System.nanoTime() + APPLY_BUDGET.toNanos(),
+              System.nanoTime() + applyBudget.toNanos(),
               () ->
                   writer.batch(
                       schedule.writes(),

@@ -23,6 +23,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -42,17 +43,18 @@ import org.springframework.stereotype.Component;
  * of that row instead of queueing requests on it one by one (and, on PostgreSQL, instead of failing
  * all but one of the waiters with 40001 at every commit).
  *
- * <p>A group is the oldest waiting request (its head) and the requests after it whose deadline is
- * no earlier than the head's, up to {@link WriteProperties#maxGroupWrites()} writes and {@code
- * veltrix.limits.max-batch-size} of payloads. The group's transaction runs under the head's
- * deadline, so no member is answered after its own. A request whose deadline passes while it waits
- * is answered 503 (not the database's fault: the breaker ignores it) and never written; one already
- * in a running group waits for the group's answer. When a group runs out of its head's time (the
- * database slow or unreachable, writers contending), its other members go back to the front of the
- * queue if they have at least 20 ms of their own left (a cut that outlasts the head's budget fails
- * the head, not the whole group); only an open circuit answers them all at once. When it fails for
- * a reason that is not the database's (a bug, a statement the database refuses), each of its
- * members is tried alone, so a request can only fail itself.
+ * <p>A group is the waiting request whose turn comes first (its head: the earliest deadline; a
+ * large batch, see {@link #submit}, is committed alone) and the others in arrival order, up to
+ * {@link WriteProperties#maxGroupWrites()} writes and {@code veltrix.limits.max-batch-size} of
+ * payloads. The group's transaction runs under the head's deadline, so no member is answered after
+ * its own. A request whose deadline passes while it waits is answered 503 (not the database's
+ * fault: the breaker ignores it) and never written; one already in a running group waits for the
+ * group's answer. When a group runs out of its head's time (the database slow or unreachable,
+ * writers contending), its other members go back to the front of the queue if they have at least 20
+ * ms of their own left (a cut that outlasts the head's budget fails the head, not the whole group);
+ * only an open circuit answers them all at once. When it fails for a reason that is not the
+ * database's (a bug, a statement the database refuses), each of its members is tried alone, so a
+ * request can only fail itself.
  */
 @Component
 class WriteGroups {
@@ -74,6 +76,7 @@ class WriteGroups {
   private final RequestBudget budget;
   private final WriteProperties properties;
   private final long maxGroupBytes;
+  private final int maxBatchWrites;
   private final DistributionSummary groupRequests;
   private final DistributionSummary groupWrites;
   private final Timer queuedFor;
@@ -97,6 +100,7 @@ class WriteGroups {
     this.budget = budget;
     this.properties = properties;
     this.maxGroupBytes = limits.maxBatchSize().toBytes();
+    this.maxBatchWrites = limits.maxBatchWrites();
     this.groupRequests =
         DistributionSummary.builder("veltrix.writes.group.requests")
             .description("requests committed together in one transaction")
@@ -139,9 +143,30 @@ class WriteGroups {
     }
   }
 
-  /** Queues {@code request} and waits for its answer, at most until its deadline while queued. */
+  /**
+   * Queues {@code request} and waits for its answer, at most until its deadline while queued: the
+   * caller's own, else a budget in proportion to its size ({@link RequestBudget#budgetNanos}). A
+   * batch that gets more than the request budget is committed alone, at the turn the request budget
+   * would have given it: among writes ordered by deadline, its later one would hold it back for as
+   * long as shorter ones keep coming, and in a group headed by a short one it would run out of that
+   * one's time.
+   */
   Applied submit(WriteRequest request) {
-    Member member = new Member(request, budget.deadlineNanos());
+    Member member;
+    OptionalLong own = CallContext.deadline();
+    if (own.isPresent()) {
+      member = new Member(request, own.getAsLong(), own.getAsLong());
+    } else {
+      double share =
+          Math.max(
+              (double) request.size() / maxBatchWrites,
+              (double) request.payloadBytes() / maxGroupBytes);
+      long now = System.nanoTime();
+      long given = budget.budgetNanos(share);
+      long requestBudget = budget.requestBudget().toNanos();
+      member = new Member(request, now + given, now + requestBudget);
+      member.alone = given > requestBudget;
+    }
     lock.lock();
     try {
       queue.addLast(member);
@@ -218,7 +243,7 @@ class WriteGroups {
     if (queue.isEmpty()) {
       return group;
     }
-    Member head = queue.stream().min(Comparator.comparingLong(m -> m.deadline)).orElseThrow();
+    Member head = queue.stream().min(Comparator.comparingLong(m -> m.turn)).orElseThrow();
     queue.remove(head);
     group.add(head);
     if (!properties.groupCommit() || head.alone || head.remainingNanos() < MIN_GROUP_NANOS) {
@@ -346,18 +371,25 @@ class WriteGroups {
   private static final class Member {
     final WriteRequest request;
     final long deadline;
+
+    /** Its place in the queue: its deadline, or that of the request budget (a large batch). */
+    final long turn;
+
     final CompletableFuture<Applied> outcome = new CompletableFuture<>();
     final long queuedAt = System.nanoTime();
 
-    /** Commit in a group of its own (its group failed for a reason of its own). */
+    /**
+     * Commit in a group of its own (a large batch, or its group failed for a reason of its own).
+     */
     boolean alone;
 
     /** A group of it failed: its commit may have happened, the reply lost. */
     volatile boolean triedBefore;
 
-    Member(WriteRequest request, long deadline) {
+    Member(WriteRequest request, long deadline, long turn) {
       this.request = request;
       this.deadline = deadline;
+      this.turn = turn;
     }
 
     long remainingNanos() {

@@ -362,10 +362,7 @@ class WritePathTest {
     List<Future<BatchResult>> others = new ArrayList<>();
     try (Connection holder = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
       // given: the committer is busy with a write queued behind another writer's revision row
-      holder.setAutoCommit(false);
-      holder.createStatement().execute("UPDATE revision_counter SET revision = revision");
-      Future<BatchResult> first = call(() -> write("first"));
-      Await.until(() -> groups.queued() == 0 && lockWaiters() == 1);
+      Future<BatchResult> first = committerWaitingOn(holder);
       // and behind it a request with 1.5 s, then three with 10 s: the next group
       earliest = within(1_500, () -> write("earliest"));
       Await.until(() -> groups.queued() == 1);
@@ -398,6 +395,58 @@ class WritePathTest {
                 .query(Long.class)
                 .single())
         .isZero();
+  }
+
+  /**
+   * A batch without a deadline of its own gets time in proportion to its size (600 of the 1,000
+   * writes a batch may have: 3 s of the largest batch's 5 s). Ordered by that deadline, writes with
+   * an earlier one that kept arriving went first for as long as they came; so it is committed at
+   * the turn the request budget would have given it, alone, under its own deadline.
+   */
+  @Test
+  void aLargeBatchIsCommittedAloneInItsTurnAheadOfWritesQueuedAfterIt() throws Exception {
+    Future<BatchResult> large;
+    List<Future<BatchResult>> after = new ArrayList<>();
+    try (Connection holder = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
+      // given: the committer is busy with a write queued behind another writer's revision row
+      Future<BatchResult> first = committerWaitingOn(holder);
+      // and behind it a batch of 600 with the REST path's budget, then three writes with 2 s each
+      List<WriteCommand> writes =
+          each(
+              600,
+              i ->
+                  List.of(
+                      new Upsert(dt("large-" + i), json(dropTable("l", 1)), Precondition.NONE)));
+      large = CALLERS.submit(() -> writer.batch(writes, Optional.empty(), TESTER));
+      Await.until(() -> groups.queued() == 1);
+      for (int i = 0; i < 3; i++) {
+        String id = "after-" + i;
+        after.add(within(2_000, () -> write(id)));
+      }
+      Await.until(() -> groups.queued() == 4);
+      holder.rollback();
+      first.get(10, TimeUnit.SECONDS);
+    }
+
+    BatchResult batch = large.get(10, TimeUnit.SECONDS);
+    assertThat(batch.results()).hasSize(600);
+    for (Future<BatchResult> write : after) {
+      assertThat(write.get(10, TimeUnit.SECONDS).revision())
+          .as("the writes queued after the batch, in one group after it")
+          .isEqualTo(batch.revision() + 1);
+    }
+  }
+
+  /**
+   * Takes the revision row on {@code holder} and has the committer wait for it with the write of
+   * "first": what is submitted next queues until {@code holder} lets the row go.
+   */
+  Future<BatchResult> committerWaitingOn(Connection holder) throws SQLException {
+    holder.setAutoCommit(false);
+    holder.createStatement().execute("UPDATE revision_counter SET revision = revision");
+    Future<BatchResult> first = call(() -> write("first"));
+    Await.until(() -> groups.queued() == 0 && lockWaiters() == 1);
+    return first;
   }
 
   /** One single-document write of drop table {@code id}, sent as {@code id}. */
