@@ -44,9 +44,23 @@ public class CallCapacity {
   public interface Permit extends AutoCloseable {
     @Override
     void close();
+
+    /** Whether it holds memory (a call below the threshold reserves none). */
+    default boolean reserved() {
+      return true;
+    }
   }
 
-  private static final Permit NONE = () -> {};
+  private static final Permit NONE =
+      new Permit() {
+        @Override
+        public void close() {}
+
+        @Override
+        public boolean reserved() {
+          return false;
+        }
+      };
 
   /** Reserves the worst case of a read of up to {@code items} documents with payloads. */
   public Permit forDocuments(int items, String what) {

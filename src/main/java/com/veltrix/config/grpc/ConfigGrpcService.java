@@ -51,6 +51,7 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
   private final ChangeStreams changes;
   private final GrpcProperties properties;
   private final CallCapacity capacity;
+  private final AnswerDeadlines answerDeadlines;
   private final TimedReads timedReads;
   private final Schedules schedules;
 
@@ -62,8 +63,10 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
       GrpcMapper mapper,
       ChangeStreams changes,
       GrpcProperties properties,
-      CallCapacity capacity) {
+      CallCapacity capacity,
+      AnswerDeadlines answerDeadlines) {
     this.capacity = capacity;
+    this.answerDeadlines = answerDeadlines;
     this.timedReads = timedReads;
     this.schedules = schedules;
     this.reader = reader;
@@ -93,8 +96,14 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
 
   @Override
   public void getConfigs(GetConfigsRequest request, StreamObserver<GetConfigsResponse> response) {
-    // the answer is serialised by onNext, inside the reservation
-    try (var permit = capacity.forDocuments(request.getRefsCount(), "GetConfigs")) {
+    // the answer is serialised by onNext and held by the transport until the consumer has taken
+    // all of it: its reservation ends with the call, closed or cancelled (AnswerDeadlines)
+    var permit = capacity.forDocuments(request.getRefsCount(), "GetConfigs");
+    var answer = answerDeadlines.answer(permit);
+    var call = (ServerCallStreamObserver<GetConfigsResponse>) response;
+    call.setOnCloseHandler(answer);
+    call.setOnCancelHandler(answer);
+    try {
       List<VersionRef> refs = GrpcMapper.refs(request.getRefsList());
       Optional<Instant> atTime =
           GrpcMapper.time(request.hasAtTime(), request.getAtTime(), "at_time");
@@ -108,7 +117,11 @@ class ConfigGrpcService extends ConfigServiceGrpc.ConfigServiceImplBase {
       } else {
         response.onNext(GrpcMapper.fetched(reader.fetch(refs)));
       }
+    } catch (RuntimeException | Error e) {
+      answer.run(); // answered with an error status, a few bytes
+      throw e;
     }
+    answer.handedOver();
     response.onCompleted();
   }
 

@@ -13,10 +13,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     pod, shared by every watch)
  * @param watchProgressInterval an idle watch receives a PROGRESS event this often
  * @param healthInterval how often the gRPC health service copies the readiness group
+ * @param answerDeadline how long a large {@code GetConfigs} answer waits for its consumer to take
+ *     it once it is ready; then the call ends as at a deadline ({@link AnswerDeadlines})
  */
 @ConfigurationProperties("veltrix.grpc")
 public record GrpcProperties(
     @DefaultValue("1000") int manifestChunk,
     @DefaultValue("100ms") Duration watchPollInterval,
     @DefaultValue("5s") Duration watchProgressInterval,
-    @DefaultValue("1s") Duration healthInterval) {}
+    @DefaultValue("1s") Duration healthInterval,
+    @DefaultValue("30s") Duration answerDeadline) {}

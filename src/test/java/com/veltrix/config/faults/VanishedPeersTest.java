@@ -6,10 +6,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.veltrix.config.grpc.ExampleConsumer;
 import com.veltrix.config.grpc.ExampleConsumerTest;
+import com.veltrix.config.grpc.v1.ConfigKind;
+import com.veltrix.config.grpc.v1.ConfigRef;
+import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
+import com.veltrix.config.grpc.v1.GetConfigsRequest;
+import com.veltrix.config.grpc.v1.GetConfigsResponse;
 import com.veltrix.config.support.TestDatabase;
 import com.veltrix.config.support.Tokens;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +33,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoublePredicate;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
@@ -68,7 +77,8 @@ class VanishedPeersTest {
             Map.of(
                 "grpc.server.keep-alive-time", "10s",
                 "grpc.server.keep-alive-timeout", "1s",
-                "veltrix.grpc.watch-progress-interval", "300ms"));
+                "veltrix.grpc.watch-progress-interval", "300ms",
+                "veltrix.grpc.answer-deadline", "3s"));
   }
 
   @AfterAll
@@ -83,6 +93,14 @@ class VanishedPeersTest {
   /** {@code veltrix_watches_open}, as Prometheus scrapes it. */
   double openWatches() {
     return gauge("veltrix_watches_open");
+  }
+
+  /** Waits until {@code veltrix_capacity_heavy_reserved_bytes} passes {@code test}, or until. */
+  void awaitReserved(DoublePredicate test, long untilNanos) throws InterruptedException {
+    while (!test.test(gauge("veltrix_capacity_heavy_reserved_bytes"))
+        && System.nanoTime() < untilNanos) {
+      Thread.sleep(20);
+    }
   }
 
   double gauge(String name) {
@@ -192,19 +210,12 @@ class VanishedPeersTest {
       long stalledSince = System.nanoTime();
       // the page reserves 1,000 × 64 KiB, the batch four times its body
       double reserved = 1000 * 64 * 1024 + 4.0 * batch.length;
-      long until = stalledSince + TimeUnit.SECONDS.toNanos(5);
-      while (gauge("veltrix_capacity_heavy_reserved_bytes") < reserved
-          && System.nanoTime() < until) {
-        Thread.sleep(20);
-      }
+      awaitReserved(r -> r >= reserved, stalledSince + TimeUnit.SECONDS.toNanos(5));
       assertThat(gauge("veltrix_capacity_heavy_reserved_bytes"))
           .as("both calls hold their reservations")
           .isGreaterThanOrEqualTo(reserved);
 
-      until = stalledSince + TimeUnit.SECONDS.toNanos(20);
-      while (gauge("veltrix_capacity_heavy_reserved_bytes") > 0 && System.nanoTime() < until) {
-        Thread.sleep(50);
-      }
+      awaitReserved(r -> r == 0, stalledSince + TimeUnit.SECONDS.toNanos(20));
       long releasedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stalledSince);
       System.out.println("VANISHED REST clients' memory released after " + releasedAfter + " ms");
       assertThat(gauge("veltrix_capacity_heavy_reserved_bytes"))
@@ -220,6 +231,83 @@ class VanishedPeersTest {
     assertThat(revision()).as("the half-sent batch wrote nothing").isEqualTo(revision);
     for (int i = 0; i < 200; i++) { // the other tests' consumers load what is active
       assertThat(service.rest.delete("/api/v1/drop-tables/stalled-" + i).status()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * A consumer that stops taking a GetConfigs answer while its transport stays alive (it answers
+   * keepalive pings, so keepalive never ends it; a stuck consumer thread, a consumer that never
+   * asks for the message): its answer, 4.5 MB here and up to 64 MiB, waits in the pod's memory. The
+   * reservation for it lasts until the call ends, and the call ends when the answer has waited for
+   * its consumer for {@code veltrix.grpc.answer-deadline} (30 s; 3 s here). Before, the reservation
+   * ended as the answer was handed to the transport and the answer stayed until the connection's
+   * maximum age: nine such consumers exhausted a 512 MiB pod's direct memory, and every large
+   * answer after them failed.
+   */
+  @Test
+  void aConsumerThatStopsTakingAGetConfigsAnswerHoldsItsMemoryOnlyUntilTheAnswerDeadline()
+      throws Exception {
+    GetConfigsRequest.Builder refs = GetConfigsRequest.newBuilder();
+    for (int i = 0; i < 100; i++) { // ~45 KB each: far more than HTTP/2's 1 MiB window
+      service.rest.put("/api/v1/drop-tables/unread-" + i, largeDropTable());
+      refs.addRefs(
+          ConfigRef.newBuilder().setKind(ConfigKind.CONFIG_KIND_DROP_TABLE).setId("unread-" + i));
+    }
+    ManagedChannel consumer =
+        ManagedChannelBuilder.forAddress("localhost", service.grpcPort)
+            .usePlaintext()
+            .maxInboundMessageSize(64 << 20)
+            .build();
+    try {
+      ClientCall<GetConfigsRequest, GetConfigsResponse> call =
+          consumer.newCall(
+              ConfigServiceGrpc.getGetConfigsMethod(),
+              CallOptions.DEFAULT.withCallCredentials(Tokens.bearer(Tokens.admin())));
+      CompletableFuture<Status> closed = new CompletableFuture<>();
+      call.start(
+          new ClientCall.Listener<>() {
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+              closed.complete(status);
+            }
+          },
+          new Metadata());
+      call.sendMessage(refs.build()); // no deadline, and no call.request(): it takes no message
+      call.halfClose();
+      long stalledSince = System.nanoTime();
+      double reserved = 100 * 64 * 1024;
+      awaitReserved(r -> r >= reserved, stalledSince + TimeUnit.SECONDS.toNanos(2));
+      assertThat(gauge("veltrix_capacity_heavy_reserved_bytes"))
+          .as("the answer waiting for its consumer holds its reservation")
+          .isGreaterThanOrEqualTo(reserved);
+      Thread.sleep(1000); // not only while it is serialised (before, it ended then)
+      assertThat(gauge("veltrix_capacity_heavy_reserved_bytes"))
+          .as("the answer waiting for its consumer a second later")
+          .isGreaterThanOrEqualTo(reserved);
+
+      awaitReserved(r -> r == 0, stalledSince + TimeUnit.SECONDS.toNanos(15));
+      long endedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stalledSince);
+      assertThat(gauge("veltrix_capacity_heavy_reserved_bytes"))
+          .as("reserved %d ms after the consumer stopped", endedAfter)
+          .isZero();
+      // the server reset the stream: what the consumer takes now is not the whole answer (gRPC
+      // tells a client that takes no message how its call ended only when it asks for one)
+      call.request(1);
+      Status status = closed.get(5, TimeUnit.SECONDS);
+      System.out.println("VANISHED unread GetConfigs ended after " + endedAfter + " ms: " + status);
+      assertThat(status.getCode()).isIn(Status.Code.CANCELLED, Status.Code.DEADLINE_EXCEEDED);
+      // a consumer that reads, also without a deadline, is answered as before
+      assertThat(
+              ConfigServiceGrpc.newBlockingStub(consumer)
+                  .withCallCredentials(Tokens.bearer(Tokens.admin()))
+                  .getConfigs(refs.build())
+                  .getConfigsCount())
+          .isEqualTo(100);
+    } finally {
+      consumer.shutdownNow();
+    }
+    for (int i = 0; i < 100; i++) { // the other tests' consumers load what is active
+      assertThat(service.rest.delete("/api/v1/drop-tables/unread-" + i).status()).isEqualTo(200);
     }
   }
 
