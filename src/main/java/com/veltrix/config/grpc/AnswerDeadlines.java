@@ -94,6 +94,7 @@ class AnswerDeadlines extends ServerStreamTracer.Factory implements GrpcServerCo
     private final CallCapacity.Permit permit;
     private final Context.CancellableContext call;
     private volatile ScheduledFuture<?> clock;
+    private volatile boolean ended;
 
     private Answer(CallCapacity.Permit permit, Context.CancellableContext call) {
       this.permit = permit;
@@ -115,12 +116,16 @@ class AnswerDeadlines extends ServerStreamTracer.Factory implements GrpcServerCo
                 },
                 deadlineNanos,
                 TimeUnit.NANOSECONDS);
+        if (ended) { // the consumer cancelled meanwhile: no clock for an ended call
+          clock.cancel(false);
+        }
       }
     }
 
     /** The call ended: its memory is free. */
     @Override
     public void run() {
+      ended = true;
       permit.close();
       ScheduledFuture<?> running = clock;
       if (running != null) {

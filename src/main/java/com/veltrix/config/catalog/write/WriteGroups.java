@@ -43,18 +43,19 @@ import org.springframework.stereotype.Component;
  * of that row instead of queueing requests on it one by one (and, on PostgreSQL, instead of failing
  * all but one of the waiters with 40001 at every commit).
  *
- * <p>A group is the waiting request whose turn comes first (its head: the earliest deadline; a
- * large batch, see {@link #submit}, is committed alone) and the others in arrival order, up to
- * {@link WriteProperties#maxGroupWrites()} writes and {@code veltrix.limits.max-batch-size} of
- * payloads. The group's transaction runs under the head's deadline, so no member is answered after
- * its own. A request whose deadline passes while it waits is answered 503 (not the database's
- * fault: the breaker ignores it) and never written; one already in a running group waits for the
- * group's answer. When a group runs out of its head's time (the database slow or unreachable,
- * writers contending), its other members go back to the front of the queue if they have at least 20
- * ms of their own left (a cut that outlasts the head's budget fails the head, not the whole group);
- * only an open circuit answers them all at once. When it fails for a reason that is not the
- * database's (a bug, a statement the database refuses), each of its members is tried alone, so a
- * request can only fail itself.
+ * <p>A group is the waiting request whose turn comes first (its head: the earliest deadline; for a
+ * large batch, see {@link #submit}) and the others of its kind (large batches with a large head,
+ * other writes with any other) in arrival order, up to {@link WriteProperties#maxGroupWrites()}
+ * writes and {@code veltrix.limits.max-batch-size} of payloads. The group's transaction runs under
+ * the earliest deadline of its members (the head's, unless the head is a large batch), so no member
+ * is answered after its own. A request whose deadline passes while it waits is answered 503 (not
+ * the database's fault: the breaker ignores it) and never written; one already in a running group
+ * waits for the group's answer. When a group runs out of its earliest member's time (the database
+ * slow or unreachable, writers contending), its other members go back to the front of the queue if
+ * they have at least 20 ms of their own left (a cut that outlasts that budget fails that member,
+ * not the whole group); only an open circuit answers them all at once. When it fails for a reason
+ * that is not the database's (a bug, a statement the database refuses), each of its members is
+ * tried alone, so a request can only fail itself.
  */
 @Component
 class WriteGroups {
@@ -146,27 +147,26 @@ class WriteGroups {
   /**
    * Queues {@code request} and waits for its answer, at most until its deadline while queued: the
    * caller's own, else a budget in proportion to its size ({@link RequestBudget#budgetNanos}). A
-   * batch that gets more than the request budget is committed alone, at the turn the request budget
-   * would have given it: among writes ordered by deadline, its later one would hold it back for as
-   * long as shorter ones keep coming, and in a group headed by a short one it would run out of that
-   * one's time.
+   * large batch (one without a deadline of its own whose size earns it more than the request
+   * budget) takes the turn the request budget would have given it: ordered by its later deadline,
+   * it waited behind shorter writes for as long as they kept coming. It is grouped only with other
+   * large batches (several in flight from one client are committed together), never with shorter
+   * writes, whose time it would run out of. A write with a deadline of its own is ordered by it.
    */
   Applied submit(WriteRequest request) {
-    Member member;
+    double share =
+        Math.max(
+            (double) request.size() / maxBatchWrites,
+            (double) request.payloadBytes() / maxGroupBytes);
+    long now = System.nanoTime();
+    long given = budget.budgetNanos(share);
+    long requestBudget = budget.requestBudget().toNanos();
     OptionalLong own = CallContext.deadline();
-    if (own.isPresent()) {
-      member = new Member(request, own.getAsLong(), own.getAsLong());
-    } else {
-      double share =
-          Math.max(
-              (double) request.size() / maxBatchWrites,
-              (double) request.payloadBytes() / maxGroupBytes);
-      long now = System.nanoTime();
-      long given = budget.budgetNanos(share);
-      long requestBudget = budget.requestBudget().toNanos();
-      member = new Member(request, now + given, now + requestBudget);
-      member.alone = given > requestBudget;
-    }
+    boolean large = own.isEmpty() && given > requestBudget;
+    long deadline = own.orElse(now + given);
+    Member member =
+        new Member(
+            request, deadline, large ? Math.min(deadline, now + requestBudget) : deadline, large);
     lock.lock();
     try {
       queue.addLast(member);
@@ -254,6 +254,7 @@ class WriteGroups {
     for (Iterator<Member> it = queue.iterator(); it.hasNext(); ) {
       Member m = it.next();
       if (!m.alone
+          && m.large == head.large // a large batch would run out of a short one's time
           && writes + m.request.size() <= properties.maxGroupWrites()
           && bytes + m.request.payloadBytes() <= maxGroupBytes) {
         it.remove();
@@ -273,11 +274,14 @@ class WriteGroups {
     for (Member m : group) {
       queuedFor.record(started - m.queuedAt, TimeUnit.NANOSECONDS);
     }
+    // under the earliest deadline of its members, so that none is answered after its own: the
+    // head's, but in a group of large batches, which take turns in arrival order
+    Member earliest = group.stream().min(Comparator.comparingLong(m -> m.deadline)).orElseThrow();
     Attempted last;
     try {
       last =
           CallContext.call(
-              group.get(0).deadline,
+              earliest.deadline,
               () ->
                   store.write(
                       tx -> {
@@ -295,10 +299,10 @@ class WriteGroups {
       group.forEach(m -> m.triedBefore = true);
       if (e.circuitOpen() || group.size() == 1) {
         group.forEach(m -> m.outcome.completeExceptionally(e));
-      } else { // out of the head's time: the others may have more of their own
+      } else { // out of the earliest member's time: the others may have more of their own
         List<Member> again = new ArrayList<>();
         for (Member m : group) {
-          if (m != group.get(0) && m.remainingNanos() >= MIN_GROUP_NANOS) {
+          if (m != earliest && m.remainingNanos() >= MIN_GROUP_NANOS) {
             again.add(m);
           } else { // a few milliseconds would only hold up the queue behind it
             m.outcome.completeExceptionally(e);
@@ -375,21 +379,23 @@ class WriteGroups {
     /** Its place in the queue: its deadline, or that of the request budget (a large batch). */
     final long turn;
 
+    /** A batch whose size earns it more than the request budget. */
+    final boolean large;
+
     final CompletableFuture<Applied> outcome = new CompletableFuture<>();
     final long queuedAt = System.nanoTime();
 
-    /**
-     * Commit in a group of its own (a large batch, or its group failed for a reason of its own).
-     */
+    /** Commit in a group of its own (its group failed for a reason of its own). */
     boolean alone;
 
     /** A group of it failed: its commit may have happened, the reply lost. */
     volatile boolean triedBefore;
 
-    Member(WriteRequest request, long deadline, long turn) {
+    Member(WriteRequest request, long deadline, long turn, boolean large) {
       this.request = request;
       this.deadline = deadline;
       this.turn = turn;
+      this.large = large;
     }
 
     long remainingNanos() {
