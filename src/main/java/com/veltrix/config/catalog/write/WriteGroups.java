@@ -164,9 +164,7 @@ class WriteGroups {
     OptionalLong own = CallContext.deadline();
     boolean large = own.isEmpty() && given > requestBudget;
     long deadline = own.orElse(now + given);
-    Member member =
-        new Member(
-            request, deadline, large ? Math.min(deadline, now + requestBudget) : deadline, large);
+    Member member = new Member(request, deadline, large ? now + requestBudget : deadline, large);
     lock.lock();
     try {
       queue.addLast(member);
