@@ -23,7 +23,6 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -43,19 +42,19 @@ import org.springframework.stereotype.Component;
  * of that row instead of queueing requests on it one by one (and, on PostgreSQL, instead of failing
  * all but one of the waiters with 40001 at every commit).
  *
- * <p>A group is the waiting request whose turn comes first (its head: the earliest deadline; for a
- * large batch, see {@link #submit}) and the others of its kind (large batches with a large head,
- * other writes with any other) in arrival order, up to {@link WriteProperties#maxGroupWrites()}
- * writes and {@code veltrix.limits.max-batch-size} of payloads. The group's transaction runs under
- * the earliest deadline of its members (the head's, unless the head is a large batch), so no member
- * is answered after its own. A request whose deadline passes while it waits is answered 503 (not
- * the database's fault: the breaker ignores it) and never written; one already in a running group
- * waits for the group's answer. When a group runs out of its earliest member's time (the database
- * slow or unreachable, writers contending), its other members go back to the front of the queue if
- * they have at least 20 ms of their own left (a cut that outlasts that budget fails that member,
- * not the whole group); only an open circuit answers them all at once. When it fails for a reason
- * that is not the database's (a bug, a statement the database refuses), each of its members is
- * tried alone, so a request can only fail itself.
+ * <p>A group is the waiting request whose turn comes first (its head: the earliest deadline, none
+ * counted later than the request budget's; see {@link #submit}) and the others of its kind (large
+ * batches with a large head, other writes with any other) in arrival order, up to {@link
+ * WriteProperties#maxGroupWrites()} writes and {@code veltrix.limits.max-batch-size} of payloads.
+ * The group's transaction runs under the earliest deadline of its members (the head's, unless its
+ * turn came by the cap), so no member is answered after its own. A request whose deadline passes
+ * while it waits is answered 503 (not the database's fault: the breaker ignores it) and never
+ * written; one already in a running group waits for the group's answer. When a group runs out of
+ * its earliest member's time (the database slow or unreachable, writers contending), its other
+ * members go back to the front of the queue if they have at least 20 ms of their own left (a cut
+ * that outlasts that budget fails that member, not the whole group); only an open circuit answers
+ * them all at once. When it fails for a reason that is not the database's (a bug, a statement the
+ * database refuses), each of its members is tried alone, so a request can only fail itself.
  */
 @Component
 class WriteGroups {
@@ -146,12 +145,13 @@ class WriteGroups {
 
   /**
    * Queues {@code request} and waits for its answer, at most until its deadline while queued: the
-   * caller's own, else a budget in proportion to its size ({@link RequestBudget#budgetNanos}). A
-   * large batch (one without a deadline of its own whose size earns it more than the request
-   * budget) takes the turn the request budget would have given it: ordered by its later deadline,
-   * it waited behind shorter writes for as long as they kept coming. It is grouped only with other
-   * large batches (several in flight from one client are committed together), never with shorter
-   * writes, whose time it would run out of. A write with a deadline of its own is ordered by it.
+   * caller's own, else a budget in proportion to its size ({@link RequestBudget#budgetNanos}).
+   * Requests take turns by deadline, but none later than the request budget would put it: a write
+   * given seconds (a large batch, a gRPC client's deadline, a schedule) waited behind shorter
+   * writes for as long as they kept coming. A large batch (one whose size earns it more than the
+   * request budget, whatever deadline its caller gave it) is grouped only with other large batches
+   * (several in flight from one client are committed together), never with shorter writes, whose
+   * time it would run out of.
    */
   Applied submit(WriteRequest request) {
     double share =
@@ -161,10 +161,10 @@ class WriteGroups {
     long now = System.nanoTime();
     long given = budget.budgetNanos(share);
     long requestBudget = budget.requestBudget().toNanos();
-    OptionalLong own = CallContext.deadline();
-    boolean large = own.isEmpty() && given > requestBudget;
-    long deadline = own.orElse(now + given);
-    Member member = new Member(request, deadline, large ? now + requestBudget : deadline, large);
+    long deadline = CallContext.deadline().orElse(now + given);
+    // its turn: its deadline, but never later than the request budget's
+    long turn = Math.min(deadline, now + requestBudget);
+    Member member = new Member(request, deadline, turn, given > requestBudget);
     lock.lock();
     try {
       queue.addLast(member);
@@ -273,7 +273,7 @@ class WriteGroups {
       queuedFor.record(started - m.queuedAt, TimeUnit.NANOSECONDS);
     }
     // under the earliest deadline of its members, so that none is answered after its own: the
-    // head's, but in a group of large batches, which take turns in arrival order
+    // head's, unless its turn came by the request budget's cap (a deadline of seconds)
     Member earliest = group.stream().min(Comparator.comparingLong(m -> m.deadline)).orElseThrow();
     Attempted last;
     try {
@@ -374,10 +374,10 @@ class WriteGroups {
     final WriteRequest request;
     final long deadline;
 
-    /** Its place in the queue: its deadline, or that of the request budget (a large batch). */
+    /** Its place in the queue: its deadline, or the request budget's if that comes first. */
     final long turn;
 
-    /** A batch whose size earns it more than the request budget. */
+    /** A batch whose size earns it more than the request budget (whatever its deadline). */
     final boolean large;
 
     final CompletableFuture<Applied> outcome = new CompletableFuture<>();

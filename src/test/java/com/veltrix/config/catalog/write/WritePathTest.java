@@ -400,19 +400,22 @@ class WritePathTest {
 
   /**
    * A batch without a deadline of its own gets time in proportion to its size (300 of the 1,000
-   * writes a batch may have: 1.5 s of the largest batch's 5 s). Ordered by that deadline, writes
-   * with an earlier one that kept arriving went first for as long as they came, or took it into a
-   * group that ran under their 250 ms; so it is committed at the turn the request budget would have
-   * given it, with other large batches but without shorter writes, under its own deadline.
+   * writes a batch may have: 1.5 s of the largest batch's 5 s), and a gRPC client may give one
+   * seconds (30 s here). Ordered by such a deadline, writes with an earlier one that kept arriving
+   * went first for as long as they came, or took it into a group that ran under their 250 ms; so it
+   * is committed at the turn the request budget would have given it, with other large batches but
+   * without shorter writes, under the earliest deadline of its group.
    */
   @Test
   void largeBatchesAreCommittedInTheirTurnAheadOfWritesQueuedAfterThem() throws Exception {
     List<Future<BatchResult>> large = new ArrayList<>();
     List<Future<BatchResult>> after = new ArrayList<>();
+    String run = firsts.get() + "-";
     try (Connection holder = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
       // given: the committer is busy with a write queued behind another writer's revision row
       Future<BatchResult> first = committerWaitingOn(holder);
-      // and behind it two batches of 300 with the REST path's budget, then three writes with 2 s
+      // and behind it two batches of 300, with the REST path's budget and with a caller's 30 s,
+      // then three writes with 2 s
       for (String batch : List.of("a", "b")) {
         List<WriteCommand> writes =
             each(
@@ -420,12 +423,15 @@ class WritePathTest {
                 i ->
                     List.of(
                         new Upsert(
-                            dt("large-" + batch + i), json(dropTable("l", 1)), Precondition.NONE)));
-        large.add(CALLERS.submit(() -> writer.batch(writes, Optional.empty(), TESTER)));
+                            dt("large-" + run + batch + i),
+                            json(dropTable("l", 1)),
+                            Precondition.NONE)));
+        Callable<BatchResult> call = () -> writer.batch(writes, Optional.empty(), TESTER);
+        large.add(batch.equals("a") ? CALLERS.submit(call) : within(30_000, call));
         Await.until(() -> groups.queued() == large.size());
       }
       for (int i = 0; i < 3; i++) {
-        String id = "after-" + i;
+        String id = "after-" + run + i;
         after.add(within(2_000, () -> write(id)));
       }
       Await.until(() -> groups.queued() == 5);
