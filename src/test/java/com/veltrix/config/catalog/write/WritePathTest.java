@@ -35,7 +35,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -410,7 +409,6 @@ class WritePathTest {
   void largeBatchesAreCommittedInTheirTurnAheadOfWritesQueuedAfterThem() throws Exception {
     List<Future<BatchResult>> large = new ArrayList<>();
     List<Future<BatchResult>> after = new ArrayList<>();
-    String run = firsts.get() + "-";
     try (Connection holder = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "")) {
       // given: the committer is busy with a write queued behind another writer's revision row
       Future<BatchResult> first = committerWaitingOn(holder);
@@ -423,15 +421,13 @@ class WritePathTest {
                 i ->
                     List.of(
                         new Upsert(
-                            dt("large-" + run + batch + i),
-                            json(dropTable("l", 1)),
-                            Precondition.NONE)));
+                            dt("large-" + batch + i), json(dropTable("l", 1)), Precondition.NONE)));
         Callable<BatchResult> call = () -> writer.batch(writes, Optional.empty(), TESTER);
         large.add(batch.equals("a") ? CALLERS.submit(call) : within(30_000, call));
         Await.until(() -> groups.queued() == large.size());
       }
       for (int i = 0; i < 3; i++) {
-        String id = "after-" + run + i;
+        String id = "after-" + i;
         after.add(within(2_000, () -> write(id)));
       }
       Await.until(() -> groups.queued() == 5);
@@ -451,17 +447,14 @@ class WritePathTest {
   }
 
   /**
-   * Takes the revision row on {@code holder} and has the committer wait for it with a write of a
-   * document of its own (a write of the same content again would be a no-op and take no row): what
-   * is submitted next queues until {@code holder} lets the row go.
+   * Takes the revision row on {@code holder} and has the committer wait for it with the write of
+   * "first" (each test starts from an empty database): what is submitted next queues until {@code
+   * holder} lets the row go.
    */
-  final AtomicInteger firsts = new AtomicInteger();
-
   Future<BatchResult> committerWaitingOn(Connection holder) throws SQLException {
     holder.setAutoCommit(false);
     holder.createStatement().execute("UPDATE revision_counter SET revision = revision");
-    String id = "first-" + firsts.incrementAndGet();
-    Future<BatchResult> first = call(() -> write(id));
+    Future<BatchResult> first = call(() -> write("first"));
     Await.until(() -> groups.queued() == 0 && lockWaiters() == 1);
     return first;
   }
