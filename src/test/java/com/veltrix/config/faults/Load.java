@@ -84,7 +84,7 @@ final class Load {
     }
   }
 
-  static final long PAUSE_MILLIS = Long.getLong("faults.pause", 35);
+  static final long PAUSE_MILLIS = Long.getLong("faults.pause", 20);
 
   /** The calls a second the load made, for the report. */
   String rate() {
