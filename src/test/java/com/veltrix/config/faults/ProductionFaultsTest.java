@@ -33,10 +33,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -101,6 +103,7 @@ class ProductionFaultsTest {
 
   @BeforeAll
   void start() throws Exception {
+    HEADLINES.clear();
     dataDirectory = Files.createTempDirectory("veltrix-topology");
     Files.deleteIfExists(PostgresLog.FILE); // this run's lines only
     startPostgres();
@@ -143,6 +146,8 @@ class ProductionFaultsTest {
 
   @AfterAll
   void stop() throws IOException {
+    System.out.println("FAULTS summary of " + READERS + " readers and " + WRITERS + " writers:");
+    HEADLINES.forEach(System.out::println);
     watchers.close();
     c.close();
     a.close();
@@ -966,7 +971,21 @@ class ProductionFaultsTest {
         ServerHistograms.quantiles(before, after, GROUP_TRANSACTION, List.of(), 1));
   }
 
+  /**
+   * This run's scenario lines (not their indented details), without the figures per instance,
+   * printed again together when the class ends ({@link #stop}) so the run's figures are in one
+   * place at the end of a long build log.
+   */
+  private static final List<String> HEADLINES = new CopyOnWriteArrayList<>();
+
+  private static final Pattern PER_INSTANCE =
+      Pattern.compile(" (grpc|rest)(Read|Write)@\\w+\\[[^\\]]*\\]");
+
   static void report(String scenario, String figures) {
-    System.out.println("FAULTS " + scenario + ": " + figures);
+    String line = "FAULTS " + scenario + ": " + figures;
+    System.out.println(line);
+    if (!scenario.startsWith(" ")) {
+      HEADLINES.add(PER_INSTANCE.matcher(line).replaceAll(""));
+    }
   }
 }
