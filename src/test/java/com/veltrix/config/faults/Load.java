@@ -86,11 +86,15 @@ final class Load {
 
   static final long PAUSE_MILLIS = Long.getLong("faults.pause", 20);
 
-  /** The calls a second the load made, for the report. */
-  String rate() {
+  /** The calls a second the load made. */
+  double perSecond() {
     long end = stoppedNanos > 0 ? stoppedNanos : System.nanoTime();
-    double seconds = (end - startNanos) / 1e9;
-    return String.format(" rate=%.0f/s", calls.size() / seconds);
+    return calls.size() / ((end - startNanos) / 1e9);
+  }
+
+  /** {@link #perSecond()} for the report. */
+  String rate() {
+    return String.format(" rate=%.0f/s", perSecond());
   }
 
   String doc(int i) {

@@ -7,6 +7,7 @@ import static com.veltrix.config.faults.ServerHistograms.WRITE_QUEUE;
 import static com.veltrix.config.support.Payloads.dropTable;
 import static com.veltrix.config.support.Payloads.treasureLocation;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.veltrix.config.grpc.v1.ConfigKind;
 import com.veltrix.config.grpc.v1.ConfigRef;
@@ -125,6 +126,7 @@ class ProductionFaultsTest {
     Load warmUp = new Load(all(), "warm", READERS, WRITERS);
     Thread.sleep(Long.getLong("faults.warmup", 20_000));
     warmUp.stop();
+    warmUpPerSecond = warmUp.perSecond();
     report(
         "warm-up",
         Figures.of(warmUp.calls) + warmUp.rate() + MachineCpu.now(c.handle()).since(cpu));
@@ -212,6 +214,7 @@ class ProductionFaultsTest {
     readiness.stop();
 
     Figures figures = Figures.of(load.calls);
+    cutFigures = figures;
     report(
         "a two 150 ms cuts, 3 instances",
         figures
@@ -237,6 +240,43 @@ class ProductionFaultsTest {
   }
 
   /**
+   * The calls a second the warm-up made: what this machine sustains of the load, without faults.
+   */
+  private double warmUpPerSecond;
+
+  /** Scenario a's figures, for {@link #a1_atTheIssuesLoadTwoCutsCostNoErrorAndAP999Under300Ms}. */
+  private Figures cutFigures;
+
+  /**
+   * The production-fault issue's bound for two 150 ms cuts at its 400 calls a second: 0
+   * client-visible errors and p99.9 under 300 ms. Scenario a's own assertions allow a REST 503 that
+   * overlapped a cut on any machine; this holds it to the issue's bound where the warm-up showed
+   * that the machine sustains the load. On a slower one the closed loop makes fewer calls and the
+   * CPU's run queue decides the slowest of them (README, "Its load": at 0.7 of a CPU, 1-2 REST 503s
+   * and p99.9 309-540 ms), and this check is skipped, saying so, rather than passed.
+   */
+  @Test
+  @Order(2)
+  void a1_atTheIssuesLoadTwoCutsCostNoErrorAndAP999Under300Ms() {
+    assumeTrue(cutFigures != null, "scenario a did not run");
+    boolean sustained = warmUpPerSecond >= 400;
+    report(
+        "a1 the issue's bound for two cuts, 0 errors and p99.9 under 300 ms",
+        String.format(
+            "%s (the warm-up made %.0f calls a second)",
+            sustained ? "checked" : "skipped", warmUpPerSecond));
+    assumeTrue(
+        sustained,
+        () ->
+            String.format(
+                "the warm-up made %.0f calls a second, under the issue's 400: this machine does not"
+                    + " sustain the load the bound is for",
+                warmUpPerSecond));
+    assertThat(cutFigures.errors()).as("client-visible errors in two cuts").isZero();
+    assertThat(cutFigures.p999()).as("p99.9 ms of every call in two cuts").isLessThan(300);
+  }
+
+  /**
    * A leader transition as CockroachDB has them: the connections survive, and nothing answers for
    * 150 ms until the new leaseholder serves (a cut, above, is the harsher case: the gateway node
    * itself lost). Every call in flight is only late: no read and no gRPC call fails, a REST write
@@ -250,7 +290,7 @@ class ProductionFaultsTest {
    * in minutes.
    */
   @Test
-  @Order(2)
+  @Order(3)
   void a2_aLeaderTransitionThatStallsTheDatabaseIsOnlyLateForClients() throws Exception {
     MachineCpu cpu = MachineCpu.now(c.handle());
     double rebasedBefore = rebased();
@@ -298,7 +338,7 @@ class ProductionFaultsTest {
    * the lost node stall every connection until their leases move (seconds; docs/decisions.md).
    */
   @Test
-  @Order(3)
+  @Order(4)
   void a3_oneOfThreeDatabaseNodesLostWithoutAWord() throws Exception {
     MachineCpu cpu = MachineCpu.now(c.handle());
     String aBefore = a.prometheus();
@@ -360,8 +400,9 @@ class ProductionFaultsTest {
    * cut was refused in about one run in ten, and one that started 334 ms before a cut was still in
    * flight at it (the rule was "started from 250 ms before to 400 ms after"). Latencies under a cut
    * are reported, not asserted: across eight runs the slowest gRPC call during two cuts took
-   * 203-329 ms at 77-89 % CPU, against the issue's 300 ms. Both are the open part of the issue (see
-   * the closing note).
+   * 203-329 ms at 77-89 % CPU, against the issue's 300 ms. Where the machine sustains the issue's
+   * load, {@link #a1_atTheIssuesLoadTwoCutsCostNoErrorAndAP999Under300Ms} holds the cuts to the
+   * issue's bound (no error, p99.9 under 300 ms).
    */
   static final long FAULT_RECOVERY_MS = 1000;
 
@@ -435,7 +476,7 @@ class ProductionFaultsTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void b_aCarelessClientDoesNotOpenTheBreakerForEveryone() throws Exception {
     Load load = new Load(all(), "b", READERS, WRITERS);
     AtomicBoolean running = new AtomicBoolean(true);
@@ -500,7 +541,7 @@ class ProductionFaultsTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void c_anOrphanedSessionHoldingTheRevisionRowStallsWritesForSecondsOnly() throws Exception {
     Load load = new Load(all(), "c", READERS, WRITERS);
     assertThat(a.rest.put("/api/v1/drop-tables/orphan-dt", dropTable("orphan", 1)).status())
@@ -571,13 +612,13 @@ class ProductionFaultsTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void d_aBlackholeFailsFastAndRecoversWithoutRestart() throws Exception {
     outage("d 10 s blackhole", this::blackhole, this::restore, 10_000);
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void e_aDatabaseRestartFailsFastAndRecoversWithoutRestart() throws Exception {
     outage(
         "e database restart (stop, 5 s, start)",
@@ -587,7 +628,7 @@ class ProductionFaultsTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void f_anInstanceKilledMidBatchLeavesNoneOfItAndItsRetryAppliesOnce() throws Exception {
     Load load = new Load(List.of(a, b), "f", READERS, WRITERS);
     Thread.sleep(1000);
@@ -683,7 +724,7 @@ class ProductionFaultsTest {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void g_startsWhileTheDatabaseAcceptsButDoesNotAnswer() throws Exception {
     db.sql("CREATE DATABASE late_start").update();
     try (FaultProxy late = new FaultProxy(postgresPort, 1)) {
