@@ -2,6 +2,7 @@ package com.veltrix.config.grpc;
 
 import com.veltrix.config.DaemonThreads;
 import com.veltrix.config.catalog.CapacityProperties;
+import com.veltrix.config.catalog.ChangeEvent;
 import com.veltrix.config.catalog.ChangePage;
 import com.veltrix.config.catalog.ConfigReader;
 import com.veltrix.config.catalog.Kind;
@@ -45,6 +46,15 @@ class ChangeStreams implements DisposableBean {
 
   /** Events of this pod's latest commits kept for its watches: ~200 bytes each, ~1 MiB in all. */
   private static final int RECENT_EVENTS = 5000;
+
+  /**
+   * How many bytes of a watch's events may wait in the transport before the watch stops sending
+   * (gRPC's default is 32 KiB): about ten events. Each event is a message of its own, and gRPC
+   * gives each message a buffer of at least 4 KiB, so a consumer that stops reading leaves ~0.1 MB
+   * of the pod's direct memory behind here, ~1.3 MB at the default (docs/decisions.md, "A consumer
+   * that stops reading a watch").
+   */
+  private static final int ON_READY_BYTES = 1024;
 
   private final ConfigReader reader;
   private final GrpcProperties properties;
@@ -99,6 +109,7 @@ class ChangeStreams implements DisposableBean {
     ChangePage first = reader.changes(afterRevision, OptionalInt.of(PAGE), kinds);
     latestRevision = Math.max(latestRevision, first.revision());
     Watch watch = new Watch(kinds, call, afterRevision, mark);
+    call.setOnReadyThreshold(ON_READY_BYTES);
     call.setOnCancelHandler(() -> watch.close());
     call.setOnReadyHandler(watch::wake);
     watches.add(watch);
@@ -173,6 +184,9 @@ class ChangeStreams implements DisposableBean {
     private long sentThrough;
     private long feedReadMark;
     private long lastSentNanos = System.nanoTime();
+    private List<ChangeEvent> unsent = List.of();
+    private int nextUnsent;
+    private long unsentThrough;
     private volatile boolean closed;
 
     /**
@@ -213,7 +227,7 @@ class ChangeStreams implements DisposableBean {
         return;
       }
       try {
-        while (!closed && call.isReady() && latestRevision > sentThrough) {
+        while (!closed && sendUnsent() && latestRevision > sentThrough) {
           ChangePage page = recent.page(sentThrough + 1, kinds, feedReadMark);
           if (page != null) {
             pagesFromCommits.increment();
@@ -228,6 +242,7 @@ class ChangeStreams implements DisposableBean {
           send(page);
         }
         if (!closed
+            && unsent.isEmpty()
             && call.isReady()
             && System.nanoTime() - lastSentNanos >= properties.watchProgressInterval().toNanos()) {
           call.onNext(GrpcMapper.progress(sentThrough));
@@ -241,15 +256,37 @@ class ChangeStreams implements DisposableBean {
       }
     }
 
+    /**
+     * Sends {@code page} as far as the transport is ready for it; the rest waits in {@link
+     * #unsent}.
+     */
     private synchronized void send(ChangePage page) {
       if (closed) {
         return; // ended by the shutdown between open's check and its first page
       }
-      page.events().forEach(e -> call.onNext(GrpcMapper.change(e)));
-      if (!page.events().isEmpty()) {
+      unsent = page.events();
+      nextUnsent = 0;
+      unsentThrough = page.revision();
+      sendUnsent();
+    }
+
+    /**
+     * Sends what is left of the current page, one event at a time while the transport is ready, so
+     * that a consumer that stops reading leaves {@link #ON_READY_BYTES} of its events in the
+     * transport and the rest of the page here, not the whole page in the transport (a page of 1,000
+     * events was ~3.5 MB of direct memory). True once all of it is sent and the transport is ready.
+     */
+    private boolean sendUnsent() {
+      while (nextUnsent < unsent.size()) {
+        if (closed || !call.isReady()) {
+          return false;
+        }
+        call.onNext(GrpcMapper.change(unsent.get(nextUnsent++)));
         lastSentNanos = System.nanoTime();
       }
-      sentThrough = page.revision();
+      unsent = List.of();
+      sentThrough = Math.max(sentThrough, unsentThrough);
+      return call.isReady();
     }
   }
 }

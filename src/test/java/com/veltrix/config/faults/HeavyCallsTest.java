@@ -34,10 +34,7 @@ class HeavyCallsTest {
 
   @Test
   void heavyCallsBeyondTheMemoryBudgetAreRefusedAndThePodStaysUp() throws Exception {
-    JdbcClient admin = JdbcClient.create(dataSource("postgres"));
-    admin.sql("DROP DATABASE IF EXISTS heavy").update();
-    admin.sql("CREATE DATABASE heavy").update();
-    String url = TestDatabase.jdbcUrl().replace("/postgres?", "/heavy?");
+    String url = TestDatabase.fresh("heavy");
     // the cache of versions on, as the service ships (the tests' configuration turns it off): the
     // gRPC calls below fetch by version, and the first one fills it before the burst
     Map<String, Object> shipped = Map.of("veltrix.cache.versions.max-size", "64MB");
@@ -139,7 +136,7 @@ class HeavyCallsTest {
 
   static PGSimpleDataSource dataSource(String database) {
     PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setUrl(TestDatabase.jdbcUrl().replace("/postgres?", "/" + database + "?"));
+    ds.setUrl(TestDatabase.url(database));
     ds.setUser("postgres");
     return ds;
   }
