@@ -16,7 +16,7 @@ import net.devh.boot.grpc.server.interceptor.GrpcGlobalServerInterceptor;
  * database work and its retries never outlive it. Calls without a deadline use the request budget.
  */
 @GrpcGlobalServerInterceptor
-class CallContexts implements ServerInterceptor {
+class CallDeadlines implements ServerInterceptor {
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
