@@ -56,6 +56,12 @@ class ChangeStreams implements DisposableBean {
    */
   private static final int ON_READY_BYTES = 1024;
 
+  /**
+   * How long a watch's transport may take none of its events before the watch keeps only the
+   * revision it is in the middle of and reads the rest again when its consumer is back.
+   */
+  private static final long STALLED_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final ConfigReader reader;
   private final GrpcProperties properties;
   private final CapacityProperties capacity;
@@ -86,6 +92,9 @@ class ChangeStreams implements DisposableBean {
         Counter.builder(pages).tag("source", "feed").description(description).register(meters);
     Gauge.builder("veltrix.watches.open", watches, Set::size)
         .description("WatchChanges streams this instance serves (veltrix.capacity.max-watches)")
+        .register(meters);
+    Gauge.builder("veltrix.watch.events.held", watches, w -> w.stream().mapToInt(Watch::held).sum())
+        .description("change events read for watches whose consumers have not taken them yet")
         .register(meters);
     long interval = properties.watchPollInterval().toNanos();
     executor.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.NANOSECONDS);
@@ -187,6 +196,7 @@ class ChangeStreams implements DisposableBean {
     private List<ChangeEvent> unsent = List.of();
     private int nextUnsent;
     private long unsentThrough;
+    private long stalledSinceNanos;
     private volatile boolean closed;
 
     /**
@@ -273,20 +283,53 @@ class ChangeStreams implements DisposableBean {
     /**
      * Sends what is left of the current page, one event at a time while the transport is ready, so
      * that a consumer that stops reading leaves {@link #ON_READY_BYTES} of its events in the
-     * transport and the rest of the page here, not the whole page in the transport (a page of 1,000
-     * events was ~3.5 MB of direct memory). True once all of it is sent and the transport is ready.
+     * transport, not the whole page (a page of 1,000 events was ~3.5 MB of direct memory). True
+     * once all of it is sent and the transport is ready.
      */
     private boolean sendUnsent() {
       while (nextUnsent < unsent.size()) {
         if (closed || !call.isReady()) {
+          stalled();
           return false;
         }
         call.onNext(GrpcMapper.change(unsent.get(nextUnsent++)));
         lastSentNanos = System.nanoTime();
+        stalledSinceNanos = 0;
       }
       unsent = List.of();
       sentThrough = Math.max(sentThrough, unsentThrough);
       return call.isReady();
+    }
+
+    /**
+     * The transport took nothing: once that has lasted {@link #STALLED_NANOS}, the watch keeps only
+     * the rest of the revision it is in the middle of (a page holds revisions in order, so every
+     * one before it has been sent) and reads the revisions after it again when its consumer takes
+     * events again. A stalled consumer then holds one revision's events on the heap, not a page.
+     */
+    private void stalled() {
+      long now = System.nanoTime();
+      if (stalledSinceNanos == 0) {
+        stalledSinceNanos = now;
+        return;
+      }
+      long revision = unsent.get(nextUnsent).revision();
+      if (now - stalledSinceNanos < STALLED_NANOS || unsentThrough == revision) {
+        return;
+      }
+      int end = nextUnsent;
+      while (end < unsent.size() && unsent.get(end).revision() == revision) {
+        end++;
+      }
+      unsent = List.copyOf(unsent.subList(nextUnsent, end));
+      nextUnsent = 0;
+      unsentThrough = revision;
+      sentThrough = Math.max(sentThrough, revision - 1);
+    }
+
+    /** Events read for this watch and not yet sent (read without the lock: a gauge's estimate). */
+    int held() {
+      return Math.max(0, unsent.size() - nextUnsent);
     }
   }
 }

@@ -17,8 +17,10 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,13 +38,16 @@ import org.junit.jupiter.api.TestMethodOrder;
  * shipped, in a JVM of its own so that its direct memory is not the test's. Before, each stalled
  * watch held ~3.5 MB of direct memory (a page of 1,000 events, each a message of its own in a
  * buffer of at least 4 KiB), and 150 of them (of the 1,000 a pod allows) exhausted it: a consumer
- * that did read was then cancelled ("Server sendMessage() failed with Error").
+ * that did read was then cancelled ("Server sendMessage() failed with Error"). A watch stalled for
+ * a second now also keeps no more than the rest of one revision on the heap, and its consumer, once
+ * back, gets every change once.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the watches first: their pod's memory fresh
 class StalledConsumersTest {
 
   static final int DOCUMENTS = 20_000; // ~2 MB of events or manifest entries: twice a window
+  static final int PER_REVISION = 50; // so that a page of 1,000 events holds 20 revisions
   static final int CONSUMERS = 60;
 
   /** What the pod may hold for one stalled consumer: ~50 KB measured, ~3.5 MB before. */
@@ -54,9 +59,9 @@ class StalledConsumersTest {
   void start() throws InterruptedException {
     service = new ServiceProcess("stalled", TestDatabase.fresh("stalled"), "0s", Map.of(), "512m");
     ProductionFaultsTest.awaitReadiness(service, "UP", 90_000);
-    for (int batch = 0; batch < DOCUMENTS / 500; batch++) {
+    for (int batch = 0; batch < DOCUMENTS / PER_REVISION; batch++) {
       StringBuilder writes = new StringBuilder();
-      for (int i = 0; i < 500; i++) {
+      for (int i = 0; i < PER_REVISION; i++) {
         writes
             .append(i == 0 ? "" : ",")
             .append(
@@ -75,24 +80,62 @@ class StalledConsumersTest {
 
   @Test
   @Order(1)
-  void stalledWatchesHoldLittleOfThePodsMemoryAndOthersAreServed() throws Exception {
+  void stalledWatchesHoldLittleOfThePodsMemoryAndResumeWithEveryChange() throws Exception {
+    long head = service.rest.get("/api/v1/revision").json().get("revision").asLong();
+    // one more stalled watch, whose consumer comes back once the others have settled
+    List<WatchChangesResponse> received = Collections.synchronizedList(new ArrayList<>());
+    CompletableFuture<Status> atHead = new CompletableFuture<>();
+    ClientCall<WatchChangesRequest, WatchChangesResponse> resumed =
+        service.channel.newCall(
+            ConfigServiceGrpc.getWatchChangesMethod(),
+            CallOptions.DEFAULT.withCallCredentials(Tokens.bearer(Tokens.admin())));
+    resumed.start(
+        new ClientCall.Listener<>() {
+          @Override
+          public void onMessage(WatchChangesResponse message) {
+            if (message.getType() != WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
+              received.add(message);
+            } else if (message.getRevision() >= head) {
+              atHead.complete(Status.OK);
+            }
+          }
+
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            atHead.complete(status);
+          }
+        },
+        new Metadata());
+    resumed.sendMessage(WatchChangesRequest.newBuilder().setAfterRevision(0).build());
+    resumed.halfClose();
+
     assertStalledConsumersHoldLittle(
         ConfigServiceGrpc.getWatchChangesMethod(),
-        WatchChangesRequest.newBuilder().setAfterRevision(0).build());
+        WatchChangesRequest.newBuilder().setAfterRevision(0).build(),
+        () -> {
+          // a second without taking anything: each keeps the rest of one revision, not a page
+          long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+          double held = heldEvents();
+          while (held > (CONSUMERS + 1) * PER_REVISION && System.nanoTime() < until) {
+            Thread.sleep(200);
+            held = heldEvents();
+          }
+          System.out.printf(
+              "STALLED %d watches hold %.0f events read for them%n", CONSUMERS + 1, held);
+          assertThat(held)
+              .as("events held for stalled watches, a revision is %d", PER_REVISION)
+              .isLessThanOrEqualTo((CONSUMERS + 1) * PER_REVISION);
 
-    // a consumer that reads gets every change while they stay stalled
-    int events = 0;
-    var stream =
-        ConfigServiceGrpc.newBlockingStub(service.channel)
-            .withCallCredentials(Tokens.bearer(Tokens.admin()))
-            .withDeadlineAfter(30, TimeUnit.SECONDS)
-            .watchChanges(WatchChangesRequest.newBuilder().setAfterRevision(0).build());
-    while (events < DOCUMENTS && stream.hasNext()) {
-      if (stream.next().getType() != WatchChangesResponse.ChangeType.CHANGE_TYPE_PROGRESS) {
-        events++;
-      }
-    }
-    assertThat(events).isEqualTo(DOCUMENTS);
+          resumed.request(Integer.MAX_VALUE);
+          assertThat(atHead.get(30, TimeUnit.SECONDS)).isEqualTo(Status.OK);
+          assertThat(received).hasSize(DOCUMENTS);
+          assertThat(received.stream().map(e -> e.getRevision() + "/" + e.getId()).distinct())
+              .as("every change once")
+              .hasSize(DOCUMENTS);
+          assertThat(received.stream().map(WatchChangesResponse::getRevision).toList())
+              .as("in revision order")
+              .isSorted();
+        });
   }
 
   @Test
@@ -109,6 +152,12 @@ class StalledConsumersTest {
    */
   <Q, A> void assertStalledConsumersHoldLittle(MethodDescriptor<Q, A> method, Q request)
       throws Exception {
+    assertStalledConsumersHoldLittle(method, request, () -> {});
+  }
+
+  /** As above, then {@code whileStalled} before the consumers go. */
+  <Q, A> void assertStalledConsumersHoldLittle(
+      MethodDescriptor<Q, A> method, Q request, Check whileStalled) throws Exception {
     double before = directMemory();
     List<ManagedChannel> channels = new ArrayList<>();
     List<Status> ended = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -143,6 +192,7 @@ class StalledConsumersTest {
       assertThat(perConsumer)
           .as("direct memory held per stalled consumer")
           .isLessThan(BYTES_PER_STALLED);
+      whileStalled.run();
     } finally {
       channels.forEach(ManagedChannel::shutdownNow);
     }
@@ -161,11 +211,26 @@ class StalledConsumersTest {
     return now;
   }
 
+  interface Check {
+    void run() throws Exception;
+  }
+
+  double heldEvents() {
+    return metric("veltrix_watch_events_held");
+  }
+
   double directMemory() {
+    return metric("jvm_buffer_memory_used_bytes{", "id=\"direct\"");
+  }
+
+  /**
+   * The sum of the lines of {@code name} (a name, or a name and its brace) that have {@code tag}.
+   */
+  double metric(String name, String... tag) {
     return service
         .prometheus()
         .lines()
-        .filter(l -> l.startsWith("jvm_buffer_memory_used_bytes{") && l.contains("id=\"direct\""))
+        .filter(l -> l.startsWith(name) && (tag.length == 0 || l.contains(tag[0])))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();
   }
