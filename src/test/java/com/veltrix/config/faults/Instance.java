@@ -3,6 +3,7 @@ package com.veltrix.config.faults;
 import com.veltrix.config.support.Http;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -49,6 +50,21 @@ abstract class Instance implements AutoCloseable {
   /** Everything the instance measures, as Prometheus scrapes it. */
   String prometheus() {
     return management.get("/actuator/prometheus").body();
+  }
+
+  /**
+   * The sum of the samples of {@code name} whose labels include each of {@code labels} (such as
+   * {@code id="direct"}), as Prometheus scrapes them; NaN when the instance reports none.
+   */
+  double metric(String name, String... labels) {
+    double[] samples =
+        prometheus()
+            .lines()
+            .filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+            .filter(l -> Arrays.stream(labels).allMatch(l::contains))
+            .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+            .toArray();
+    return samples.length == 0 ? Double.NaN : Arrays.stream(samples).sum();
   }
 
   String readiness() {

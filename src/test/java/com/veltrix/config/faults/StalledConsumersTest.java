@@ -219,22 +219,10 @@ class StalledConsumersTest {
   }
 
   double heldEvents() {
-    return metric("veltrix_watch_events_held");
+    return service.metric("veltrix_watch_events_held");
   }
 
   double directMemory() {
-    return metric("jvm_buffer_memory_used_bytes{", "id=\"direct\"");
-  }
-
-  /**
-   * The sum of the lines of {@code name} (a name, or a name and its brace) that have {@code tag}.
-   */
-  double metric(String name, String... tag) {
-    return service
-        .prometheus()
-        .lines()
-        .filter(l -> l.startsWith(name) && (tag.length == 0 || l.contains(tag[0])))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .sum();
+    return service.metric("jvm_buffer_memory_used_bytes", "id=\"direct\"");
   }
 }

@@ -104,13 +104,11 @@ class VanishedPeersTest {
   }
 
   double gauge(String name) {
-    return service
-        .prometheus()
-        .lines()
-        .filter(l -> l.startsWith(name + " "))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no " + name + " in /actuator/prometheus"));
+    double value = service.metric(name);
+    if (Double.isNaN(value)) {
+      throw new AssertionError("no " + name + " in /actuator/prometheus");
+    }
+    return value;
   }
 
   /**

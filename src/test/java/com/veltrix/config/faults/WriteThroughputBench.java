@@ -183,11 +183,7 @@ class WriteThroughputBench {
 
   /** The JVM's accumulated compilation time (Micrometer's JVM metrics). */
   static double compilingMillis(ServiceProcess p) {
-    return p.prometheus()
-        .lines()
-        .filter(l -> l.startsWith("jvm_compilation_time_ms_total"))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .sum();
+    return p.metric("jvm_compilation_time_ms_total");
   }
 
   void measure(
