@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.veltrix.config.support.Http;
 import com.veltrix.config.support.TestDatabase;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,12 +43,7 @@ class ScheduleFailoverTest {
 
   @BeforeAll
   void start() throws Exception {
-    try (Connection admin = DriverManager.getConnection(TestDatabase.jdbcUrl(), "postgres", "");
-        Statement s = admin.createStatement()) {
-      s.execute("DROP DATABASE IF EXISTS " + DATABASE);
-      s.execute("CREATE DATABASE " + DATABASE);
-    }
-    String url = TestDatabase.postgres().getJdbcUrl("postgres", DATABASE);
+    String url = TestDatabase.fresh(DATABASE);
     c =
         new ServiceProcess(
             "c",

@@ -59,15 +59,7 @@ class ContentHashMigrationTest {
 
   /** A new, empty database {@code name} on the test server. */
   static DriverManagerDataSource freshDatabase(String name) {
-    JdbcClient admin = JdbcClient.create(source("postgres"));
-    admin.sql("DROP DATABASE IF EXISTS " + name).update();
-    admin.sql("CREATE DATABASE " + name).update();
-    return source(name);
-  }
-
-  static DriverManagerDataSource source(String database) {
-    return new DriverManagerDataSource(
-        TestDatabase.jdbcUrl().replace("/postgres?", "/" + database + "?"), "postgres", "");
+    return new DriverManagerDataSource(TestDatabase.fresh(name), "postgres", "");
   }
 
   static Flyway flyway(DriverManagerDataSource source, String target) {
