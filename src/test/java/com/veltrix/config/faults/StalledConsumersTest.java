@@ -176,17 +176,7 @@ class StalledConsumersTest {
         ManagedChannel channel =
             ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build();
         channels.add(channel);
-        ClientCall<Q, A> call =
-            channel.newCall(
-                method, CallOptions.DEFAULT.withCallCredentials(Tokens.bearer(Tokens.admin())));
-        call.start(
-            new ClientCall.Listener<>() {
-              @Override
-              public void onClose(Status status, Metadata trailers) {
-                ended.add(status);
-              }
-            },
-            new Metadata());
+        ClientCall<Q, A> call = startCall(channel, method, ended);
         call.sendMessage(request);
         call.halfClose(); // and never call.request(): a consumer that takes nothing
         // a few at a time: sixty 1,000-entry reads at once wait past the 250 ms budget on two
@@ -212,6 +202,23 @@ class StalledConsumersTest {
     } finally {
       channels.forEach(ManagedChannel::shutdownNow);
     }
+  }
+
+  /** An administrator's call of {@code method}, started; how it ended goes to {@code ended}. */
+  static <Q, A> ClientCall<Q, A> startCall(
+      ManagedChannel channel, MethodDescriptor<Q, A> method, List<Status> ended) {
+    ClientCall<Q, A> call =
+        channel.newCall(
+            method, CallOptions.DEFAULT.withCallCredentials(Tokens.bearer(Tokens.admin())));
+    call.start(
+        new ClientCall.Listener<>() {
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            ended.add(status);
+          }
+        },
+        new Metadata());
+    return call;
   }
 
   /** The pod's direct memory once it has stopped growing for two seconds (at most 60 s). */
