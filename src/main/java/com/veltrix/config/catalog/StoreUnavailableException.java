@@ -7,6 +7,15 @@ package com.veltrix.config.catalog;
  */
 public class StoreUnavailableException extends RuntimeException {
 
+  /**
+   * What a client is told where the database did not fail the call ({@link #queuedInThisPod()}):
+   * not "the database is unavailable", which sends its operators to the database.
+   */
+  public static final String QUEUED_ANSWER =
+      "the call's deadline passed while it waited in this instance (behind other calls, for a"
+          + " database connection or the revision row) or was too short for its work; the"
+          + " database did not fail it; retry shortly";
+
   private final boolean circuitOpen;
   private final boolean databaseAtFault;
 
@@ -37,5 +46,10 @@ public class StoreUnavailableException extends RuntimeException {
 
   public boolean databaseAtFault() {
     return databaseAtFault;
+  }
+
+  /** The call spent its deadline in this pod (queued, contending), not on a failing database. */
+  public boolean queuedInThisPod() {
+    return !databaseAtFault && !circuitOpen;
   }
 }

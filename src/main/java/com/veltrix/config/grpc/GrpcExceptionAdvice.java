@@ -52,7 +52,9 @@ import org.springframework.security.access.AccessDeniedException;
  * RevisionOutOfRangeException    OUT_OF_RANGE        REVISION_OUT_OF_RANGE + BadRequest
  * PayloadTooLargeException       RESOURCE_EXHAUSTED  PAYLOAD_TOO_LARGE
  * OverloadedException            RESOURCE_EXHAUSTED  OVERLOADED + RetryInfo (this pod is at a cap)
- * StoreUnavailableException      UNAVAILABLE         DATABASE_UNAVAILABLE + RetryInfo
+ * StoreUnavailableException      UNAVAILABLE         DATABASE_UNAVAILABLE + RetryInfo, or
+ *                                                     DEADLINE_SPENT_IN_INSTANCE + RetryInfo where
+ *                                                     the database did not fail the call
  * AccessDeniedException          PERMISSION_DENIED   MISSING_SCOPE (a batch that retires)
  * anything else                  INTERNAL            INTERNAL
  * </pre>
@@ -77,6 +79,14 @@ public class GrpcExceptionAdvice {
           Code.UNAVAILABLE,
           "the database is unavailable; retry shortly",
           info("DATABASE_UNAVAILABLE"),
+          RetryInfo.newBuilder().setRetryDelay(RETRY_AFTER).build());
+
+  /** The call spent its deadline in this pod (queued behind others), not on a failing database. */
+  private static final com.google.rpc.Status DEADLINE_SPENT_IN_INSTANCE =
+      status(
+          Code.UNAVAILABLE,
+          StoreUnavailableException.QUEUED_ANSWER,
+          info("DEADLINE_SPENT_IN_INSTANCE"),
           RetryInfo.newBuilder().setRetryDelay(RETRY_AFTER).build());
 
   @GrpcExceptionHandler(Exception.class)
@@ -105,7 +115,8 @@ public class GrpcExceptionAdvice {
             LogText.escape(e.getMessage()),
             LogText.escape(String.valueOf(e.getCause())));
       }
-      return StatusProto.toStatusRuntimeException(DATABASE_UNAVAILABLE);
+      return StatusProto.toStatusRuntimeException(
+          unavailable.queuedInThisPod() ? DEADLINE_SPENT_IN_INSTANCE : DATABASE_UNAVAILABLE);
     }
     log.error("INTERNAL unexpected failure", e);
     return answer(Code.INTERNAL, "internal error", info("INTERNAL"));

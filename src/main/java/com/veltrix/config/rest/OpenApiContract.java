@@ -211,7 +211,10 @@ class OpenApiContract {
       }
     }
     problems.put("429", "this pod is at a cap (heavy calls, watches): retry after Retry-After");
-    problems.put("503", "the database is unavailable: retry after Retry-After");
+    problems.put(
+        "503",
+        "the database is unavailable, or the call's deadline passed while it waited in this pod:"
+            + " retry after Retry-After");
     return problems;
   }
 

@@ -114,7 +114,10 @@ class RestExceptionHandler extends ResponseEntityExceptionHandler {
     }
     ProblemDetail problem =
         ProblemDetail.forStatusAndDetail(
-            HttpStatus.SERVICE_UNAVAILABLE, "the database is unavailable; retry shortly");
+            HttpStatus.SERVICE_UNAVAILABLE,
+            e.queuedInThisPod()
+                ? StoreUnavailableException.QUEUED_ANSWER
+                : "the database is unavailable; retry shortly");
     return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
         .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
         .body(problem);

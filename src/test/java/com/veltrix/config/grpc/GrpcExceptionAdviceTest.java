@@ -31,6 +31,26 @@ class GrpcExceptionAdviceTest {
   }
 
   @Test
+  void aCallThatSpentItsDeadlineQueuedInThePodDoesNotBlameTheDatabase() {
+    StatusRuntimeException e =
+        GrpcExceptionAdvice.toStatus(
+            new StoreUnavailableException(
+                "the call's deadline passed while waiting (contention or a queue in this pod)",
+                new SQLException("timed out waiting for a connection"),
+                false,
+                false));
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(e.getStatus().getDescription())
+        .contains("waited in this instance")
+        .doesNotContain("database is unavailable", "SQLException");
+    assertThat(GrpcApiContract.detail(e, ErrorInfo.class).getReason())
+        .isEqualTo("DEADLINE_SPENT_IN_INSTANCE");
+    assertThat(GrpcApiContract.detail(e, RetryInfo.class).getRetryDelay().getSeconds())
+        .isEqualTo(1);
+  }
+
+  @Test
   void aPodAtItsCapIsResourceExhaustedWithRetryInfo() {
     StatusRuntimeException e =
         GrpcExceptionAdvice.toStatus(new OverloadedException("at the watch cap"));
