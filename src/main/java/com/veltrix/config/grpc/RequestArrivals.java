@@ -23,6 +23,7 @@ import net.devh.boot.grpc.server.interceptor.GrpcGlobalServerInterceptor;
 import net.devh.boot.grpc.server.serverfactory.GrpcServerConfigurer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -51,7 +52,7 @@ import org.springframework.util.unit.DataSize;
  */
 @GrpcGlobalServerInterceptor
 class RequestArrivals extends ServerStreamTracer.Factory
-    implements ServerInterceptor, GrpcServerConfigurer {
+    implements ServerInterceptor, GrpcServerConfigurer, DisposableBean {
 
   private static final String PUT_CONFIGS =
       ConfigServiceGrpc.getPutConfigsMethod().getFullMethodName();
@@ -82,6 +83,11 @@ class RequestArrivals extends ServerStreamTracer.Factory
   @Override
   public void accept(ServerBuilder<?> server) {
     server.addStreamTracerFactory(this);
+  }
+
+  @Override
+  public void destroy() {
+    sweeper.shutdownNow();
   }
 
   @Override
