@@ -47,6 +47,10 @@ import org.springframework.util.unit.DataSize;
  *       go beyond the cap (several started together) ends its call.
  * </ul>
  *
+ * <p>Both ends reset the stream (the producer sees CANCELLED): a tracer ends a call only through
+ * its context. A cut decided in the read that brought the message's last byte may not stop the
+ * message from being processed; like any deadline, it leaves the producer unsure whether it was.
+ *
  * <p>Once a message has arrived whole it leaves this count; a PutConfigs then reserves its batch in
  * {@link com.veltrix.config.catalog.CallCapacity} before it is processed.
  */
