@@ -4,12 +4,14 @@ import com.veltrix.config.DaemonThreads;
 import com.veltrix.config.catalog.OverloadedException;
 import com.veltrix.config.grpc.v1.ConfigServiceGrpc;
 import io.grpc.Context;
+import io.grpc.InternalStatus;
 import io.grpc.Metadata;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerStreamTracer;
+import io.grpc.Status;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Set;
@@ -44,12 +46,12 @@ import org.springframework.util.unit.DataSize;
  *       veltrix.grpc.arriving-request-memory} (64 MB): a PutConfigs that starts when less than the
  *       largest message ({@code grpc.server.max-inbound-message-size}) is left is refused at once,
  *       RESOURCE_EXHAUSTED with a RetryInfo as at any other cap; a message whose bytes would still
- *       go beyond the cap (several started together) ends its call.
+ *       go beyond the cap (several started together) is refused RESOURCE_EXHAUSTED too.
  * </ul>
  *
- * <p>Both ends reset the stream (the producer sees CANCELLED): a tracer ends a call only through
- * its context. A cut decided in the read that brought the message's last byte may not stop the
- * message from being processed; like any deadline, it leaves the producer unsure whether it was.
+ * <p>A message over the cap is refused inside gRPC's deframer (RESOURCE_EXHAUSTED, never
+ * processed); an idle one is ended from the sweeper's thread through the call's context, which
+ * resets the stream (the producer, stalled, sees CANCELLED).
  *
  * <p>Once a message has arrived whole it leaves this count; a PutConfigs then reserves its batch in
  * {@link com.veltrix.config.catalog.CallCapacity} before it is processed.
@@ -157,15 +159,28 @@ class RequestArrivals extends ServerStreamTracer.Factory
       incomplete.add(this);
     }
 
+    /**
+     * Called by gRPC's deframer as it takes a message's bytes. Over the cap, the exception is
+     * thrown into the deframer as its own refusal of a message over the size limit is: the deframer
+     * stops at once, the message is never handed to the service (even if this read brought its last
+     * byte), and the producer is answered RESOURCE_EXHAUSTED with the description.
+     */
     @Override
     public synchronized void inboundWireSize(long more) {
       lastByteNanos = System.nanoTime();
       bytes += more;
-      if (arriving.addAndGet(more) > capBytes) {
-        end(
-            "the requests arriving at this instance would hold more than "
-                + DataSize.ofBytes(capBytes).toMegabytes()
-                + " MB (veltrix.grpc.arriving-request-memory)");
+      if (arriving.addAndGet(more) > capBytes && !ended) {
+        ended = true;
+        String what =
+            describe(
+                "the requests arriving at this instance would hold more than "
+                    + DataSize.ofBytes(capBytes).toMegabytes()
+                    + " MB (veltrix.grpc.arriving-request-memory)");
+        log.warn(what);
+        arrived();
+        // without a stack trace: gRPC logs what its deframer is thrown, and this is not a bug
+        throw InternalStatus.asRuntimeException(
+            Status.RESOURCE_EXHAUSTED.withDescription(what + "; retry shortly"), null, false);
       }
     }
 
@@ -175,7 +190,7 @@ class RequestArrivals extends ServerStreamTracer.Factory
     }
 
     @Override
-    public void streamClosed(io.grpc.Status status) {
+    public void streamClosed(Status status) {
       arrived();
     }
 
@@ -185,19 +200,23 @@ class RequestArrivals extends ServerStreamTracer.Factory
       bytes = 0;
     }
 
+    private String describe(String why) {
+      return "a "
+          + method.substring(method.lastIndexOf('/') + 1)
+          + " request had sent "
+          + bytes
+          + " bytes and "
+          + why
+          + "; its call is ended";
+    }
+
+    /** Ends the call from another thread: gRPC resets its stream (the producer sees CANCELLED). */
     synchronized void end(String why) {
       if (ended) {
         return;
       }
       ended = true;
-      String what =
-          "a "
-              + method.substring(method.lastIndexOf('/') + 1)
-              + " request had sent "
-              + bytes
-              + " bytes and "
-              + why
-              + "; its call is ended";
+      String what = describe(why);
       log.warn(what);
       Context.CancellableContext cancellable = call;
       if (cancellable != null) {

@@ -53,7 +53,6 @@ class StalledProducersTest {
   static final long CAP = 64L * 1024 * 1024;
 
   ServiceProcess service;
-  final CountDownLatch release = new CountDownLatch(1);
 
   @BeforeAll
   void start() throws InterruptedException {
@@ -64,7 +63,6 @@ class StalledProducersTest {
 
   @AfterAll
   void stop() {
-    release.countDown();
     service.close();
   }
 
@@ -72,10 +70,13 @@ class StalledProducersTest {
   void producersStalledMidMessageHoldABoundedShareOfThePodAndAreEndedOnceIdle() throws Exception {
     List<ManagedChannel> channels = new ArrayList<>();
     List<Status> ended = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch release = new CountDownLatch(1);
     long before = System.nanoTime();
     try {
       for (int i = 0; i < PRODUCERS; i++) {
-        channels.add(stall(ended));
+        Producer producer = open(ended);
+        channels.add(producer.channel());
+        sendAndStall(producer, release);
       }
       double direct = directMemory();
       System.out.printf(
@@ -146,12 +147,57 @@ class StalledProducersTest {
   }
 
   /**
-   * A PutConfigs on a connection of its own that sends 7 MB of an 8 MB message and then nothing.
-   * grpc-java's client sends a unary message only once it is whole, so this one is declared
-   * streaming (the server cannot tell) and a second call on the connection flushes what it has
-   * queued; a grpc-go client sends its frames as it writes them.
+   * Producers whose calls all began before any of their bytes came, so that none was refused as it
+   * started: once their bytes reach the cap, the message that would go beyond it is refused inside
+   * gRPC's deframer, RESOURCE_EXHAUSTED with the cap named (ended through its context, as the code
+   * first did, it got CANCELLED without a word of why).
    */
-  ManagedChannel stall(List<Status> ended) throws InterruptedException {
+  @Test
+  void producersAdmittedTogetherAreRefusedOnceTheirBytesReachTheCap() throws Exception {
+    List<Producer> producers = new ArrayList<>();
+    List<Status> ended = Collections.synchronizedList(new ArrayList<>());
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      for (int i = 0; i < 12; i++) {
+        producers.add(open(ended));
+      }
+      Thread.sleep(500); // every call started, with nothing arriving yet: all admitted
+      assertThat(ended).as("refused as they started").isEmpty();
+      for (Producer producer : producers) {
+        sendAndStall(producer, release);
+      }
+      double direct = directMemory();
+      double arriving = service.metric("veltrix_grpc_requests_arriving_bytes");
+      System.out.printf(
+          "PRODUCERS 12 admitted together: the pod's direct memory %.1f MB, %.1f MB counted as"
+              + " arriving: %s%n",
+          direct / 1e6, arriving / 1e6, ended);
+      assertThat(ended)
+          .as("refused once their bytes reached the cap")
+          .isNotEmpty()
+          .allSatisfy(
+              s -> {
+                assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                assertThat(s.getDescription())
+                    .contains("would hold more than 64 MB (veltrix.grpc.arriving-request-memory)");
+              });
+      assertThat(arriving).isLessThanOrEqualTo(CAP);
+      assertThat(direct).as("direct memory held for stalled requests").isLessThan(3.0 * CAP);
+    } finally {
+      release.countDown();
+      producers.forEach(p -> p.channel().shutdownNow());
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (service.metric("veltrix_grpc_requests_arriving_bytes") > 0
+          && System.nanoTime() < until) {
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  /** A PutConfigs call, started, on a connection of its own. */
+  record Producer(ManagedChannel channel, ClientCall<InputStream, PutConfigsResponse> call) {}
+
+  Producer open(List<Status> ended) throws InterruptedException {
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("localhost", service.grpcPort).usePlaintext().build();
     channel.getState(true);
@@ -163,13 +209,21 @@ class StalledProducersTest {
                 new Passing(), ProtoUtils.marshaller(PutConfigsResponse.getDefaultInstance()))
             .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
             .build();
-    ClientCall<InputStream, PutConfigsResponse> call =
-        StalledConsumersTest.startCall(channel, put, ended);
+    return new Producer(channel, StalledConsumersTest.startCall(channel, put, ended));
+  }
+
+  /**
+   * Sends 7 MB of an 8 MB message and then nothing until {@code release}. grpc-java's client sends
+   * a unary message only once it is whole, so the call is declared streaming (the server cannot
+   * tell; its headers go at once) and a second call on the connection flushes what it has queued; a
+   * grpc-go client sends its frames as it writes them.
+   */
+  void sendAndStall(Producer producer, CountDownLatch release) throws InterruptedException {
     Thread sender =
         new Thread(
             () -> {
               try {
-                call.sendMessage(new Stalling());
+                producer.call().sendMessage(new Stalling(release));
               } catch (RuntimeException e) {
                 // the test is over
               }
@@ -178,19 +232,23 @@ class StalledProducersTest {
     sender.start();
     Thread.sleep(100);
     try {
-      ConfigServiceGrpc.newBlockingStub(channel)
+      ConfigServiceGrpc.newBlockingStub(producer.channel())
           .withCallCredentials(Tokens.bearer(Tokens.admin()))
           .withDeadlineAfter(5, TimeUnit.SECONDS)
           .getConfigs(GetConfigsRequest.getDefaultInstance());
     } catch (StatusRuntimeException e) {
       // whatever it answers, its request has flushed the stalled one's frames
     }
-    return channel;
   }
 
   /** 7 MB of an 8 MB message, then a wait until the test ends. */
-  final class Stalling extends InputStream implements KnownLength {
+  static final class Stalling extends InputStream implements KnownLength {
+    private final CountDownLatch release;
     private int left = LENGTH;
+
+    Stalling(CountDownLatch release) {
+      this.release = release;
+    }
 
     @Override
     public int available() {
