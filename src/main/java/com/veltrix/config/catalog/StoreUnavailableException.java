@@ -48,7 +48,10 @@ public class StoreUnavailableException extends RuntimeException {
     return databaseAtFault;
   }
 
-  /** The call spent its deadline in this pod (queued, contending), not on a failing database. */
+  /**
+   * The database did not fail the call: it spent its deadline in this pod (queued, contending), or
+   * its deadline was too short for its work.
+   */
   public boolean queuedInThisPod() {
     return !databaseAtFault && !circuitOpen;
   }
