@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -811,6 +812,33 @@ abstract class RestApiContract {
     List<String> pointers = new ArrayList<>();
     r.json().get("errors").forEach(e -> pointers.add(e.get("pointer").asText()));
     assertThat(pointers).contains("/writes/1/payload/rolls", "/writes/1/payload/entries");
+    assertThat(storedVersions()).isZero();
+    assertThat(revision()).isZero();
+  }
+
+  @Test
+  void aLargeBatchNamesEveryBadWriteInTheBatchsOrder() {
+    // 300 writes, so that a bad write is found far into a batch
+    StringBuilder body = new StringBuilder("{\"writes\":[");
+    for (int i = 0; i < 300; i++) {
+      boolean bad = i == 5 || i == 150 || i == 299;
+      body.append(i == 0 ? "" : ",")
+          .append("{\"op\":\"upsert\",\"kind\":\"DROP_TABLE\",\"id\":\"dt-")
+          .append(i == 200 ? 7 : i) // written twice
+          .append("\",\"payload\":")
+          .append(bad ? "{\"rolls\": 500, \"entries\": []}" : dropTable("gold", 1))
+          .append("}");
+    }
+    body.append("]}");
+
+    Response r = http.post("/api/v1/batches", body.toString());
+
+    assertThat(r.status()).as(r.body()).isEqualTo(400);
+    List<String> writes = new ArrayList<>();
+    r.json().get("errors").forEach(e -> writes.add(e.get("pointer").asText().split("/")[2]));
+    assertThat(writes.stream().distinct()).containsExactly("5", "150", "200", "299");
+    assertThat(writes).isSortedAccordingTo(Comparator.comparingInt(Integer::parseInt));
+    assertThat(r.json().get("errors").toString()).contains("dt-7 is written twice in this batch");
     assertThat(storedVersions()).isZero();
     assertThat(revision()).isZero();
   }
