@@ -37,7 +37,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -63,7 +62,15 @@ import org.springframework.test.context.DynamicPropertySource;
 class WritePathTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final ExecutorService CALLERS = Executors.newCachedThreadPool();
+
+  /** The callers of the write tests of this package: daemon threads, idle ones gone after 60 s. */
+  static final ExecutorService CALLERS =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "test-caller");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** While set, every statement fails as on a connection the network reset. */
   static final AtomicBoolean UNREACHABLE = new AtomicBoolean();
@@ -104,11 +111,6 @@ class WritePathTest {
     UNREACHABLE.set(false);
     TestDatabase.reset(jdbc);
     counter().clear();
-  }
-
-  @AfterAll
-  static void stopCallers() {
-    CALLERS.shutdownNow();
   }
 
   /** The counter, wherever the service's own wrappers put it in the chain of data sources. */
