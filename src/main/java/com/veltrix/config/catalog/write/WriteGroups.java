@@ -181,12 +181,12 @@ class WriteGroups {
     lock.lock();
     try {
       queue.addLast(member);
-      boolean sooner = deadline - LINGER_MARGIN_NANOS < lingerUntil;
-      if (sooner) {
-        lingerUntil = deadline - LINGER_MARGIN_NANOS;
-      }
-      if (lingerFor == 0 || queue.size() >= lingerFor || sooner) {
-        waiting.signal(); // a lingering committer wakes when its writers are back, or sooner
+      if (lingerFor == 0) {
+        waiting.signal();
+      } else if (queue.size() >= lingerFor || deadline - LINGER_MARGIN_NANOS < lingerUntil) {
+        // a lingering committer wakes when its writers are back, or to stop sooner
+        lingerUntil = Math.min(lingerUntil, deadline - LINGER_MARGIN_NANOS);
+        waiting.signal();
       }
     } finally {
       lock.unlock();

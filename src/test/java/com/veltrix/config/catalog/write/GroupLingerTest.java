@@ -1,13 +1,9 @@
 package com.veltrix.config.catalog.write;
 
 import static com.veltrix.config.catalog.write.WritePathTest.call;
-import static com.veltrix.config.catalog.write.WritePathTest.dt;
-import static com.veltrix.config.catalog.write.WritePathTest.json;
 import static com.veltrix.config.catalog.write.WritePathTest.within;
-import static com.veltrix.config.support.Payloads.dropTable;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.veltrix.config.catalog.write.WriteCommand.Upsert;
 import com.veltrix.config.support.Await;
 import com.veltrix.config.support.FreePort;
 import com.veltrix.config.support.TestDatabase;
@@ -15,7 +11,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -129,16 +124,10 @@ class GroupLingerTest {
   }
 
   private BatchResult write(String id) {
-    List<WriteCommand> writes =
-        List.of(new Upsert(dt(id), json(dropTable(id, 1)), Precondition.NONE));
-    return writer.batch(writes, Optional.empty(), new WriteContext(id, "req-" + id));
+    return WritePathTest.write(writer, id);
   }
 
   private long lockWaiters() {
-    return jdbc.sql(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                + " AND query LIKE '%revision_counter%'")
-        .query(Long.class)
-        .single();
+    return WritePathTest.lockWaiters(jdbc);
   }
 }

@@ -463,6 +463,10 @@ class WritePathTest {
 
   /** One single-document write of drop table {@code id}, sent as {@code id}. */
   BatchResult write(String id) {
+    return write(writer, id);
+  }
+
+  static BatchResult write(ConfigWriter writer, String id) {
     List<WriteCommand> writes =
         List.of(new Upsert(dt(id), json(dropTable(id, 1)), Precondition.NONE));
     return writer.batch(writes, Optional.empty(), new WriteContext(id, "req-" + id));
@@ -475,6 +479,11 @@ class WritePathTest {
   }
 
   long lockWaiters() {
+    return lockWaiters(jdbc);
+  }
+
+  /** Sessions waiting for the revision row. */
+  static long lockWaiters(JdbcClient jdbc) {
     return jdbc.sql(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                 + " AND query LIKE '%revision_counter%'")
