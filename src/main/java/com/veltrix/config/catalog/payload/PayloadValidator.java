@@ -40,7 +40,10 @@ public class PayloadValidator {
     this.limits = limits;
     JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
     SchemaValidatorsConfig config =
-        SchemaValidatorsConfig.builder().pathType(PathType.JSON_POINTER).build();
+        SchemaValidatorsConfig.builder()
+            .pathType(PathType.JSON_POINTER)
+            .regularExpressionFactory(new SchemaPatterns())
+            .build();
     for (Kind kind : Kind.values()) {
       String resource = "/schemas/" + kind.schemaName() + ".schema.json";
       try (InputStream in = PayloadValidator.class.getResourceAsStream(resource)) {

@@ -77,6 +77,39 @@ class PayloadValidatorTest {
   }
 
   @Test
+  void anIdFollowedByALineBreakIsRefusedWhereItIs() throws Exception {
+    assertThat(pointers(Kind.TREASURE_LOCATION, Payloads.treasureLocation("z", "dt-1\\n")))
+        .containsExactly("/dropTableId");
+    assertThat(pointers(Kind.SPAWN_RULE, Payloads.spawnRule("z\\n", "loc-1", "dt-1")))
+        .containsExactly("/zone");
+    assertThat(pointers(Kind.SPAWN_RULE, Payloads.spawnRule("z", "loc-1\\n", "dt-1")))
+        .containsExactly("/locationIds/0");
+    assertThat(pointers(Kind.DROP_TABLE, Payloads.dropTable("gold\\n", 1)))
+        .containsExactly("/entries/0/itemId");
+  }
+
+  /** A schema whose pattern has no checker fails when it is loaded (at start), not at a write. */
+  @Test
+  void aSchemaWithAnotherPatternFailsWhenLoadedNotAtAWrite() {
+    var factory =
+        com.networknt.schema.JsonSchemaFactory.getInstance(
+            com.networknt.schema.SpecVersion.VersionFlag.V202012);
+    var config =
+        com.networknt.schema.SchemaValidatorsConfig.builder()
+            .regularExpressionFactory(new SchemaPatterns())
+            .build();
+
+    assertThatThrownBy(
+            () ->
+                factory.getSchema(
+                    """
+                    {"properties": {"cron": {"$ref": "#/$defs/cron"}},
+                     "$defs": {"cron": {"type": "string", "pattern": "^[0-9 *]+$"}}}""",
+                    config))
+        .hasStackTraceContaining("schema pattern ^[0-9 *]+$: only the id rule");
+  }
+
+  @Test
   void refusesMoreThan32Tags() throws Exception {
     StringBuilder tags = new StringBuilder();
     for (int i = 0; i < 33; i++) {
