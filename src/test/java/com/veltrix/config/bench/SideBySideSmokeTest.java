@@ -34,7 +34,8 @@ class SideBySideSmokeTest {
             : List.of("veltrix gRPC", "veltrix REST");
     assertThat(results.stream().map(Measured::system).distinct())
         .containsExactlyInAnyOrderElementsOf(systems);
-    List<String> workloads = new ArrayList<>(List.of(Workloads.INGEST, Workloads.POINT_READ));
+    List<String> workloads =
+        new ArrayList<>(List.of(Workloads.INGEST_FIRST, Workloads.INGEST, Workloads.POINT_READ));
     if (wrkRan) {
       workloads.add(Wrk.POINT_READ);
     }

@@ -19,6 +19,7 @@ import org.HdrHistogram.Recorder;
 /** The five workloads of issue 6, each written once against {@link Store}. */
 final class Workloads {
 
+  static final String INGEST_FIRST = "ingest, batches of 500, first pass (creates, cold JIT)";
   static final String INGEST = "ingest, batches of 500";
   static final String INGEST_IN_FLIGHT = "ingest, batches of 500, 4 in flight";
   static final String POINT_READ = "point read by id";
