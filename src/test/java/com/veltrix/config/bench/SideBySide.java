@@ -92,9 +92,9 @@ final class SideBySide implements AutoCloseable {
     List<Store> readers = List.of(veltrix, veltrixRest);
     Map<String, BiFunction<Boolean, Integer, List<Measured>>> steps = new LinkedHashMap<>();
     // Before run 1 a first pass creates the documents, on its own row: on a service just started,
-    // whose JIT has compiled little of the write path (its CPU a document 2-3 times a warm one's).
-    // The measured runs rewrite them with new content, as a pod that has been up a while does; the
-    // reads are measured after warm-ups as well.
+    // whose JIT has compiled little of the write path (its CPU a document 1.5-3 times a warm
+    // one's). The measured runs rewrite them with new content, as a pod that has been up a while
+    // does; the reads are measured after warm-ups as well.
     AtomicLong generation = new AtomicLong();
     steps.put(
         "ingest",
