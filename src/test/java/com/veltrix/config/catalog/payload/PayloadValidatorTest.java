@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
 import com.veltrix.config.catalog.CatalogLimits;
 import com.veltrix.config.catalog.DocumentKey;
 import com.veltrix.config.catalog.InvalidInputException;
@@ -91,13 +94,9 @@ class PayloadValidatorTest {
   /** A schema whose pattern has no checker fails when it is loaded (at start), not at a write. */
   @Test
   void aSchemaWithAnotherPatternFailsWhenLoadedNotAtAWrite() {
-    var factory =
-        com.networknt.schema.JsonSchemaFactory.getInstance(
-            com.networknt.schema.SpecVersion.VersionFlag.V202012);
-    var config =
-        com.networknt.schema.SchemaValidatorsConfig.builder()
-            .regularExpressionFactory(new SchemaPatterns())
-            .build();
+    JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+    SchemaValidatorsConfig config =
+        SchemaValidatorsConfig.builder().regularExpressionFactory(new SchemaPatterns()).build();
 
     assertThatThrownBy(
             () ->
